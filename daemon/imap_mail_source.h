@@ -1,0 +1,52 @@
+// MailSource over IMAP with libetpan: imap:// (STARTTLS when offered, required
+// when `tls_required`), imaps://; LOGIN or AUTHENTICATE PLAIN; IDLE when
+// advertised; MOVE when advertised, else UID COPY + \Deleted + UID EXPUNGE
+// (UIDPLUS) or EXPUNGE. Folder names from the config use '/' between levels and
+// are mapped to the server's own delimiter (LIST "" "").
+// Not thread-safe except for interrupt().
+#pragma once
+
+#include "workflow/ports.h"
+
+#include <memory>
+#include <string>
+
+namespace ppo::daemon {
+
+struct ImapSettings {
+    std::string host;
+    int port = 143;
+    bool implicit_tls = false;      // imaps://
+    bool tls_required = false;      // imap:// : fail if STARTTLS is not offered
+    bool verify_certificate = true; // (libetpan does not verify; kept for the record)
+    std::string user;
+    std::string password;
+    std::string mailbox = "INBOX";
+    std::string processed_folder = "PPO/Traites";
+    std::string triage_folder = "PPO/A-trier";
+    std::string ignored_folder = "PPO/Ignores";
+    int poll_interval_seconds = 60;
+    int timeout_seconds = 60;       // socket timeout
+};
+
+class ImapMailSource final : public workflow::MailSource {
+public:
+    explicit ImapMailSource(ImapSettings settings);
+    ~ImapMailSource() override;
+    std::uint32_t open() override;
+    std::vector<workflow::MessageSummary> list(std::uint32_t after_uid) override;
+    std::vector<workflow::FetchedMessage> fetch(const std::vector<std::uint32_t>& uids) override;
+    void move(const std::vector<std::uint32_t>& uids, workflow::Folder folder) override;
+    void wait(std::chrono::seconds timeout) override;
+    void interrupt() override;
+    void close() override;
+
+    bool idle_supported() const;   // after open()
+    bool move_supported() const;   // after open()
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ppo::daemon

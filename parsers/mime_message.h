@@ -1,0 +1,61 @@
+// Parses one raw RFC 5322 message (as fetched with BODY.PEEK[]) into what the
+// intake needs: decoded headers, the text of the body, and every attached file,
+// walking the whole MIME tree (multipart/*, nested message/rfc822). Pure: no I/O.
+//
+// Never throws on malformed input: what cannot be parsed is reported in
+// `problems` and, when the message as a whole is unusable, `corrupt` is set with
+// a reason. Exceeding a limit sets `corrupt` too.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ppo::parsers {
+
+struct MimeLimits {
+    std::size_t max_message_bytes = 50u * 1024 * 1024;
+    std::size_t max_parts = 10000;
+    std::size_t max_depth = 50;
+};
+
+struct Attachment {
+    std::string filename;       // decoded to UTF-8 (RFC 2231 / RFC 2047), may be empty
+    std::string content_type;   // lower-case "type/subtype" as declared
+    std::string content_id;     // without <>, empty if none
+    bool inline_disposition = false;
+    std::string data;           // decoded bytes (base64 / quoted-printable undone)
+};
+
+struct Header {
+    std::string name;   // as written
+    std::string value;  // unfolded, RFC 2047 decoded to UTF-8
+};
+
+struct MimeMessage {
+    std::vector<Header> headers;             // top-level headers, in order
+    std::string subject;                     // UTF-8
+    std::string from_address;                // addr-spec of From, lower-cased domain, "" if none
+    std::string from_display;                // display name, UTF-8
+    std::string message_id;                  // with <>, "" if none
+    std::string in_reply_to;
+    std::string references;
+    std::string return_path;                 // addr-spec without <>; "<>" stays "" with has_empty_return_path
+    bool has_return_path = false;
+    std::optional<std::int64_t> date_epoch;  // Date: header, seconds since epoch
+    std::string text;                        // every text/plain part (text/html stripped when no plain), UTF-8, joined with "\n"
+    std::vector<Attachment> attachments;     // every leaf part that carries a file (name or non-text type), in tree order,
+                                             // including those inside nested message/rfc822
+    std::vector<std::string> problems;       // non-fatal oddities, human-readable, English
+    bool corrupt = false;
+    std::string corrupt_reason;
+
+    // First header of that name (case-insensitive), decoded; nullopt if absent.
+    std::optional<std::string> header(std::string_view name) const;
+};
+
+MimeMessage parse_mime_message(std::string_view raw, const MimeLimits& limits = {});
+
+}  // namespace ppo::parsers

@@ -1,0 +1,52 @@
+// A throwaway Dovecot IMAP server for integration tests: generated config in a
+// fresh temporary folder, 127.0.0.1 on a free port, one passwd-file user, mail
+// under the temporary folder. Started by the constructor (waits until the port
+// accepts connections), stopped and removed by the destructor. Needs root (as in
+// CI) or a user Dovecot accepts as its own.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ppo::testbench {
+
+struct DovecotOptions {
+    bool tls = false;              // also listen with a self-signed certificate (imaps + STARTTLS)
+    bool enable_idle = true;       // advertise IDLE
+    bool enable_move = true;       // advertise MOVE
+    std::string user = "ppo";
+    std::string password = "secret-imap-pw";
+};
+
+class DovecotServer {
+public:
+    explicit DovecotServer(DovecotOptions options = {});
+    ~DovecotServer();
+    DovecotServer(const DovecotServer&) = delete;
+    DovecotServer& operator=(const DovecotServer&) = delete;
+
+    int port() const;              // plain IMAP (STARTTLS offered when tls)
+    int imaps_port() const;        // 0 unless tls
+    const std::string& user() const;
+    const std::string& password() const;
+    const std::string& dir() const;    // the temporary folder
+    std::string url() const;           // "imap://127.0.0.1:PORT"
+
+    // Puts a message into `mailbox` with IMAP APPEND (over a plain socket, no
+    // dependency on the code under test). `mailbox` uses the server's own
+    // delimiter ('.' here). Returns the UID from APPENDUID.
+    std::uint32_t append(const std::string& raw_message, const std::string& mailbox = "INBOX");
+    // Message count of a mailbox (IMAP STATUS); 0 when the mailbox does not exist.
+    std::size_t count(const std::string& mailbox = "INBOX");
+    // The raw messages of a mailbox in UID order (IMAP FETCH BODY.PEEK[]).
+    std::vector<std::string> messages(const std::string& mailbox = "INBOX");
+    void stop();                   // stops now (the destructor does it too)
+    void start();                  // restarts after stop() with the same config and port
+
+private:
+    struct Impl;
+    Impl* impl_;
+};
+
+}  // namespace ppo::testbench

@@ -1,0 +1,72 @@
+// The narrow ports through which the workflow meets the world. The daemon
+// implements them with libetpan (IMAP), Poco::Net (SMTP) and the system clock;
+// unit tests implement them with fakes. Errors are ppo::Error: transient ones
+// (connection lost, server busy) are retried by the caller with backoff.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ppo::workflow {
+
+// Where a handled message is filed in the mailbox.
+enum class Folder { processed, triage, ignored };
+
+struct MessageSummary {
+    std::uint32_t uid = 0;
+    std::uint64_t size = 0;       // RFC822.SIZE
+    std::string message_id;       // Message-ID header with <>, "" if none
+};
+
+struct FetchedMessage {
+    std::uint32_t uid = 0;
+    std::string raw;              // the whole message, BODY.PEEK[] (never sets \Seen)
+};
+
+class MailSource {
+public:
+    virtual ~MailSource() = default;
+    // (Re)connects if needed, selects the configured mailbox, creates the three
+    // folders when missing, and returns the mailbox's UIDVALIDITY.
+    virtual std::uint32_t open() = 0;
+    // Every message now in the mailbox with UID > after_uid, in UID order.
+    virtual std::vector<MessageSummary> list(std::uint32_t after_uid) = 0;
+    // Fetches the given messages in one pipelined command; a UID that vanished is
+    // simply absent from the result.
+    virtual std::vector<FetchedMessage> fetch(const std::vector<std::uint32_t>& uids) = 0;
+    // Moves the messages to the folder (MOVE, or COPY + \Deleted + UID EXPUNGE).
+    virtual void move(const std::vector<std::uint32_t>& uids, Folder folder) = 0;
+    // Blocks until the server reports new mail (IDLE) or `timeout` passes (or,
+    // without IDLE, simply sleeps for the poll interval). Returns early when
+    // `interrupt()` is called from another thread or a signal handler.
+    virtual void wait(std::chrono::seconds timeout) = 0;
+    virtual void interrupt() = 0;
+    virtual void close() = 0;
+};
+
+struct OutgoingMail {
+    std::string envelope_from;                 // addr-spec
+    std::vector<std::string> recipients;       // addr-specs (To + Cc)
+    std::string data;                          // the complete RFC 5322 message, CRLF line ends
+};
+
+class MailSender {
+public:
+    virtual ~MailSender() = default;
+    // Sends one message over the current connection, opening it if needed.
+    // Throws ppo::Error: transient for 4xx replies and network errors, permanent
+    // for 5xx replies.
+    virtual void send(const OutgoingMail& mail) = 0;
+    // Ends the SMTP session politely (QUIT). Safe to call when not connected.
+    virtual void close() = 0;
+};
+
+class Clock {
+public:
+    virtual ~Clock() = default;
+    virtual std::chrono::system_clock::time_point now() const = 0;
+};
+
+}  // namespace ppo::workflow
