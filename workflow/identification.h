@@ -1,0 +1,43 @@
+// Works out which lycée sent a message, from evidence only: it never guesses
+// between two lycées. Pure: the directory is passed in.
+//
+// Evidence, strongest first:
+//   sender   the From address is ce.<UAI>@<académie domain> (any case) or a
+//            lycée's directory Mail — unless the sender is not authenticated
+//            (Authentication-Results said DMARC/SPF failed);
+//   uai      UAI codes with a valid check letter in the subject, body or file names;
+//   name     the lycée's distinctive name together with its town, in the subject,
+//            body or file names.
+// Identified when every piece of evidence points at the same single lycée of the
+// campaign. Unidentified (with a reason, in English, for the triage list) when
+// there is none, when two lycées are named, when a UAI has a wrong check letter,
+// or when a UAI is not one of the campaign's lycées.
+#pragma once
+
+#include "workflow/directory.h"
+
+#include <string>
+#include <vector>
+
+namespace ppo::workflow {
+
+struct IdentificationInput {
+    std::string from_address;            // addr-spec, any case
+    bool sender_authenticated = true;    // false: the From address is not evidence
+    std::string subject;                 // UTF-8
+    std::string body_text;               // UTF-8
+    std::vector<std::string> filenames;  // UTF-8
+};
+
+struct Identification {
+    bool identified = false;
+    std::string uai;                     // when identified
+    std::string identified_by;           // "sender" | "uai" | "name" (the strongest evidence used)
+    std::vector<std::string> evidence;   // e.g. "sender ce.0590072h@ac-lille.fr", "UAI 0590072H in subject"
+    std::string reason;                  // when unidentified
+};
+
+Identification identify(const IdentificationInput& input, const Directory& directory,
+                        const std::vector<std::string>& academie_domains = {"ac-lille.fr", "ac-amiens.fr"});
+
+}  // namespace ppo::workflow
