@@ -23,6 +23,7 @@ struct MessageSummary {
 struct FetchedMessage {
     std::uint32_t uid = 0;
     std::string raw;              // the whole message, BODY.PEEK[] (never sets \Seen)
+    std::int64_t internal_date = 0;  // INTERNALDATE (arrival at the server), seconds since the epoch; 0 if unknown
 };
 
 class MailSource {

@@ -1,0 +1,249 @@
+#include "daemon/database.h"
+
+#include "parsers/error.h"
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Exception.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <regex>
+#include <sstream>
+
+namespace ppo::daemon {
+
+namespace fs = std::filesystem;
+using namespace Poco::Data::Keywords;
+
+namespace {
+
+void register_connectors() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        Poco::Data::SQLite::Connector::registerConnector();
+        Poco::Data::PostgreSQL::Connector::registerConnector();
+    });
+}
+
+void bind_all(Poco::Data::Statement& stmt, const std::vector<SqlParam>& params) {
+    for (const auto& p : params) {
+        if (std::holds_alternative<SqlNull>(p))
+            stmt, use(Poco::Data::null);
+        else if (const auto* i = std::get_if<std::int64_t>(&p))
+            stmt, bind(static_cast<Poco::Int64>(*i));
+        else
+            stmt, bind(std::get<std::string>(p));
+    }
+}
+
+std::int64_t now_epoch() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::int64_t SqlRow::i64(std::size_t i) const {
+    const auto& c = cells_.at(i);
+    if (!c || c->empty()) return 0;
+    return std::stoll(*c);
+}
+
+Database::Database(const workflow::DatabaseConfig& config) : backend_(config.backend) {
+    register_connectors();
+    try {
+        if (backend_ == "sqlite") {
+            if (config.connection != ":memory:") {
+                auto parent = fs::path(config.connection).parent_path();
+                if (!parent.empty()) fs::create_directories(parent);
+            }
+            session_ = std::make_unique<Poco::Data::Session>("SQLite", config.connection);
+            exec("PRAGMA journal_mode=WAL");
+            exec("PRAGMA foreign_keys=ON");
+            exec("PRAGMA synchronous=FULL");
+            exec("PRAGMA busy_timeout=" + std::to_string(config.busy_timeout_ms));
+        } else if (backend_ == "postgresql") {
+            session_ = std::make_unique<Poco::Data::Session>("PostgreSQL", config.connection);
+        } else {
+            throw config_error("[database] url: unsupported backend '" + backend_ + "'");
+        }
+    } catch (const ppo::Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        // Never echo a PostgreSQL connection string: it may carry the password.
+        std::string what = e.what();
+        if (auto p = what.find("password="); p != std::string::npos) what = what.substr(0, p) + "password=***";
+        throw transient_error("cannot open the " + backend_ + " database: " + what);
+    }
+}
+
+Database::~Database() {
+    if (in_transaction_) {
+        try {
+            session_->rollback();
+        } catch (...) {
+        }
+    }
+}
+
+void Database::translate_and_throw(const std::exception& e, const std::string& sql) const {
+    std::string what = e.what();
+    if (const auto* pe = dynamic_cast<const Poco::Exception*>(&e)) what = pe->displayText();
+    std::string lowered = what;
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(), ::tolower);
+    std::string head = sql.substr(0, 80);
+    std::replace(head.begin(), head.end(), '\n', ' ');
+    if (lowered.find("locked") != std::string::npos || lowered.find("busy") != std::string::npos ||
+        lowered.find("connection") != std::string::npos || lowered.find("disk i/o") != std::string::npos)
+        throw transient_error("database: " + what + " (in: " + head + ")");
+    throw permanent_error("database: " + what + " (in: " + head + ")");
+}
+
+std::size_t Database::exec(const std::string& sql, const std::vector<SqlParam>& params) {
+    try {
+        Poco::Data::Statement stmt(*session_);
+        stmt << sql;
+        bind_all(stmt, params);
+        return stmt.execute();
+    } catch (const std::exception& e) {
+        translate_and_throw(e, sql);
+    }
+    return 0;
+}
+
+std::vector<SqlRow> Database::query(const std::string& sql, const std::vector<SqlParam>& params) {
+    std::vector<SqlRow> rows;
+    try {
+        Poco::Data::Statement stmt(*session_);
+        stmt << sql;
+        bind_all(stmt, params);
+        stmt.execute();
+        Poco::Data::RecordSet rs(stmt);
+        const std::size_t cols = rs.columnCount();
+        const std::size_t n = rs.rowCount();
+        rows.reserve(n);
+        for (std::size_t r = 0; r < n; ++r) {
+            std::vector<std::optional<std::string>> cells;
+            cells.reserve(cols);
+            for (std::size_t c = 0; c < cols; ++c) {
+                if (rs.isNull(c, r)) {
+                    cells.emplace_back(std::nullopt);
+                } else {
+                    cells.emplace_back(rs.value(c, r).convert<std::string>());
+                }
+            }
+            rows.emplace_back(std::move(cells));
+        }
+    } catch (const ppo::Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        translate_and_throw(e, sql);
+    }
+    return rows;
+}
+
+std::int64_t Database::insert(const std::string& sql, const std::vector<SqlParam>& params) {
+    if (backend_ == "postgresql") {
+        auto rows = query(sql + " RETURNING id", params);
+        return rows.empty() ? 0 : rows.front().i64(0);
+    }
+    exec(sql, params);
+    auto rows = query("SELECT last_insert_rowid()");
+    return rows.front().i64(0);
+}
+
+void Database::begin() {
+    try {
+        session_->begin();
+        in_transaction_ = true;
+    } catch (const std::exception& e) {
+        translate_and_throw(e, "BEGIN");
+    }
+}
+
+void Database::commit() {
+    try {
+        session_->commit();
+        in_transaction_ = false;
+    } catch (const std::exception& e) {
+        translate_and_throw(e, "COMMIT");
+    }
+}
+
+void Database::rollback() {
+    if (!in_transaction_) return;
+    in_transaction_ = false;
+    try {
+        session_->rollback();
+    } catch (const std::exception& e) {
+        translate_and_throw(e, "ROLLBACK");
+    }
+}
+
+std::string Database::id_column() const {
+    return backend_ == "postgresql" ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+}
+
+int Database::schema_version() {
+    exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+    auto rows = query("SELECT MAX(version) FROM schema_version");
+    return rows.empty() || rows.front().is_null(0) ? 0 : static_cast<int>(rows.front().i64(0));
+}
+
+int Database::migrate(const std::string& sql_dir) {
+    int current = schema_version();
+    std::vector<std::pair<int, fs::path>> files;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(sql_dir, ec)) {
+        static const std::regex name(R"((\d+)_.*\.sql)");
+        std::smatch m;
+        std::string fname = entry.path().filename().string();
+        if (std::regex_match(fname, m, name)) files.emplace_back(std::stoi(m[1]), entry.path());
+    }
+    if (ec) throw config_error("cannot read the migrations folder " + sql_dir + ": " + ec.message());
+    if (files.empty()) throw config_error("no migrations (NNN_name.sql) found in " + sql_dir);
+    std::sort(files.begin(), files.end());
+    for (const auto& [version, path] : files) {
+        if (version <= current) continue;
+        std::ifstream in(path);
+        std::stringstream buf;
+        buf << in.rdbuf();
+        std::string text = std::regex_replace(buf.str(), std::regex(R"(--[^\n]*)"), "");
+        text = std::regex_replace(text, std::regex(R"(\{\{ID\}\})"), id_column());
+        begin();
+        try {
+            std::size_t start = 0;
+            while (start < text.size()) {
+                auto end = text.find(';', start);
+                std::string stmt = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+                start = end == std::string::npos ? text.size() : end + 1;
+                if (stmt.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+                exec(stmt);
+            }
+            exec("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
+                 {std::int64_t{version}, now_epoch()});
+            commit();
+        } catch (...) {
+            rollback();
+            throw;
+        }
+        current = version;
+    }
+    return current;
+}
+
+std::string default_sql_dir() {
+    if (const char* env = std::getenv("PPO_SQL_DIR"); env && *env) return env;
+    // A build directory uses its own source tree; an installed binary, whose
+    // source tree is gone, the installed copy.
+    std::error_code ec;
+    if (fs::exists(fs::path(PPO_SOURCE_DIR) / "sql" / "001_init.sql", ec)) return (fs::path(PPO_SOURCE_DIR) / "sql").string();
+    return (fs::path(PPO_DATADIR) / "sql").string();
+}
+
+}  // namespace ppo::daemon

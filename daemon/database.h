@@ -1,0 +1,75 @@
+// A thin layer over Poco::Data: one session, the SQL dialect differences in one
+// place, bound parameters only ($1..$n, numbered in order of first appearance
+// so SQLite and PostgreSQL bind alike), and the numbered migrations of sql/.
+// Errors become ppo::Error: transient when the database is busy or locked,
+// permanent otherwise.
+#pragma once
+
+#include "workflow/config.h"
+
+#include <Poco/Data/Session.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ppo::daemon {
+
+struct SqlNull {};
+using SqlParam = std::variant<SqlNull, std::int64_t, std::string>;
+
+class SqlRow {
+public:
+    explicit SqlRow(std::vector<std::optional<std::string>> cells) : cells_(std::move(cells)) {}
+    bool is_null(std::size_t i) const { return !cells_.at(i).has_value(); }
+    std::string str(std::size_t i) const { return cells_.at(i).value_or(std::string()); }
+    std::int64_t i64(std::size_t i) const;
+    std::size_t size() const { return cells_.size(); }
+
+private:
+    std::vector<std::optional<std::string>> cells_;
+};
+
+class Database {
+public:
+    explicit Database(const workflow::DatabaseConfig& config);
+    ~Database();
+
+    const std::string& backend() const { return backend_; }
+
+    // Executes one statement; returns the affected row count.
+    std::size_t exec(const std::string& sql, const std::vector<SqlParam>& params = {});
+    std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlParam>& params = {});
+    // INSERT of a table with an auto-increment `id`; returns the new id.
+    std::int64_t insert(const std::string& sql, const std::vector<SqlParam>& params);
+
+    void begin();
+    void commit();
+    void rollback();
+    bool in_transaction() const { return in_transaction_; }
+
+    // Applies every sql/NNN_*.sql newer than the recorded version, each inside
+    // a transaction, and records it in schema_version. Returns the version.
+    int migrate(const std::string& sql_dir);
+    int schema_version();
+
+    // "INSERT ... ON CONFLICT DO NOTHING" is the same in both dialects; this
+    // is for the few places that differ.
+    std::string id_column() const;
+
+private:
+    void translate_and_throw(const std::exception& e, const std::string& sql) const;
+
+    std::string backend_;
+    std::unique_ptr<Poco::Data::Session> session_;
+    bool in_transaction_ = false;
+};
+
+// Where the migrations live: $PPO_SQL_DIR, the installed data dir, or the
+// source tree (when run from a build directory).
+std::string default_sql_dir();
+
+}  // namespace ppo::daemon

@@ -1,0 +1,368 @@
+#include "daemon/sql_store.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+namespace ppo::daemon {
+
+using workflow::FileRecord;
+using workflow::MessageRecord;
+using workflow::OutboxMail;
+
+namespace {
+
+SqlParam text_or_null(const std::string& s) { return s.empty() ? SqlParam{SqlNull{}} : SqlParam{s}; }
+SqlParam id_or_null(std::int64_t id) { return id == 0 ? SqlParam{SqlNull{}} : SqlParam{id}; }
+
+std::string join_recipients(const std::vector<std::string>& r) {
+    std::string out;
+    for (const auto& a : r) out += (out.empty() ? "" : ",") + a;
+    return out;
+}
+
+std::vector<std::string> split_recipients(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    std::string item;
+    while (std::getline(in, item, ',')) if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+const char* kMessageColumns =
+    "id, campaign_id, mailbox, uidvalidity, uid, message_id, received_at, from_addr, subject, outcome, reason, "
+    "uai, identified_by, evidence, late, folder, moved";
+
+MessageRecord to_message(const SqlRow& r) {
+    MessageRecord m;
+    m.id = r.i64(0);
+    m.campaign_id = r.i64(1);
+    m.mailbox = r.str(2);
+    m.uidvalidity = static_cast<std::uint32_t>(r.i64(3));
+    m.uid = static_cast<std::uint32_t>(r.i64(4));
+    m.message_id = r.str(5);
+    m.received_at = r.i64(6);
+    m.from = r.str(7);
+    m.subject = r.str(8);
+    m.outcome = r.str(9);
+    m.reason = r.str(10);
+    m.uai = r.str(11);
+    m.identified_by = r.str(12);
+    m.evidence = r.str(13);
+    m.late = r.i64(14) != 0;
+    m.folder = r.str(15);
+    m.moved = r.i64(16) != 0;
+    return m;
+}
+
+std::vector<MessageRecord> to_messages(const std::vector<SqlRow>& rows) {
+    std::vector<MessageRecord> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(to_message(r));
+    return out;
+}
+
+const char* kOutboxColumns =
+    "id, campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, data, state, attempts, "
+    "next_attempt_at, last_error, created_at, sent_at";
+
+OutboxMail to_outbox(const SqlRow& r) {
+    OutboxMail o;
+    o.id = r.i64(0);
+    o.campaign_id = r.i64(1);
+    o.kind = r.str(2);
+    o.message_ref = r.i64(3);
+    o.uai = r.str(4);
+    o.dedupe_key = r.str(5);
+    o.envelope_from = r.str(6);
+    o.recipients = split_recipients(r.str(7));
+    o.data = r.str(8);
+    o.state = r.str(9);
+    o.attempts = static_cast<int>(r.i64(10));
+    o.next_attempt_at = r.i64(11);
+    o.last_error = r.str(12);
+    o.created_at = r.i64(13);
+    o.sent_at = r.i64(14);
+    return o;
+}
+
+std::vector<OutboxMail> to_outboxes(const std::vector<SqlRow>& rows) {
+    std::vector<OutboxMail> out;
+    for (const auto& r : rows) out.push_back(to_outbox(r));
+    return out;
+}
+
+std::string placeholders(std::size_t first, std::size_t n) {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) s += (i ? ", $" : "$") + std::to_string(first + i);
+    return s;
+}
+
+}  // namespace
+
+workflow::CampaignInfo SqlStore::ensure_campaign(const std::string& name, const std::string& deadline,
+                                                 const std::string& academies_csv, std::int64_t now) {
+    auto rows = db_.query("SELECT id, name, deadline FROM campaigns WHERE name = $1", {name});
+    if (rows.empty()) {
+        db_.exec("INSERT INTO campaigns (name, deadline, academies, created_at) VALUES ($1, $2, $3, $4) "
+                 "ON CONFLICT (name) DO NOTHING",
+                 {name, deadline, academies_csv, now});
+        rows = db_.query("SELECT id, name, deadline FROM campaigns WHERE name = $1", {name});
+    } else if (rows.front().str(2) != deadline) {
+        // The deadline may be moved by the DRAIO: the configuration is the truth.
+        db_.exec("UPDATE campaigns SET deadline = $1, academies = $2 WHERE name = $3", {deadline, academies_csv, name});
+    }
+    return {rows.front().i64(0), rows.front().str(1), deadline};
+}
+
+workflow::Directory SqlStore::load_directory(const std::vector<std::string>& academies) {
+    std::vector<SqlParam> params(academies.begin(), academies.end());
+    auto rows = db_.query("SELECT uai, name, commune, departement, academie, bassin_code, bassin_label, mail, statut, "
+                          "is_open FROM lycees WHERE is_open = 1 AND academie IN (" +
+                              placeholders(1, academies.size()) + ") ORDER BY uai",
+                          params);
+    std::vector<workflow::Lycee> lycees;
+    for (const auto& r : rows) {
+        lycees.push_back({r.str(0), r.str(1), r.str(2), r.str(3), r.str(4), r.str(5), r.str(6), r.str(7), r.str(8),
+                          r.i64(9) != 0});
+    }
+    std::vector<workflow::Bassin> bassins;
+    for (const auto& r : db_.query("SELECT code, label, ien_io_name, ien_io_mail FROM bassins ORDER BY code"))
+        bassins.push_back({r.str(0), r.str(1), r.str(2), r.str(3)});
+    return workflow::Directory(std::move(lycees), std::move(bassins));
+}
+
+std::optional<workflow::MailboxState> SqlStore::mailbox_state(const std::string& mailbox) {
+    auto rows = db_.query("SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = $1", {mailbox});
+    if (rows.empty()) return std::nullopt;
+    return workflow::MailboxState{static_cast<std::uint32_t>(rows[0].i64(0)), static_cast<std::uint32_t>(rows[0].i64(1))};
+}
+
+void SqlStore::set_mailbox_state(const std::string& mailbox, const workflow::MailboxState& state) {
+    db_.exec("INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid) VALUES ($1, $2, $3) "
+             "ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
+             {mailbox, std::int64_t{state.uidvalidity}, std::int64_t{state.last_uid}});
+}
+
+std::optional<MessageRecord> SqlStore::find_message(const std::string& mailbox, std::uint32_t uidvalidity,
+                                                    std::uint32_t uid) {
+    auto rows = db_.query(std::string("SELECT ") + kMessageColumns +
+                              " FROM messages WHERE mailbox = $1 AND uidvalidity = $2 AND uid = $3",
+                          {mailbox, std::int64_t{uidvalidity}, std::int64_t{uid}});
+    if (rows.empty()) return std::nullopt;
+    return to_message(rows.front());
+}
+
+std::optional<MessageRecord> SqlStore::find_message_by_message_id(const std::string& message_id) {
+    if (message_id.empty()) return std::nullopt;
+    auto rows = db_.query(std::string("SELECT ") + kMessageColumns + " FROM messages WHERE message_id = $1", {message_id});
+    if (rows.empty()) return std::nullopt;
+    return to_message(rows.front());
+}
+
+std::optional<MessageRecord> SqlStore::message(std::int64_t id) {
+    auto rows = db_.query(std::string("SELECT ") + kMessageColumns + " FROM messages WHERE id = $1", {id});
+    if (rows.empty()) return std::nullopt;
+    return to_message(rows.front());
+}
+
+std::int64_t SqlStore::insert_message(const MessageRecord& m) {
+    return db_.insert(
+        "INSERT INTO messages (campaign_id, mailbox, uidvalidity, uid, message_id, received_at, from_addr, subject, "
+        "outcome, reason, uai, identified_by, evidence, late, folder, moved, created_at) VALUES "
+        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        {m.campaign_id, m.mailbox, std::int64_t{m.uidvalidity}, std::int64_t{m.uid}, text_or_null(m.message_id),
+         m.received_at, m.from, m.subject, m.outcome, m.reason, text_or_null(m.uai), m.identified_by, m.evidence,
+         std::int64_t{m.late ? 1 : 0}, m.folder, std::int64_t{m.moved ? 1 : 0}, m.received_at});
+}
+
+void SqlStore::update_message(const MessageRecord& m) {
+    db_.exec("UPDATE messages SET outcome = $1, reason = $2, uai = $3, identified_by = $4, evidence = $5, late = $6, "
+             "folder = $7, moved = $8 WHERE id = $9",
+             {m.outcome, m.reason, text_or_null(m.uai), m.identified_by, m.evidence, std::int64_t{m.late ? 1 : 0},
+              m.folder, std::int64_t{m.moved ? 1 : 0}, m.id});
+}
+
+void SqlStore::mark_moved(const std::vector<std::int64_t>& ids) {
+    for (std::size_t i = 0; i < ids.size(); i += 500) {
+        std::size_t n = std::min<std::size_t>(500, ids.size() - i);
+        std::vector<SqlParam> params(ids.begin() + static_cast<long>(i), ids.begin() + static_cast<long>(i + n));
+        db_.exec("UPDATE messages SET moved = 1 WHERE id IN (" + placeholders(1, n) + ")", params);
+    }
+}
+
+std::vector<MessageRecord> SqlStore::unmoved_messages(const std::string& mailbox) {
+    return to_messages(db_.query(std::string("SELECT ") + kMessageColumns +
+                                     " FROM messages WHERE mailbox = $1 AND moved = 0 ORDER BY id",
+                                 {mailbox}));
+}
+
+std::vector<MessageRecord> SqlStore::messages_with_outcome(std::int64_t campaign_id, const std::string& outcome) {
+    return to_messages(db_.query(std::string("SELECT ") + kMessageColumns +
+                                     " FROM messages WHERE campaign_id = $1 AND outcome = $2 ORDER BY received_at, id",
+                                 {campaign_id, outcome}));
+}
+
+std::vector<MessageRecord> SqlStore::submissions_of(std::int64_t campaign_id, const std::string& uai) {
+    return to_messages(db_.query(std::string("SELECT ") + kMessageColumns +
+                                     " FROM messages WHERE campaign_id = $1 AND uai = $2 AND outcome = 'submission' "
+                                     "ORDER BY received_at, id",
+                                 {campaign_id, uai}));
+}
+
+std::vector<MessageRecord> SqlStore::submissions(std::int64_t campaign_id) {
+    return messages_with_outcome(campaign_id, "submission");
+}
+
+std::int64_t SqlStore::insert_file(const FileRecord& f) {
+    return db_.insert("INSERT INTO files (message_ref, name, path, size, sha256, kind) VALUES ($1, $2, $3, $4, $5, $6)",
+                      {f.message_ref, f.name, f.path, f.size, f.sha256, f.kind});
+}
+
+std::vector<FileRecord> SqlStore::files_of(std::int64_t message_ref) {
+    std::vector<FileRecord> out;
+    for (const auto& r : db_.query("SELECT id, message_ref, name, path, size, sha256, kind FROM files "
+                                   "WHERE message_ref = $1 ORDER BY id",
+                                   {message_ref}))
+        out.push_back({r.i64(0), r.i64(1), r.str(2), r.str(3), r.i64(4), r.str(5), r.str(6)});
+    return out;
+}
+
+std::int64_t SqlStore::enqueue(const OutboxMail& m) {
+    auto existing = db_.query("SELECT id FROM outbox WHERE dedupe_key = $1", {m.dedupe_key});
+    if (!existing.empty()) return existing.front().i64(0);
+    return db_.insert(
+        "INSERT INTO outbox (campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, data, state, "
+        "attempts, next_attempt_at, last_error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        {m.campaign_id, m.kind, id_or_null(m.message_ref), text_or_null(m.uai), m.dedupe_key, m.envelope_from,
+         join_recipients(m.recipients), m.data, m.state, std::int64_t{m.attempts}, m.next_attempt_at, m.last_error,
+         m.created_at});
+}
+
+std::vector<OutboxMail> SqlStore::due_outbox(std::int64_t now, std::size_t limit) {
+    return to_outboxes(db_.query(std::string("SELECT ") + kOutboxColumns +
+                                     " FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
+                                 {now, static_cast<std::int64_t>(limit)}));
+}
+
+std::vector<OutboxMail> SqlStore::outbox_for_message(std::int64_t message_ref) {
+    return to_outboxes(
+        db_.query(std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE message_ref = $1 ORDER BY id", {message_ref}));
+}
+
+std::vector<OutboxMail> SqlStore::outbox_of_kind(std::int64_t campaign_id, const std::string& kind) {
+    return to_outboxes(db_.query(std::string("SELECT ") + kOutboxColumns +
+                                     " FROM outbox WHERE campaign_id = $1 AND kind = $2 ORDER BY id",
+                                 {campaign_id, kind}));
+}
+
+void SqlStore::mark_sent(std::int64_t outbox_id, std::int64_t now) {
+    db_.exec("UPDATE outbox SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = '' WHERE id = $2",
+             {now, outbox_id});
+}
+
+void SqlStore::mark_attempt_failed(std::int64_t outbox_id, const std::string& error, std::int64_t next_attempt_at,
+                                   bool permanent) {
+    db_.exec("UPDATE outbox SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $4",
+             {std::string(permanent ? "failed" : "pending"), error, next_attempt_at, outbox_id});
+}
+
+std::size_t SqlStore::count_outbox_to(const std::string& kind, const std::string& recipient, std::int64_t since) {
+    // recipients is a comma-joined list: match the address as a whole item.
+    auto rows = db_.query("SELECT COUNT(*) FROM outbox WHERE kind = $1 AND created_at >= $2 AND "
+                          "(',' || recipients || ',') LIKE $3",
+                          {kind, since, "%," + recipient + ",%"});
+    return static_cast<std::size_t>(rows.front().i64(0));
+}
+
+std::size_t SqlStore::outbox_pending_count() {
+    return static_cast<std::size_t>(db_.query("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").front().i64(0));
+}
+
+bool SqlStore::reminder_recorded(std::int64_t campaign_id, const std::string& uai, int offset_days) {
+    return !db_.query("SELECT 1 FROM reminders WHERE campaign_id = $1 AND uai = $2 AND offset_days = $3",
+                      {campaign_id, uai, std::int64_t{offset_days}})
+                .empty();
+}
+
+void SqlStore::record_reminder(std::int64_t campaign_id, const std::string& uai, int offset_days,
+                               std::int64_t outbox_id, std::int64_t now) {
+    db_.exec("INSERT INTO reminders (campaign_id, uai, offset_days, outbox_ref, created_at) VALUES ($1, $2, $3, $4, $5) "
+             "ON CONFLICT DO NOTHING",
+             {campaign_id, uai, std::int64_t{offset_days}, id_or_null(outbox_id), now});
+}
+
+std::vector<int> SqlStore::reminders_of(std::int64_t campaign_id, const std::string& uai) {
+    std::vector<int> out;
+    for (const auto& r : db_.query("SELECT offset_days FROM reminders WHERE campaign_id = $1 AND uai = $2 ORDER BY offset_days",
+                                   {campaign_id, uai}))
+        out.push_back(static_cast<int>(r.i64(0)));
+    return out;
+}
+
+bool SqlStore::digest_recorded(std::int64_t campaign_id, const std::string& slot) {
+    return !db_.query("SELECT 1 FROM digests WHERE campaign_id = $1 AND slot = $2", {campaign_id, slot}).empty();
+}
+
+void SqlStore::record_digest(std::int64_t campaign_id, const std::string& slot, std::int64_t outbox_id, std::int64_t now) {
+    db_.exec("INSERT INTO digests (campaign_id, slot, outbox_ref, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+             {campaign_id, slot, id_or_null(outbox_id), now});
+}
+
+std::int64_t SqlStore::last_digest_at(std::int64_t campaign_id) {
+    auto rows = db_.query("SELECT MAX(created_at) FROM digests WHERE campaign_id = $1", {campaign_id});
+    return rows.empty() || rows.front().is_null(0) ? 0 : rows.front().i64(0);
+}
+
+std::string SqlStore::upsert_lycee(const LyceeRow& row, std::int64_t now) {
+    const auto& l = row.lycee;
+    auto rows = db_.query("SELECT name, commune, departement, academie, bassin_code, bassin_label, mail, statut, nature, "
+                          "is_open FROM lycees WHERE uai = $1",
+                          {l.uai});
+    if (rows.empty()) {
+        db_.exec("INSERT INTO lycees (uai, name, commune, departement, academie, bassin_code, bassin_label, mail, statut, "
+                 "nature, is_open, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)",
+                 {l.uai, l.name, l.commune, l.departement, l.academie, l.bassin_code, l.bassin_label, l.mail, l.statut,
+                  row.nature, now});
+        return "inserted";
+    }
+    const auto& r = rows.front();
+    if (r.str(0) == l.name && r.str(1) == l.commune && r.str(2) == l.departement && r.str(3) == l.academie &&
+        r.str(4) == l.bassin_code && r.str(5) == l.bassin_label && r.str(6) == l.mail && r.str(7) == l.statut &&
+        r.str(8) == row.nature && r.i64(9) == 1)
+        return "unchanged";
+    db_.exec("UPDATE lycees SET name = $1, commune = $2, departement = $3, academie = $4, bassin_code = $5, "
+             "bassin_label = $6, mail = $7, statut = $8, nature = $9, is_open = 1, updated_at = $10 WHERE uai = $11",
+             {l.name, l.commune, l.departement, l.academie, l.bassin_code, l.bassin_label, l.mail, l.statut, row.nature,
+              now, l.uai});
+    return "updated";
+}
+
+std::size_t SqlStore::close_missing_lycees(const std::vector<std::string>& academies,
+                                           const std::vector<std::string>& seen, std::int64_t now) {
+    std::set<std::string> keep(seen.begin(), seen.end());
+    std::vector<SqlParam> params(academies.begin(), academies.end());
+    std::size_t closed = 0;
+    for (const auto& r : db_.query("SELECT uai FROM lycees WHERE is_open = 1 AND academie IN (" +
+                                       placeholders(1, academies.size()) + ")",
+                                   params)) {
+        if (keep.count(r.str(0))) continue;
+        db_.exec("UPDATE lycees SET is_open = 0, updated_at = $1 WHERE uai = $2", {now, r.str(0)});
+        ++closed;
+    }
+    return closed;
+}
+
+void SqlStore::upsert_bassin(const workflow::Bassin& b, bool with_ien_io) {
+    if (!with_ien_io) {
+        db_.exec("INSERT INTO bassins (code, label) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET label = excluded.label",
+                 {b.code, b.label});
+        return;
+    }
+    db_.exec("INSERT INTO bassins (code, label, ien_io_name, ien_io_mail) VALUES ($1, $2, $3, $4) "
+             "ON CONFLICT (code) DO UPDATE SET label = excluded.label, ien_io_name = excluded.ien_io_name, "
+             "ien_io_mail = excluded.ien_io_mail",
+             {b.code, b.label, b.ien_io_name, b.ien_io_mail});
+}
+
+}  // namespace ppo::daemon

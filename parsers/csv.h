@@ -1,0 +1,29 @@
+// A reader for the ';'-separated CSV of the official directory exports:
+// optional UTF-8 BOM, quoted fields with "" escapes and embedded separators or
+// line breaks, CRLF or LF. Pure. Records keep the line number they start on.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ppo::parsers {
+
+struct CsvRecord {
+    int line = 0;                      // 1-based line where the record starts
+    std::vector<std::string> fields;
+};
+
+struct CsvTable {
+    std::vector<std::string> header;   // first record
+    std::vector<CsvRecord> records;    // the rest; blank lines skipped
+    bool had_bom = false;
+    std::vector<std::string> problems; // e.g. "line 12: unterminated quoted field"
+};
+
+CsvTable parse_csv(std::string_view text, char separator = ';');
+
+// Writes one field, quoting it when it holds the separator, a quote or a line break.
+std::string csv_field(std::string_view value, char separator = ';');
+
+}  // namespace ppo::parsers

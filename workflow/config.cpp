@@ -1,0 +1,389 @@
+#include "workflow/config.h"
+
+#include "parsers/error.h"
+#include "parsers/ini.h"
+
+#include <date/date.h>
+#include <date/tz.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace ppo::workflow {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string trim(std::string s) {
+    auto ws = [](unsigned char c) { return std::isspace(c); };
+    s.erase(s.begin(), std::find_if_not(s.begin(), s.end(), ws));
+    s.erase(std::find_if_not(s.rbegin(), s.rend(), ws).base(), s.end());
+    return s;
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::string item;
+    std::istringstream in(s);
+    while (std::getline(in, item, ',')) {
+        item = trim(item);
+        if (!item.empty()) out.push_back(item);
+    }
+    return out;
+}
+
+int parse_int(const std::string& v, long min, long max, const std::string& where, const char* what) {
+    char* end = nullptr;
+    errno = 0;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || errno != 0 || n < min || n > max)
+        throw config_error(where + ": expected " + what + " between " + std::to_string(min) + " and " +
+                           std::to_string(max) + ", got '" + v + "'");
+    return static_cast<int>(n);
+}
+
+std::size_t parse_size(const std::string& v, const std::string& where) {
+    // "30M", "512K", "1G" or bytes.
+    std::string digits = v;
+    std::size_t mult = 1;
+    if (!v.empty()) {
+        switch (std::toupper(static_cast<unsigned char>(v.back()))) {
+            case 'K': mult = 1024; digits.pop_back(); break;
+            case 'M': mult = 1024 * 1024; digits.pop_back(); break;
+            case 'G': mult = 1024ul * 1024 * 1024; digits.pop_back(); break;
+            default: break;
+        }
+    }
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(digits.c_str(), &end, 10);
+    if (digits.empty() || *end != '\0' || n == 0)
+        throw config_error(where + ": expected a positive size such as 50M, 512K or 1048576, got '" + v + "'");
+    return static_cast<std::size_t>(n) * mult;
+}
+
+bool parse_bool(const std::string& v, const std::string& where) {
+    auto l = lower(v);
+    if (l == "true" || l == "yes" || l == "on" || l == "1") return true;
+    if (l == "false" || l == "no" || l == "off" || l == "0") return false;
+    throw config_error(where + ": expected true or false, got '" + v + "'");
+}
+
+int parse_hhmm(const std::string& v, const std::string& where) {
+    int h = -1, m = -1;
+    char extra = 0;
+    if (v.size() < 4 || std::sscanf(v.c_str(), "%d:%d%c", &h, &m, &extra) != 2 || h < 0 || h > 23 || m < 0 || m > 59)
+        throw config_error(where + ": expected a time HH:MM (00:00 to 23:59), got '" + v + "'");
+    return h * 60 + m;
+}
+
+std::string parse_date(const std::string& v, const std::string& where) {
+    date::year_month_day ymd{};
+    std::istringstream in(v);
+    in >> date::parse("%F", ymd);
+    if (v.size() != 10 || in.fail() || !ymd.ok())
+        throw config_error(where + ": expected a date YYYY-MM-DD, got '" + v + "'");
+    return v;
+}
+
+std::string address_of(const std::string& from) {
+    auto lt = from.find('<');
+    auto gt = from.find('>', lt == std::string::npos ? 0 : lt);
+    std::string addr = lt != std::string::npos && gt != std::string::npos ? from.substr(lt + 1, gt - lt - 1) : from;
+    return trim(addr);
+}
+
+bool plausible_address(const std::string& a) {
+    auto at = a.find('@');
+    return at != std::string::npos && at > 0 && at + 1 < a.size() && a.find('@', at + 1) == std::string::npos &&
+           a.find_first_of(" \t<>,;\"") == std::string::npos && a.find('.', at) != std::string::npos;
+}
+
+std::string read_secret_file(const fs::path& path, const std::string& where) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw config_error(where + ": cannot read the secret file " + path.string());
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    return s;
+}
+
+// Resolves a secret: $CREDENTIALS_DIRECTORY/<credential> wins (systemd
+// LoadCredential=), then password_file, then password.
+Secret resolve_secret(const std::string& credential, const std::string& file, const std::string& inline_value,
+                      const std::string& where_file) {
+    if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY"); dir && *dir) {
+        fs::path p = fs::path(dir) / credential;
+        std::error_code ec;
+        if (fs::exists(p, ec)) return Secret{read_secret_file(p, "credential " + credential)};
+    }
+    if (!file.empty()) return Secret{read_secret_file(file, where_file)};
+    return Secret{inline_value};
+}
+
+std::string resolve_path(const std::string& p, const fs::path& base) {
+    if (p.empty()) return p;
+    fs::path path(p);
+    return path.is_absolute() ? path.lexically_normal().string() : (base / path).lexically_normal().string();
+}
+
+int default_port(const std::string& scheme) {
+    static const std::map<std::string, int> ports = {
+        {"imap", 143}, {"imaps", 993}, {"smtp", 587}, {"smtps", 465}, {"postgresql", 5432}, {"postgres", 5432}};
+    auto it = ports.find(scheme);
+    return it == ports.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+Url parse_url(const std::string& text, const std::vector<std::string>& schemes, const std::string& where) {
+    std::string expected;
+    for (const auto& s : schemes) expected += (expected.empty() ? "" : " or ") + s + "://host[:port]";
+    auto fail = [&](const std::string& why) {
+        return config_error(where + ": " + why + " in '" + text + "' (expected " + expected + ")");
+    };
+    auto sep = text.find("://");
+    if (sep == std::string::npos) throw fail("no scheme");
+    Url url;
+    url.scheme = lower(text.substr(0, sep));
+    if (std::find(schemes.begin(), schemes.end(), url.scheme) == schemes.end())
+        throw fail("unsupported scheme '" + url.scheme + "'");
+    std::string rest = text.substr(sep + 3);
+    auto slash = rest.find('/');
+    std::string authority = rest.substr(0, slash);
+    url.path = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    if (auto at = authority.rfind('@'); at != std::string::npos) {
+        url.user = authority.substr(0, at);
+        authority = authority.substr(at + 1);
+    }
+    std::string port;
+    if (!authority.empty() && authority.front() == '[') {
+        auto close = authority.find(']');
+        if (close == std::string::npos) throw fail("unterminated IPv6 address");
+        url.host = authority.substr(1, close - 1);
+        if (close + 1 < authority.size()) {
+            if (authority[close + 1] != ':') throw fail("bad host");
+            port = authority.substr(close + 2);
+        }
+    } else if (auto colon = authority.rfind(':'); colon != std::string::npos) {
+        url.host = authority.substr(0, colon);
+        port = authority.substr(colon + 1);
+    } else {
+        url.host = authority;
+    }
+    if (url.host.empty()) throw fail("no host");
+    if (url.host.find_first_of(" \t/\\?#") != std::string::npos) throw fail("bad host '" + url.host + "'");
+    if (port.empty()) {
+        url.port = default_port(url.scheme);
+    } else {
+        char* end = nullptr;
+        long p = std::strtol(port.c_str(), &end, 10);
+        if (*end != '\0' || p < 1 || p > 65535) throw fail("bad port '" + port + "'");
+        url.port = static_cast<int>(p);
+    }
+    return url;
+}
+
+std::string Config::academie_domain(const std::string& code) {
+    static const std::map<std::string, std::string> domains = {
+        {"01", "ac-paris.fr"},  {"02", "ac-aix-marseille.fr"}, {"09", "ac-lille.fr"},
+        {"20", "ac-amiens.fr"}, {"25", "ac-versailles.fr"},    {"24", "ac-creteil.fr"}};
+    auto it = domains.find(code);
+    return it == domains.end() ? std::string() : it->second;
+}
+
+std::vector<std::string> Config::academie_domains() const {
+    std::vector<std::string> out;
+    for (const auto& a : campaign.academies)
+        if (auto d = academie_domain(a); !d.empty()) out.push_back(d);
+    return out;
+}
+
+Config parse_config(const std::string& text, const std::string& source) {
+    Config c;
+    c.source = source;
+    c.imap.url = parse_url("imaps://imap.example.fr:993", {"imaps"}, "default");
+    c.smtp.url = parse_url("smtp://smtp.example.fr:587", {"smtp"}, "default");
+    fs::path base = fs::path(source).parent_path();
+    if (base.empty()) base = ".";
+
+    std::string imap_password, imap_password_file, smtp_password, smtp_password_file, db_password_file;
+    std::string db_url = c.database.url, archive = c.storage.archive_dir;
+
+    using Setter = std::function<void(const std::string& value, const std::string& where)>;
+    const std::map<std::string, std::map<std::string, Setter>> keys = {
+        {"imap",
+         {{"url", [&](auto& v, auto& w) { c.imap.url = parse_url(v, {"imap", "imaps"}, w); }},
+          {"tls_required", [&](auto& v, auto& w) { c.imap.tls_required = parse_bool(v, w); }},
+          {"user", [&](auto& v, auto&) { c.imap.user = v; }},
+          {"password", [&](auto& v, auto&) { imap_password = v; }},
+          {"password_file", [&](auto& v, auto&) { imap_password_file = resolve_path(v, base); }},
+          {"mailbox", [&](auto& v, auto& w) {
+               if (v.empty()) throw config_error(w + ": expected a mailbox name, got nothing");
+               c.imap.mailbox = v; }},
+          {"processed_folder", [&](auto& v, auto&) { c.imap.processed_folder = v; }},
+          {"triage_folder", [&](auto& v, auto&) { c.imap.triage_folder = v; }},
+          {"ignored_folder", [&](auto& v, auto&) { c.imap.ignored_folder = v; }},
+          {"poll_interval", [&](auto& v, auto& w) { c.imap.poll_interval = parse_int(v, 1, 86400, w, "seconds"); }},
+          {"timeout", [&](auto& v, auto& w) { c.imap.timeout = parse_int(v, 1, 3600, w, "seconds"); }}}},
+        {"smtp",
+         {{"url", [&](auto& v, auto& w) { c.smtp.url = parse_url(v, {"smtp", "smtps"}, w); }},
+          {"tls_required", [&](auto& v, auto& w) { c.smtp.tls_required = parse_bool(v, w); }},
+          {"user", [&](auto& v, auto&) { c.smtp.user = v; }},
+          {"password", [&](auto& v, auto&) { smtp_password = v; }},
+          {"password_file", [&](auto& v, auto&) { smtp_password_file = resolve_path(v, base); }},
+          {"from", [&](auto& v, auto& w) {
+               if (!plausible_address(address_of(v)))
+                   throw config_error(w + ": expected 'Name <address@domain>' or an address, got '" + v + "'");
+               c.smtp.from = v; }},
+          {"timeout", [&](auto& v, auto& w) { c.smtp.timeout = parse_int(v, 1, 3600, w, "seconds"); }},
+          {"max_per_recipient_per_hour",
+           [&](auto& v, auto& w) { c.smtp.max_per_recipient_per_hour = parse_int(v, 1, 100000, w, "a count"); }}}},
+        {"database",
+         {{"url", [&](auto& v, auto&) { db_url = v; }},
+          {"password_file", [&](auto& v, auto&) { db_password_file = resolve_path(v, base); }},
+          {"busy_timeout", [&](auto& v, auto& w) { c.database.busy_timeout_ms = parse_int(v, 0, 600000, w, "milliseconds"); }}}},
+        {"storage", {{"archive_dir", [&](auto& v, auto& w) {
+                          if (v.empty()) throw config_error(w + ": expected a folder, got nothing");
+                          archive = v; }}}},
+        {"campaign",
+         {{"name", [&](auto& v, auto& w) {
+               if (v.empty()) throw config_error(w + ": expected a campaign name, got nothing");
+               c.campaign.name = v; }},
+          {"deadline", [&](auto& v, auto& w) { c.campaign.deadline = parse_date(v, w); }},
+          {"timezone", [&](auto& v, auto& w) {
+               try { (void)date::locate_zone(v); } catch (const std::exception&) {
+                   throw config_error(w + ": expected an IANA time zone such as Europe/Paris, got '" + v + "'");
+               }
+               c.campaign.timezone = v; }},
+          {"academies", [&](auto& v, auto& w) {
+               auto list = split_list(v);
+               if (list.empty()) throw config_error(w + ": expected académie codes such as 09,20, got nothing");
+               for (auto& a : list)
+                   if (a.size() != 2 || !std::isdigit(static_cast<unsigned char>(a[0])) || !std::isdigit(static_cast<unsigned char>(a[1])))
+                       throw config_error(w + ": expected two-digit académie codes such as 09,20, got '" + a + "'");
+               c.campaign.academies = list; }},
+          {"reminders", [&](auto& v, auto& w) {
+               std::vector<int> offsets;
+               for (auto& item : split_list(v)) {
+                   std::string s = item.front() == '+' ? item.substr(1) : item;
+                   offsets.push_back(parse_int(s, -365, 365, w, "a reminder offset in days (e.g. -21 or +7)"));
+               }
+               std::sort(offsets.begin(), offsets.end());
+               if (std::adjacent_find(offsets.begin(), offsets.end()) != offsets.end())
+                   throw config_error(w + ": a reminder offset is listed twice in '" + v + "'");
+               if (std::find(offsets.begin(), offsets.end(), 0) != offsets.end())
+                   throw config_error(w + ": offset 0 is the deadline itself; use -1 or +1, got '" + v + "'");
+               c.campaign.reminders = offsets; }},
+          {"reminder_time", [&](auto& v, auto& w) { c.campaign.reminder_minutes = parse_hhmm(v, w); }}}},
+        {"digest",
+         {{"to", [&](auto& v, auto& w) {
+               auto list = split_list(v);
+               for (auto& a : list)
+                   if (!plausible_address(a)) throw config_error(w + ": expected mail addresses separated by commas, got '" + a + "'");
+               c.digest.to = list;
+               c.digest.enabled = !list.empty(); }},
+          {"time", [&](auto& v, auto& w) { c.digest.minutes = parse_hhmm(v, w); }},
+          {"days", [&](auto& v, auto& w) {
+               static const std::map<std::string, int> names = {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3},
+                                                                {"thu", 4}, {"fri", 5}, {"sat", 6}};
+               std::set<int> days;
+               for (auto& d : split_list(v)) {
+                   auto it = names.find(lower(d));
+                   if (it == names.end()) throw config_error(w + ": expected days such as mon,tue,wed,thu,fri, got '" + d + "'");
+                   days.insert(it->second);
+               }
+               c.digest.days = days; }}}},
+        {"intake",
+         {{"max_message_size", [&](auto& v, auto& w) { c.intake.max_message_size = parse_size(v, w); }},
+          {"max_parts", [&](auto& v, auto& w) { c.intake.max_parts = static_cast<std::size_t>(parse_int(v, 1, 1000000, w, "a count")); }},
+          {"max_depth", [&](auto& v, auto& w) { c.intake.max_depth = static_cast<std::size_t>(parse_int(v, 1, 1000, w, "a depth")); }},
+          {"batch_size", [&](auto& v, auto& w) { c.intake.batch_bytes = parse_size(v, w); }},
+          {"allowed_domains", [&](auto& v, auto&) {
+               c.intake.allowed_domains.clear();
+               for (auto& d : split_list(v)) c.intake.allowed_domains.push_back(lower(d)); }},
+          {"trusted_authserv_id", [&](auto& v, auto&) { c.intake.trusted_authserv_id = lower(v); }},
+          {"message_id_domain", [&](auto& v, auto&) { c.intake.message_id_domain = lower(v); }},
+          {"acknowledge", [&](auto& v, auto& w) { c.intake.acknowledge = parse_bool(v, w); }}}},
+        {"workflow", {{"forward", [&](auto& v, auto& w) { c.workflow.forward = parse_bool(v, w); }}}},
+        {"log", {{"level", [&](auto& v, auto& w) {
+                      static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+                      if (!levels.count(lower(v))) throw config_error(w + ": expected trace, debug, info, warn or error, got '" + v + "'");
+                      c.log.level = lower(v); }}}},
+        {"http", {{"listen", [&](auto& v, auto& w) {
+                       if (!v.empty()) {
+                           auto colon = v.rfind(':');
+                           if (colon == std::string::npos || colon == 0)
+                               throw config_error(w + ": expected HOST:PORT such as 127.0.0.1:9187, got '" + v + "'");
+                           parse_int(v.substr(colon + 1), 1, 65535, w, "a port");
+                       }
+                       c.http.listen = v; }}}},
+    };
+
+    auto ini = parsers::parse_ini(text, source);
+    for (const auto& e : ini.entries) {
+        std::string where = source + ":" + std::to_string(e.line) + ": [" + e.section + "] " + e.key;
+        auto sec = keys.find(e.section);
+        if (sec == keys.end())
+            throw config_error(source + ":" + std::to_string(e.line) + ": unknown section [" + e.section + "]");
+        auto key = sec->second.find(e.key);
+        if (key == sec->second.end()) {
+            std::string known;
+            for (auto& [k, _] : sec->second) known += (known.empty() ? "" : ", ") + k;
+            throw config_error(where + ": unknown key (known keys of [" + e.section + "]: " + known + ")");
+        }
+        key->second(e.value, where);
+    }
+
+    c.imap.password = resolve_secret("imap-password", imap_password_file, imap_password, source + ": [imap] password_file");
+    c.smtp.password = resolve_secret("smtp-password", smtp_password_file, smtp_password, source + ": [smtp] password_file");
+    c.smtp.from_address = address_of(c.smtp.from);
+    if (c.intake.message_id_domain.empty()) {
+        auto at = c.smtp.from_address.rfind('@');
+        c.intake.message_id_domain = lower(c.smtp.from_address.substr(at + 1));
+    }
+    c.storage.archive_dir = resolve_path(archive, base);
+
+    c.database.url = db_url;
+    if (db_url.rfind("sqlite://", 0) == 0) {
+        c.database.backend = "sqlite";
+        std::string path = db_url.substr(9);
+        if (path.empty() || path == "/") throw config_error(source + ": [database] url: expected sqlite:///path/to/file.db, got '" + db_url + "'");
+        c.database.connection = path == ":memory:" ? path : resolve_path(path, base);
+    } else if (db_url.rfind("postgresql://", 0) == 0 || db_url.rfind("postgres://", 0) == 0) {
+        c.database.backend = "postgresql";
+        Url u = parse_url(db_url, {"postgresql", "postgres"}, source + ": [database] url");
+        std::string user = u.user, password;
+        if (auto colon = user.find(':'); colon != std::string::npos) {
+            password = user.substr(colon + 1);
+            user = user.substr(0, colon);
+        }
+        Secret pw = resolve_secret("database-password", db_password_file, password, source + ": [database] password_file");
+        if (u.path.empty()) throw config_error(source + ": [database] url: expected postgresql://user@host/dbname, got no database name");
+        std::string conn = "host=" + u.host + " port=" + std::to_string(u.port) + " dbname=" + u.path;
+        if (!user.empty()) conn += " user=" + user;
+        if (!pw.empty()) conn += " password=" + pw.value;
+        c.database.connection = conn;
+    } else {
+        throw config_error(source + ": [database] url: expected sqlite:///path/to/file.db or postgresql://user@host/db, got '" + db_url + "'");
+    }
+    return c;
+}
+
+Config load_config(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw config_error(path + ": cannot read the configuration file");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return parse_config(text, path);
+}
+
+}  // namespace ppo::workflow

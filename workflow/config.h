@@ -1,0 +1,130 @@
+// The daemon's configuration: the INI file of DESIGN.md parsed once into an
+// immutable, typed value with a documented default for every key (the defaults
+// are those of etc/ppo-intake.conf). Unknown keys, bad URLs, dates, times,
+// offsets and numbers are ppo::Error(config) naming "file:line [section] key"
+// and what was expected. Secrets are read from $CREDENTIALS_DIRECTORY/<name>
+// (systemd LoadCredential=), else `password_file`, else `password`; they are
+// kept in Secret, which has no stream operator, so they cannot reach a log.
+#pragma once
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ppo::workflow {
+
+struct Secret {
+    std::string value;
+    bool empty() const { return value.empty(); }
+};
+
+struct Url {
+    std::string scheme;    // lower-case
+    std::string user;      // may be empty
+    std::string host;
+    int port = 0;          // the scheme's default when absent
+    std::string path;      // without the leading '/'
+};
+
+struct ImapConfig {
+    Url url;                            // imap:// or imaps://
+    bool tls_required = false;          // imap:// must upgrade with STARTTLS
+    std::string user;
+    Secret password;
+    std::string mailbox = "INBOX";
+    std::string processed_folder = "PPO/Traites";
+    std::string triage_folder = "PPO/A-trier";
+    std::string ignored_folder = "PPO/Ignores";
+    int poll_interval = 60;             // seconds
+    int timeout = 60;                   // seconds, socket
+};
+
+struct SmtpConfig {
+    Url url;                            // smtp:// or smtps://
+    bool tls_required = false;
+    std::string user;
+    Secret password;
+    std::string from = "PPO Hauts-de-France <ppo@region-academique-hauts-de-france.fr>";
+    std::string from_address;           // addr-spec of `from`
+    int timeout = 60;
+    int max_per_recipient_per_hour = 20;   // acknowledgement rate limit
+};
+
+struct DatabaseConfig {
+    std::string url = "sqlite:///var/lib/ppo-intake/ppo.db";
+    std::string backend;                // "sqlite" | "postgresql"
+    std::string connection;             // SQLite file path, or libpq key=value string
+    int busy_timeout_ms = 5000;
+};
+
+struct StorageConfig {
+    std::string archive_dir = "/var/lib/ppo-intake/archive";
+};
+
+struct CampaignConfig {
+    std::string name = "PPO 2021-2022";
+    std::string deadline = "2022-03-25";           // ISO date, the whole day counts in `timezone`
+    std::string timezone = "Europe/Paris";
+    std::vector<std::string> academies = {"09", "20"};
+    std::vector<int> reminders = {-21, -7, -2, 1, 7};   // days from the deadline, ascending
+    int reminder_minutes = 9 * 60;                 // reminder_time as minutes after midnight
+};
+
+struct DigestConfig {
+    std::vector<std::string> to = {"draio@region-academique-hauts-de-france.fr"};
+    int minutes = 7 * 60;                          // time
+    std::set<int> days = {1, 2, 3, 4, 5};          // 0 = Sunday ... 6 = Saturday
+    bool enabled = true;
+};
+
+struct IntakeConfig {
+    std::size_t max_message_size = 50u * 1024 * 1024;
+    std::size_t max_parts = 10000;
+    std::size_t max_depth = 50;
+    std::size_t batch_bytes = 32u * 1024 * 1024;   // fetched and committed together
+    std::vector<std::string> allowed_domains;      // extra domains acknowledgements may go to
+    std::string trusted_authserv_id;               // Authentication-Results to trust; empty: none
+    std::string message_id_domain;                 // our Message-IDs; default: domain of smtp.from
+    bool acknowledge = true;
+};
+
+struct WorkflowConfig {
+    bool forward = true;                           // forward each PPO to the bassin's IEN-IO
+};
+
+struct LogConfig {
+    std::string level = "info";                    // trace, debug, info, warn, error
+};
+
+struct HttpConfig {
+    std::string listen = "127.0.0.1:9187";         // /healthz and /metrics; empty: off
+};
+
+struct Config {
+    std::string source;                            // the file it was read from
+    ImapConfig imap;
+    SmtpConfig smtp;
+    DatabaseConfig database;
+    StorageConfig storage;
+    CampaignConfig campaign;
+    DigestConfig digest;
+    IntakeConfig intake;
+    WorkflowConfig workflow;
+    LogConfig log;
+    HttpConfig http;
+
+    // The académie mail domain for a Code_academie ("09" -> "ac-lille.fr").
+    static std::string academie_domain(const std::string& code);
+    std::vector<std::string> academie_domains() const;
+};
+
+// Parses text read from `source`. Relative paths (database, archive,
+// password_file) are resolved against the folder of `source`.
+Config parse_config(const std::string& text, const std::string& source);
+// Reads and parses the file; a missing file is a config error.
+Config load_config(const std::string& path);
+
+Url parse_url(const std::string& text, const std::vector<std::string>& schemes, const std::string& where);
+
+}  // namespace ppo::workflow

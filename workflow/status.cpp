@@ -1,0 +1,221 @@
+#include "workflow/status.h"
+
+#include "parsers/csv.h"
+#include "workflow/campaign_time.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+namespace ppo::workflow {
+
+namespace {
+
+std::vector<FileStatus> file_statuses(Store& store, std::int64_t message_ref) {
+    std::vector<FileStatus> out;
+    for (const auto& f : store.files_of(message_ref)) out.push_back({f.name, f.size, f.sha256});
+    return out;
+}
+
+bool outbox_sent(const std::vector<OutboxMail>& mails, const std::string& kind) {
+    return std::any_of(mails.begin(), mails.end(), [&](const OutboxMail& m) { return m.kind == kind && m.state == "sent"; });
+}
+
+std::string files_json(const std::vector<FileStatus>& files) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        if (i) out += ", ";
+        out += "{\"name\": " + json_string(files[i].name) + ", \"size\": " + std::to_string(files[i].size) +
+               ", \"sha256\": " + json_string(files[i].sha256) + "}";
+    }
+    return out + "]";
+}
+
+// Display width of UTF-8 text (counts code points, good enough for Latin text).
+std::size_t width(const std::string& s) {
+    std::size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+std::string pad(const std::string& s, std::size_t w) {
+    std::size_t cur = width(s);
+    if (cur > w) {
+        // Cut on a code point boundary, keep room for the ellipsis.
+        std::string out;
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < s.size() && n < w - 1; ++i) {
+            out += s[i];
+            if (i + 1 >= s.size() || (static_cast<unsigned char>(s[i + 1]) & 0xC0) != 0x80) ++n;
+        }
+        return out + "…";
+    }
+    return s + std::string(w - cur, ' ');
+}
+
+}  // namespace
+
+std::string offset_label(int offset_days) {
+    return (offset_days > 0 ? "+" : "") + std::to_string(offset_days);
+}
+
+std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
+CampaignStatus build_status(Store& store, const Config& config, std::int64_t campaign_id, const Directory& directory) {
+    CampaignStatus st;
+    st.name = config.campaign.name;
+    st.deadline = config.campaign.deadline;
+    st.timezone = config.campaign.timezone;
+    for (const auto& l : directory.lycees()) {
+        LyceeStatus ls;
+        ls.lycee = l;
+        if (const auto* b = directory.bassin(l.bassin_code)) ls.ien_io = b->ien_io_mail;
+        bool on_time = false, late = false;
+        for (const auto& m : store.submissions_of(campaign_id, l.uai)) {
+            SubmissionStatus s;
+            s.id = m.id;
+            s.received_at = m.received_at;
+            s.from = m.from;
+            s.message_id = m.message_id;
+            s.identified_by = m.identified_by;
+            s.late = m.late;
+            s.files = file_statuses(store, m.id);
+            auto out = store.outbox_for_message(m.id);
+            s.acknowledged = outbox_sent(out, "ack");
+            s.forwarded = outbox_sent(out, "forward");
+            (m.late ? late : on_time) = true;
+            ls.submissions.push_back(std::move(s));
+        }
+        ls.state = on_time ? "received" : late ? "late" : "missing";
+        ls.reminders_sent = store.reminders_of(campaign_id, l.uai);
+        st.lycees.push_back(std::move(ls));
+    }
+    std::stable_sort(st.lycees.begin(), st.lycees.end(), [](const LyceeStatus& a, const LyceeStatus& b) {
+        return std::tie(a.lycee.academie, a.lycee.bassin_code, a.lycee.uai) <
+               std::tie(b.lycee.academie, b.lycee.bassin_code, b.lycee.uai);
+    });
+    for (const auto& m : store.messages_with_outcome(campaign_id, "unidentified")) {
+        st.unidentified.push_back({m.id, m.received_at, m.from, m.subject, m.reason, file_statuses(store, m.id)});
+    }
+    return st;
+}
+
+std::string status_json(const CampaignStatus& st) {
+    std::ostringstream o;
+    o << "{\n  \"campaign\": {\"name\": " << json_string(st.name) << ", \"deadline\": " << json_string(st.deadline)
+      << "},\n  \"lycees\": [";
+    for (std::size_t i = 0; i < st.lycees.size(); ++i) {
+        const auto& l = st.lycees[i];
+        o << (i ? ",\n" : "\n") << "    {\"uai\": " << json_string(l.lycee.uai) << ", \"name\": " << json_string(l.lycee.name)
+          << ", \"commune\": " << json_string(l.lycee.commune) << ",\n     \"academie\": " << json_string(l.lycee.academie)
+          << ", \"bassin\": " << json_string(l.lycee.bassin_code) << ", \"ien_io\": " << json_string(l.ien_io)
+          << ",\n     \"state\": " << json_string(l.state) << ",\n     \"submissions\": [";
+        for (std::size_t j = 0; j < l.submissions.size(); ++j) {
+            const auto& s = l.submissions[j];
+            o << (j ? ",\n" : "\n") << "       {\"id\": " << s.id << ", \"received_at\": "
+              << json_string(iso_local(s.received_at, st.timezone)) << ", \"from\": " << json_string(s.from)
+              << ",\n        \"message_id\": " << json_string(s.message_id)
+              << ", \"identified_by\": " << json_string(s.identified_by) << ",\n        \"files\": " << files_json(s.files)
+              << ",\n        \"late\": " << (s.late ? "true" : "false")
+              << ", \"acknowledged\": " << (s.acknowledged ? "true" : "false")
+              << ", \"forwarded\": " << (s.forwarded ? "true" : "false") << "}";
+        }
+        o << (l.submissions.empty() ? "]" : "]") << ",\n     \"reminders_sent\": [";
+        for (std::size_t j = 0; j < l.reminders_sent.size(); ++j)
+            o << (j ? ", " : "") << json_string(offset_label(l.reminders_sent[j]));
+        o << "]}";
+    }
+    o << "\n  ],\n  \"unidentified\": " << unidentified_json(st) << "\n}\n";
+    return o.str();
+}
+
+std::string unidentified_json(const CampaignStatus& st) {
+    std::ostringstream o;
+    o << "[";
+    for (std::size_t i = 0; i < st.unidentified.size(); ++i) {
+        const auto& u = st.unidentified[i];
+        o << (i ? ",\n" : "\n") << "    {\"id\": " << u.id << ", \"received_at\": "
+          << json_string(iso_local(u.received_at, st.timezone)) << ", \"from\": " << json_string(u.from)
+          << ", \"subject\": " << json_string(u.subject) << ",\n     \"reason\": " << json_string(u.reason)
+          << ", \"files\": " << files_json(u.files) << "}";
+    }
+    o << (st.unidentified.empty() ? "]" : "\n  ]");
+    return o.str();
+}
+
+std::string status_csv(const CampaignStatus& st) {
+    using parsers::csv_field;
+    std::ostringstream o;
+    o << "\xEF\xBB\xBF";
+    o << "uai;nom;commune;academie;bassin;ien_io;etat;nb_envois;dernier_envoi;fichiers;accuse_envoye;transmis_ien_io;"
+         "relances\r\n";
+    for (const auto& l : st.lycees) {
+        std::string last, files, reminders;
+        bool ack = false, fwd = false;
+        if (!l.submissions.empty()) {
+            const auto& s = l.submissions.back();
+            last = iso_local(s.received_at, st.timezone);
+            for (const auto& f : s.files) files += (files.empty() ? "" : ", ") + f.name;
+            ack = s.acknowledged;
+            fwd = s.forwarded;
+        }
+        for (int r : l.reminders_sent) reminders += (reminders.empty() ? "" : " ") + ("J" + offset_label(r));
+        o << csv_field(l.lycee.uai) << ';' << csv_field(l.lycee.name) << ';' << csv_field(l.lycee.commune) << ';'
+          << csv_field(l.lycee.academie) << ';' << csv_field(l.lycee.bassin_label.empty() ? l.lycee.bassin_code : l.lycee.bassin_label)
+          << ';' << csv_field(l.ien_io) << ';' << csv_field(l.state) << ';' << l.submissions.size() << ';' << csv_field(last)
+          << ';' << csv_field(files) << ';' << (ack ? "oui" : "non") << ';' << (fwd ? "oui" : "non") << ';'
+          << csv_field(reminders) << "\r\n";
+    }
+    return o.str();
+}
+
+std::string status_table(const CampaignStatus& st) {
+    std::ostringstream o;
+    std::size_t received = 0, late = 0, missing = 0;
+    for (const auto& l : st.lycees) (l.state == "received" ? received : l.state == "late" ? late : missing)++;
+    o << st.name << " — deadline " << st.deadline << " (" << st.timezone << ")\n";
+    o << pad("UAI", 9) << "  " << pad("Lycée", 44) << "  " << pad("Commune", 18) << "  " << pad("Bassin", 8) << "  "
+      << pad("State", 8) << "  " << pad("Sub.", 4) << "  Last received\n";
+    o << std::string(9 + 44 + 18 + 8 + 8 + 4 + 12 + 25, '-') << "\n";
+    for (const auto& l : st.lycees) {
+        std::string last = l.submissions.empty() ? "" : iso_local(l.submissions.back().received_at, st.timezone);
+        o << pad(l.lycee.uai, 9) << "  " << pad(l.lycee.name, 44) << "  " << pad(l.lycee.commune, 18) << "  "
+          << pad(l.lycee.bassin_code, 8) << "  " << pad(l.state, 8) << "  " << pad(std::to_string(l.submissions.size()), 4)
+          << "  " << last << (l.ien_io.empty() ? "  (no IEN-IO for this bassin)" : "") << "\n";
+    }
+    o << "\n" << st.lycees.size() << " lycées expected: " << received << " received, " << late << " late, " << missing
+      << " missing; " << st.unidentified.size() << " message(s) waiting in triage.\n";
+    return o.str();
+}
+
+std::string unidentified_table(const CampaignStatus& st) {
+    std::ostringstream o;
+    if (st.unidentified.empty()) return "The triage queue is empty.\n";
+    o << pad("ID", 6) << "  " << pad("Received", 25) << "  " << pad("From", 32) << "  " << pad("Subject", 30) << "  Reason\n";
+    for (const auto& u : st.unidentified)
+        o << pad(std::to_string(u.id), 6) << "  " << pad(iso_local(u.received_at, st.timezone), 25) << "  " << pad(u.from, 32)
+          << "  " << pad(u.subject, 30) << "  " << u.reason << "\n";
+    return o.str();
+}
+
+}  // namespace ppo::workflow

@@ -1,0 +1,71 @@
+// The campaign's status as users see it: one row per expected lycée with its
+// submissions, and the unidentified messages. Built from the store; rendered
+// as the JSON of DESIGN.md, a CSV for French Excel (UTF-8 BOM, ';'), or a text
+// table for a terminal.
+#pragma once
+
+#include "workflow/config.h"
+#include "workflow/store.h"
+
+#include <string>
+#include <vector>
+
+namespace ppo::workflow {
+
+struct FileStatus {
+    std::string name;
+    std::int64_t size = 0;
+    std::string sha256;
+};
+
+struct SubmissionStatus {
+    std::int64_t id = 0;
+    std::int64_t received_at = 0;
+    std::string from;
+    std::string message_id;
+    std::string identified_by;
+    std::vector<FileStatus> files;
+    bool late = false;
+    bool acknowledged = false;
+    bool forwarded = false;
+};
+
+struct LyceeStatus {
+    Lycee lycee;
+    std::string ien_io;                 // "" when the bassin has no IEN-IO
+    std::string state;                  // "missing" | "received" | "late"
+    std::vector<SubmissionStatus> submissions;
+    std::vector<int> reminders_sent;
+};
+
+struct UnidentifiedStatus {
+    std::int64_t id = 0;
+    std::int64_t received_at = 0;
+    std::string from;
+    std::string subject;
+    std::string reason;
+    std::vector<FileStatus> files;
+};
+
+struct CampaignStatus {
+    std::string name;
+    std::string deadline;
+    std::string timezone;
+    std::vector<LyceeStatus> lycees;    // ordered by académie, bassin, UAI
+    std::vector<UnidentifiedStatus> unidentified;
+};
+
+CampaignStatus build_status(Store& store, const Config& config, std::int64_t campaign_id, const Directory& directory);
+
+std::string status_json(const CampaignStatus& status);
+std::string status_csv(const CampaignStatus& status);     // starts with the UTF-8 BOM
+std::string status_table(const CampaignStatus& status);
+std::string unidentified_json(const CampaignStatus& status);
+std::string unidentified_table(const CampaignStatus& status);
+
+// JSON string literal with quotes (UTF-8 passed through, controls escaped).
+std::string json_string(const std::string& s);
+// "+7" / "-21"
+std::string offset_label(int offset_days);
+
+}  // namespace ppo::workflow

@@ -1,0 +1,138 @@
+// The transactional store port: everything the workflow keeps. The daemon
+// implements it over Poco::Data (SQLite by default, PostgreSQL later). All
+// times are seconds since the epoch (UTC). Every write happens inside
+// begin()/commit(); a ppo::Error(transient) means "busy, try again".
+#pragma once
+
+#include "workflow/directory.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ppo::workflow {
+
+struct CampaignInfo {
+    std::int64_t id = 0;
+    std::string name;
+    std::string deadline;
+};
+
+struct MailboxState {
+    std::uint32_t uidvalidity = 0;
+    std::uint32_t last_uid = 0;
+};
+
+struct MessageRecord {
+    std::int64_t id = 0;                 // set by insert_message
+    std::int64_t campaign_id = 0;
+    std::string mailbox;
+    std::uint32_t uidvalidity = 0;
+    std::uint32_t uid = 0;
+    std::string message_id;              // "" stored as NULL
+    std::int64_t received_at = 0;
+    std::string from;
+    std::string subject;
+    std::string outcome;                 // "submission" | "unidentified" | "ignored" | "quarantined" | "rejected"
+    std::string reason;
+    std::string uai;                     // "" stored as NULL
+    std::string identified_by;           // "sender" | "uai" | "name" | "manual"
+    std::string evidence;
+    bool late = false;
+    std::string folder;                  // "processed" | "triage" | "ignored"
+    bool moved = false;
+};
+
+struct FileRecord {
+    std::int64_t id = 0;
+    std::int64_t message_ref = 0;
+    std::string name;                    // original name, UTF-8
+    std::string path;                    // absolute path in the archive
+    std::int64_t size = 0;
+    std::string sha256;                  // lower-case hex
+    std::string kind;                    // "pdf", "docx", ...
+};
+
+struct OutboxMail {
+    std::int64_t id = 0;
+    std::int64_t campaign_id = 0;
+    std::string kind;                    // "ack" | "forward" | "reminder" | "digest"
+    std::int64_t message_ref = 0;        // 0 stored as NULL
+    std::string uai;
+    std::string dedupe_key;              // unique: enqueuing twice is a no-op
+    std::string envelope_from;
+    std::vector<std::string> recipients;
+    std::string data;                    // complete RFC 5322 text
+    std::string state = "pending";       // "pending" | "sent" | "failed"
+    int attempts = 0;
+    std::int64_t next_attempt_at = 0;
+    std::string last_error;
+    std::int64_t created_at = 0;
+    std::int64_t sent_at = 0;
+};
+
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    virtual void begin() = 0;
+    virtual void commit() = 0;
+    virtual void rollback() = 0;
+
+    // Creates the campaign row on first use; returns it.
+    virtual CampaignInfo ensure_campaign(const std::string& name, const std::string& deadline,
+                                         const std::string& academies_csv, std::int64_t now) = 0;
+    // Open lycées of these académies, with every bassin.
+    virtual Directory load_directory(const std::vector<std::string>& academies) = 0;
+
+    virtual std::optional<MailboxState> mailbox_state(const std::string& mailbox) = 0;
+    virtual void set_mailbox_state(const std::string& mailbox, const MailboxState& state) = 0;
+
+    virtual std::optional<MessageRecord> find_message(const std::string& mailbox, std::uint32_t uidvalidity,
+                                                      std::uint32_t uid) = 0;
+    virtual std::optional<MessageRecord> find_message_by_message_id(const std::string& message_id) = 0;
+    virtual std::optional<MessageRecord> message(std::int64_t id) = 0;
+    virtual std::int64_t insert_message(const MessageRecord& record) = 0;
+    virtual void update_message(const MessageRecord& record) = 0;
+    virtual void mark_moved(const std::vector<std::int64_t>& ids) = 0;
+    // Messages recorded but not yet moved out of the inbox (crash recovery).
+    virtual std::vector<MessageRecord> unmoved_messages(const std::string& mailbox) = 0;
+    // Messages of this campaign with this outcome, oldest first.
+    virtual std::vector<MessageRecord> messages_with_outcome(std::int64_t campaign_id, const std::string& outcome) = 0;
+    // Submissions (outcome "submission") of one lycée, oldest first.
+    virtual std::vector<MessageRecord> submissions_of(std::int64_t campaign_id, const std::string& uai) = 0;
+    // Every submission of the campaign, oldest first.
+    virtual std::vector<MessageRecord> submissions(std::int64_t campaign_id) = 0;
+
+    virtual std::int64_t insert_file(const FileRecord& file) = 0;
+    virtual std::vector<FileRecord> files_of(std::int64_t message_ref) = 0;
+
+    // Inserts unless a row with the same dedupe_key exists; returns the id of
+    // the row (new or existing).
+    virtual std::int64_t enqueue(const OutboxMail& mail) = 0;
+    virtual std::vector<OutboxMail> due_outbox(std::int64_t now, std::size_t limit) = 0;
+    virtual std::vector<OutboxMail> outbox_for_message(std::int64_t message_ref) = 0;
+    virtual std::vector<OutboxMail> outbox_of_kind(std::int64_t campaign_id, const std::string& kind) = 0;
+    virtual void mark_sent(std::int64_t outbox_id, std::int64_t now) = 0;
+    virtual void mark_attempt_failed(std::int64_t outbox_id, const std::string& error, std::int64_t next_attempt_at,
+                                     bool permanent) = 0;
+    // Outgoing mails of this kind to this recipient created since `since` (rate limit).
+    virtual std::size_t count_outbox_to(const std::string& kind, const std::string& recipient, std::int64_t since) = 0;
+    virtual std::size_t outbox_pending_count() = 0;
+
+    // Reminders: true when this (lycée, offset) was already recorded.
+    virtual bool reminder_recorded(std::int64_t campaign_id, const std::string& uai, int offset_days) = 0;
+    virtual void record_reminder(std::int64_t campaign_id, const std::string& uai, int offset_days,
+                                 std::int64_t outbox_id, std::int64_t now) = 0;
+    virtual std::vector<int> reminders_of(std::int64_t campaign_id, const std::string& uai) = 0;
+
+    virtual bool digest_recorded(std::int64_t campaign_id, const std::string& slot) = 0;
+    virtual void record_digest(std::int64_t campaign_id, const std::string& slot, std::int64_t outbox_id,
+                               std::int64_t now) = 0;
+    // created_at of the newest digest, 0 if none.
+    virtual std::int64_t last_digest_at(std::int64_t campaign_id) = 0;
+};
+
+}  // namespace ppo::workflow
