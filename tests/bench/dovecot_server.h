@@ -32,6 +32,9 @@ public:
     const std::string& password() const;
     const std::string& dir() const;    // the temporary folder
     std::string url() const;           // "imap://127.0.0.1:PORT"
+    std::string imaps_url() const;     // "imaps://127.0.0.1:IMAPS_PORT", "" unless tls
+    const std::string& cert_file() const;  // the self-signed certificate, "" unless tls
+    std::string log() const;           // Dovecot's log so far (for failure messages)
 
     // Puts a message into `mailbox` with IMAP APPEND (over a plain socket, no
     // dependency on the code under test). `mailbox` uses the server's own
@@ -41,6 +44,12 @@ public:
     std::size_t count(const std::string& mailbox = "INBOX");
     // The raw messages of a mailbox in UID order (IMAP FETCH BODY.PEEK[]).
     std::vector<std::string> messages(const std::string& mailbox = "INBOX");
+    // Mailbox names are UTF-8 here; the fixture encodes them (modified UTF-7).
+    void create_mailbox(const std::string& mailbox);
+    // Every mailbox (LIST "" "*"), names as the server sends them (modified UTF-7).
+    std::vector<std::string> mailboxes();
+    // The CAPABILITY line after LOGIN, e.g. "IMAP4rev1 ... UIDPLUS".
+    std::string capabilities();
     void stop();                   // stops now (the destructor does it too)
     void start();                  // restarts after stop() with the same config and port
 
