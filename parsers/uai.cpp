@@ -16,7 +16,8 @@ char upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned 
 char uai_check_letter(std::string_view seven_digits) {
     long n = 0;
     for (char c : seven_digits.substr(0, 7)) n = n * 10 + (c - '0');
-    return kLetters[static_cast<std::size_t>(n % 23)];
+    // Non-digits (not validated here) can make n negative: keep the index in range.
+    return kLetters[static_cast<std::size_t>((n % 23 + 23) % 23)];
 }
 
 bool is_valid_uai(std::string_view code) {
