@@ -1,0 +1,50 @@
+// Small byte/string helpers shared by the MIME parsing files (header_decode.cpp,
+// mime_message.cpp, document_type.cpp). Internal to parsers/. Pure.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ppo::parsers::mime_detail {
+
+char ascii_lower(char c);
+std::string lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+bool is_wsp(char c);  // space or tab
+std::string_view trim(std::string_view s);  // spaces, tabs, CR, LF
+
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
+bool is_valid_utf8(std::string_view s);
+// Appends `s` to `out`, replacing every ill-formed sequence by U+FFFD.
+void append_sanitized_utf8(std::string& out, std::string_view s);
+
+// Lenient base64: skips characters outside the alphabet, stops at '='.
+std::string base64_decode_lenient(std::string_view s);
+
+// Removes surrounding double quotes and backslash escapes, if quoted.
+std::string unquote(std::string_view s);
+
+// Splits a header value "type/sub; a=1; b=\"x;y\"" into its leading token
+// ("type/sub", trimmed) and raw (name, value) parameters (values unquoted).
+// Used as a fallback when libetpan could not parse a header.
+std::string split_header_params(std::string_view value,
+                                std::vector<std::pair<std::string, std::string>>* params);
+
+// A header field of a raw header block: name as written, value unfolded (CR LF
+// before white space removed), not decoded.
+struct RawField {
+    std::string name;
+    std::string value;
+};
+
+// Reads the header block at the start of `data` up to the first empty line
+// (consumed) or the first line that is not a header field (not consumed).
+// Returns the offset where the body starts. Never throws on odd input.
+std::size_t split_header_block(std::string_view data, std::vector<RawField>* fields,
+                               bool* terminated_by_empty_line);
+
+}  // namespace ppo::parsers::mime_detail
