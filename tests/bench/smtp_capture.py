@@ -5,7 +5,8 @@ Every accepted message is written to DIR as NNNNNN.eml (the DATA exactly as
 received, dot-unstuffed, CRLF kept) plus NNNNNN.json with the envelope:
 {"mail_from": ..., "rcpt_to": [...], "mail_options": [...], "auth_user": ...,
 "tls": bool, "peer_port": the client's port (same port = same connection)}.
-Both files are written to a temporary name and renamed, the .json last, so a reader that lists *.json sees only complete messages.
+Both files are written to a temporary name and renamed, the .json last, so
+a reader that lists *.json sees only complete messages.
 Numbering follows arrival order and continues after messages are removed.
 
 DIR/control.json {"fail_temporarily": N} makes RCPT TO answer
@@ -85,7 +86,8 @@ class Capture:
             "rcpt_to": list(envelope.rcpt_tos),
             "mail_options": list(envelope.mail_options),
             "auth_user": auth_user,
-            "tls": session.ssl is not None,
+            "tls": session.ssl is not None
+            or (server.transport is not None and server.transport.get_extra_info("ssl_object") is not None),
             "peer_port": session.peer[1] if session.peer else 0,
         }
         self._write(number + ".eml", bytes(envelope.original_content))
@@ -107,6 +109,7 @@ def make_authenticator(user, password):
 
 
 async def main():
+    parent = os.getppid()   # before READY: the test process may end right after reading it
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
@@ -146,7 +149,16 @@ async def main():
         loop.add_signal_handler(sig, stop.set)
     sys.stdout.write("READY %d\n" % port)
     sys.stdout.flush()
+
+    async def watch_parent(parent):
+        # Ends with the test process even if it dies without stopping us.
+        while os.getppid() == parent:
+            await asyncio.sleep(1)
+        stop.set()
+
+    watcher = asyncio.ensure_future(watch_parent(parent))
     await stop.wait()
+    watcher.cancel()
     server.close()
     await server.wait_closed()
 

@@ -1,0 +1,313 @@
+#include "daemon/smtp_sender.h"
+
+#include "parsers/error.h"
+
+#include <Poco/Base64Encoder.h>
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/DialogSocket.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SMTPClientSession.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <sstream>
+
+namespace ppo::daemon {
+
+namespace {
+
+// SMTPClientSession with its DialogSocket reachable: the message goes out raw
+// (already a complete RFC 5322 text), and STARTTLS is done here so that the
+// peer host name is known to the TLS layer (SecureSMTPClientSession built from
+// a socket does not know it).
+class Session : public Poco::Net::SMTPClientSession {
+public:
+    using SMTPClientSession::SMTPClientSession;
+    Poco::Net::DialogSocket& dialog() { return socket(); }
+};
+
+std::string base64(const std::string& data) {
+    std::ostringstream out;
+    Poco::Base64Encoder encoder(out);
+    encoder.rdbuf()->setLineLength(0);
+    encoder << data;
+    encoder.close();
+    return out.str();
+}
+
+bool has_8bit(const std::string& s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+// One line: the server's multi-line reply joined.
+std::string one_line(std::string reply) {
+    std::replace(reply.begin(), reply.end(), '\n', ' ');
+    std::replace(reply.begin(), reply.end(), '\r', ' ');
+    return reply;
+}
+
+// DATA payload: CRLF line ends (a lone LF or CR becomes CRLF), lines starting
+// with '.' get one more (RFC 5321 4.5.2), then the terminating ".".
+std::string data_payload(const std::string& data) {
+    std::string out;
+    out.reserve(data.size() + data.size() / 64 + 8);
+    bool line_start = true;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        char c = data[i];
+        if (c == '\n') {
+            if (i == 0 || data[i - 1] != '\r') out += '\r';
+            out += '\n';
+            line_start = true;
+            continue;
+        }
+        if (c == '\r' && (i + 1 == data.size() || data[i + 1] != '\n')) {
+            out += "\r\n";
+            line_start = true;
+            continue;
+        }
+        if (line_start && c == '.') out += '.';
+        out += c;
+        line_start = false;
+    }
+    if (!line_start) out += "\r\n";
+    out += ".\r\n";
+    return out;
+}
+
+}  // namespace
+
+struct SmtpSender::Impl {
+    SmtpSettings settings;
+    std::unique_ptr<Session> session;
+    std::map<std::string, std::string> extensions;   // EHLO keyword (upper case) -> parameters
+    bool tls_active = false;
+
+    std::string where() const { return "SMTP " + settings.host + ":" + std::to_string(settings.port); }
+
+    // Throws for a reply outside the expected class: 4xx (and anything odd)
+    // transient, 5xx permanent.
+    void expect(int status, int expected_class, const std::string& command, const std::string& reply) const {
+        if (status / 100 == expected_class) return;
+        std::string text = where() + ": " + command + " answered " + std::to_string(status) + " " + one_line(reply);
+        if (status / 100 == 5) throw ppo::permanent_error(text);
+        throw ppo::transient_error(text);
+    }
+
+    int command(const std::string& cmd, std::string& reply) { return session->sendCommand(cmd, reply); }
+
+    void send_raw(const std::string& bytes) {
+        Poco::Net::DialogSocket& socket = session->dialog();
+        std::size_t done = 0;
+        while (done < bytes.size()) {
+            std::size_t chunk = std::min<std::size_t>(bytes.size() - done, 1 << 20);
+            int n = socket.sendBytes(bytes.data() + done, static_cast<int>(chunk));
+            if (n <= 0) throw Poco::Net::NetException("short write while sending DATA");
+            done += static_cast<std::size_t>(n);
+        }
+    }
+
+    Poco::Net::Context::Ptr tls_context() const {
+        Poco::Net::Context::Params params;
+        params.verificationMode =
+            settings.verify_certificate ? Poco::Net::Context::VERIFY_RELAXED : Poco::Net::Context::VERIFY_NONE;
+        params.loadDefaultCAs = settings.verify_certificate;
+        return new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    }
+
+    void ehlo() {
+        std::string reply;
+        int status = command("EHLO " + settings.helo_name, reply);
+        extensions.clear();
+        if (status / 100 != 2) {
+            if (status / 100 == 4) expect(status, 2, "EHLO", reply);
+            status = command("HELO " + settings.helo_name, reply);
+            expect(status, 2, "HELO", reply);
+            return;
+        }
+        // "250-name greets\n250-8BITMIME\n250 STARTTLS": skip the first line.
+        std::istringstream lines(reply);
+        std::string line;
+        bool first = true;
+        while (std::getline(lines, line)) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (first) {
+                first = false;
+                continue;
+            }
+            if (line.size() > 4 && std::isdigit(static_cast<unsigned char>(line[0]))) line = line.substr(4);
+            auto space = line.find(' ');
+            std::string keyword = line.substr(0, space);
+            std::transform(keyword.begin(), keyword.end(), keyword.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+            extensions[keyword] = space == std::string::npos ? "" : line.substr(space + 1);
+        }
+    }
+
+    bool has(const std::string& extension) const { return extensions.count(extension) != 0; }
+
+    void authenticate() {
+        std::string methods = " " + (has("AUTH") ? extensions.at("AUTH") : std::string()) + " ";
+        std::transform(methods.begin(), methods.end(), methods.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+        std::string reply;
+        int status = 0;
+        if (methods.find(" PLAIN ") != std::string::npos) {
+            status = command("AUTH PLAIN " + base64(std::string(1, '\0') + settings.user + '\0' + settings.password), reply);
+        } else if (methods.find(" LOGIN ") != std::string::npos) {
+            status = command("AUTH LOGIN", reply);
+            if (status == 334) status = command(base64(settings.user), reply);
+            if (status == 334) status = command(base64(settings.password), reply);
+        } else {
+            throw ppo::config_error(where() + ": a user is configured but the server offers no AUTH PLAIN or LOGIN" +
+                                    (has("AUTH") ? " (AUTH " + extensions.at("AUTH") + ")" : std::string()));
+        }
+        if (status / 100 == 2) return;
+        if (status / 100 == 5)
+            throw ppo::config_error(where() + ": authentication as " + settings.user + " refused: " +
+                                    std::to_string(status) + " " + one_line(reply));
+        expect(status, 2, "AUTH", reply);
+    }
+
+    void connect() {
+        Poco::Net::SocketAddress address(settings.host, static_cast<Poco::UInt16>(settings.port));
+        const Poco::Timespan timeout(settings.timeout_seconds, 0);
+        tls_active = false;
+        if (settings.implicit_tls) {
+            Poco::Net::SecureStreamSocket socket(tls_context());
+            socket.setPeerHostName(settings.host);
+            socket.connect(address, timeout);
+            session = std::make_unique<Session>(socket);
+            tls_active = true;
+        } else {
+            Poco::Net::StreamSocket socket;
+            socket.connect(address, timeout);
+            session = std::make_unique<Session>(socket);
+        }
+        session->setTimeout(timeout);
+        session->dialog().setSendTimeout(timeout);
+
+        std::string reply;
+        int status = session->dialog().receiveStatusMessage(reply);
+        expect(status, 2, "greeting", reply);
+        ehlo();
+
+        if (!tls_active && has("STARTTLS")) {
+            status = command("STARTTLS", reply);
+            if (status / 100 == 2) {
+                Poco::Net::SecureStreamSocket secure =
+                    Poco::Net::SecureStreamSocket::attach(session->dialog(), settings.host, tls_context());
+                session->dialog() = secure;
+                tls_active = true;
+                ehlo();   // the extensions may differ once encrypted
+            } else if (settings.tls_required) {
+                expect(status, 2, "STARTTLS", reply);
+            }
+        }
+        if (settings.tls_required && !tls_active)
+            throw ppo::config_error(where() + ": TLS is required but the server does not offer STARTTLS");
+        if (!settings.user.empty()) authenticate();
+    }
+
+    void drop() {
+        session.reset();   // closes the socket (no QUIT: the session is in an unknown state)
+        extensions.clear();
+        tls_active = false;
+    }
+
+    void transaction(const workflow::OutgoingMail& mail) {
+        std::string reply;
+        std::string mail_from = "MAIL FROM:<" + mail.envelope_from + ">";
+        bool utf8_envelope = has_8bit(mail.envelope_from) ||
+                             std::any_of(mail.recipients.begin(), mail.recipients.end(), has_8bit);
+        auto header_end = mail.data.find("\r\n\r\n");
+        bool utf8_headers = has_8bit(mail.data.substr(0, header_end));
+        if (has("SIZE")) mail_from += " SIZE=" + std::to_string(mail.data.size());
+        if (has_8bit(mail.data) && has("8BITMIME")) mail_from += " BODY=8BITMIME";
+        if ((utf8_envelope || utf8_headers) && has("SMTPUTF8")) mail_from += " SMTPUTF8";
+        expect(command(mail_from, reply), 2, "MAIL FROM", reply);
+        for (const auto& rcpt : mail.recipients) {
+            int status = command("RCPT TO:<" + rcpt + ">", reply);
+            expect(status, 2, "RCPT TO:<" + rcpt + ">", reply);
+        }
+        expect(command("DATA", reply), 3, "DATA", reply);
+        send_raw(data_payload(mail.data));
+        int status = session->dialog().receiveStatusMessage(reply);
+        expect(status, 2, "end of DATA", reply);
+    }
+
+    void send(const workflow::OutgoingMail& mail) {
+        if (mail.recipients.empty()) throw ppo::permanent_error("SMTP: a message without recipients");
+        if (session) {
+            // The server may have dropped an idle connection: check it with
+            // RSET, and start afresh when that fails.
+            std::string reply;
+            bool usable = false;
+            try {
+                usable = command("RSET", reply) / 100 == 2;
+            } catch (const Poco::Exception&) {
+            }
+            if (!usable) drop();
+        }
+        if (!session) connect();
+        transaction(mail);
+    }
+};
+
+SmtpSender::SmtpSender(SmtpSettings settings) : impl_(std::make_unique<Impl>()) {
+    impl_->settings = std::move(settings);
+}
+
+SmtpSender::~SmtpSender() {
+    try {
+        close();
+    } catch (...) {
+    }
+}
+
+void SmtpSender::send(const workflow::OutgoingMail& mail) {
+    try {
+        impl_->send(mail);
+        return;
+    } catch (const ppo::Error&) {
+        impl_->drop();
+        throw;
+    } catch (const Poco::Net::CertificateValidationException& e) {
+        impl_->drop();
+        throw ppo::config_error(impl_->where() + ": certificate not accepted: " + e.displayText());
+    } catch (const Poco::Net::InvalidCertificateException& e) {
+        impl_->drop();
+        throw ppo::config_error(impl_->where() + ": certificate not accepted: " + e.displayText());
+    } catch (const Poco::Net::SSLException& e) {
+        impl_->drop();
+        // A certificate that does not verify will not fix itself: the
+        // administrator must act (CA, host name, verify_certificate).
+        if (e.displayText().find("certificate verify failed") != std::string::npos)
+            throw ppo::config_error(impl_->where() + ": certificate not accepted: " + e.displayText());
+        throw ppo::transient_error(impl_->where() + ": " + e.displayText());
+    } catch (const Poco::Exception& e) {
+        impl_->drop();
+        throw ppo::transient_error(impl_->where() + ": " + e.displayText());
+    } catch (const std::exception& e) {
+        impl_->drop();
+        throw ppo::transient_error(impl_->where() + ": " + e.what());
+    }
+}
+
+void SmtpSender::close() {
+    if (!impl_->session) return;
+    try {
+        std::string reply;
+        impl_->command("QUIT", reply);
+    } catch (...) {
+    }
+    impl_->drop();
+}
+
+}  // namespace ppo::daemon
