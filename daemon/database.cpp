@@ -34,7 +34,7 @@ void register_connectors() {
 void bind_all(Poco::Data::Statement& stmt, const std::vector<SqlParam>& params) {
     for (const auto& p : params) {
         if (std::holds_alternative<SqlNull>(p))
-            stmt, use(Poco::Data::null);
+            stmt, use(Poco::Data::Keywords::null);
         else if (const auto* i = std::get_if<std::int64_t>(&p))
             stmt, bind(static_cast<Poco::Int64>(*i));
         else

@@ -1,0 +1,267 @@
+#include "daemon/cli.h"
+
+#include "daemon/database.h"
+#include "daemon/file_archive.h"
+#include "daemon/imap_mail_source.h"
+#include "daemon/logging.h"
+#include "daemon/service.h"
+#include "daemon/smtp_sender.h"
+#include "daemon/sql_store.h"
+#include "parsers/error.h"
+#include "workflow/campaign_time.h"
+#include "workflow/config.h"
+#include "workflow/directory_import.h"
+#include "workflow/status.h"
+#include "workflow/templates.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <unistd.h>
+
+namespace ppo::daemon {
+
+namespace {
+
+const char* kUsage =
+    "Usage: ppo-intake [-c FILE] [--now ISO-8601] [-v] COMMAND ...\n"
+    "\n"
+    "Takes the PPO submissions of the lycées from an IMAP mailbox, records them,\n"
+    "acknowledges them, forwards them to the IEN-IO, reminds and reports.\n"
+    "\n"
+    "Commands:\n"
+    "  run                      the daemon (until SIGTERM; SIGHUP reloads config and directory)\n"
+    "  poll --once              take every message waiting in the mailbox, send the outbox, exit\n"
+    "  tick [--dry-run]         send the reminders and digests due at --now, send the outbox, exit\n"
+    "  directory import --annuaire FILE [--routing FILE]\n"
+    "  status [--json | --csv]  per-lycée status of the campaign\n"
+    "  triage list [--json] | triage assign SUBMISSION_ID UAI | triage reject SUBMISSION_ID\n"
+    "  check-config             validate the configuration and templates, change nothing\n"
+    "\n"
+    "Global options:\n"
+    "  -c, --config FILE   configuration file (default /etc/ppo-intake/ppo-intake.conf)\n"
+    "  --now ISO-8601      the clock for this command (replays, dry runs, tests)\n"
+    "  -v, --verbose       debug logging (twice: trace)\n"
+    "  -h, --help          this help; 'ppo-intake COMMAND --help' for a command\n"
+    "\n"
+    "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
+
+const std::map<std::string, std::string> kCommandHelp = {
+    {"run", "Usage: ppo-intake [-c FILE] run\n\nRuns the daemon: watches the mailbox (IDLE, or polling every\n"
+            "[imap] poll_interval seconds), sends the outbox, fires reminders and digests on time.\n"
+            "SIGTERM stops it cleanly; SIGHUP reloads the configuration, templates and directory.\n"},
+    {"poll", "Usage: ppo-intake [-c FILE] [--now T] poll --once\n\nTakes every message waiting in the mailbox,\n"
+             "records and files it, sends the outbox, and exits.\n"},
+    {"tick", "Usage: ppo-intake [-c FILE] [--now T] tick [--dry-run]\n\nSends the reminders and digests due at the\n"
+             "given instant (default: now), then the outbox. --dry-run lists what would be sent and changes nothing.\n"},
+    {"directory", "Usage: ppo-intake [-c FILE] directory import --annuaire FILE [--routing FILE]\n\n"
+                  "Imports the official annuaire export (';' CSV) and the bassin -> IEN-IO routing table.\n"
+                  "Keeps the open LGTs of the configured académies; importing the same file twice changes nothing;\n"
+                  "a lycée missing from the file is marked closed, never deleted.\n"},
+    {"status", "Usage: ppo-intake [-c FILE] status [--json | --csv]\n\nThe per-lycée status of the campaign:\n"
+               "a table, JSON (see DESIGN.md), or CSV for Excel (UTF-8 with BOM, ';').\n"},
+    {"triage", "Usage: ppo-intake [-c FILE] triage list [--json]\n"
+               "       ppo-intake [-c FILE] triage assign SUBMISSION_ID UAI\n"
+               "       ppo-intake [-c FILE] triage reject SUBMISSION_ID\n\n"
+               "The messages that could not be attributed to one lycée: list them, attach one to a lycée\n"
+               "(its acknowledgement and forward are sent then), or close it.\n"},
+    {"check-config", "Usage: ppo-intake [-c FILE] check-config\n\nValidates the configuration file and the mail\n"
+                     "templates without connecting to anything. Exit 0 when valid, 2 otherwise.\n"},
+};
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::string read_file(const std::string& path, const char* what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw config_error(std::string("cannot read the ") + what + " " + path);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
+}
+
+std::int64_t epoch_now(const workflow::Clock& clock) {
+    return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+}
+
+std::string academies_csv(const workflow::Config& c) {
+    std::string s;
+    for (const auto& a : c.campaign.academies) s += (s.empty() ? "" : ",") + a;
+    return s;
+}
+
+int cmd_check_config(Context& ctx) {
+    auto templates = workflow::Templates::load(ctx.templates_dir);
+    (void)templates;
+    std::cout << "Configuration OK: " << ctx.config.source << "\n"
+              << "  mailbox   " << ctx.config.imap.url.scheme << "://" << ctx.config.imap.url.host << ":"
+              << ctx.config.imap.url.port << " " << ctx.config.imap.mailbox << "\n"
+              << "  smtp      " << ctx.config.smtp.url.scheme << "://" << ctx.config.smtp.url.host << ":"
+              << ctx.config.smtp.url.port << "\n"
+              << "  database  " << ctx.config.database.backend << "\n"
+              << "  archive   " << ctx.config.storage.archive_dir << "\n"
+              << "  campaign  " << ctx.config.campaign.name << ", deadline " << ctx.config.campaign.deadline << " ("
+              << ctx.config.campaign.timezone << "), académies " << academies_csv(ctx.config) << "\n"
+              << "  templates " << ctx.templates_dir << "\n";
+    return 0;
+}
+
+int cmd_directory_import(Context& ctx, const std::vector<std::string>& args) {
+    std::string annuaire, routing;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--annuaire" && i + 1 < args.size()) annuaire = args[++i];
+        else if (args[i] == "--routing" && i + 1 < args.size()) routing = args[++i];
+        else throw UsageError("directory import: unexpected argument '" + args[i] + "'");
+    }
+    if (annuaire.empty()) throw UsageError("directory import: --annuaire FILE is required");
+    auto imported = workflow::read_annuaire(read_file(annuaire, "annuaire file"), ctx.config.campaign.academies);
+    workflow::RoutingImport routes;
+    if (!routing.empty()) routes = workflow::read_routing(read_file(routing, "routing file"));
+
+    auto& store = ctx.store();
+    const auto now = epoch_now(*ctx.clock);
+    std::map<std::string, int> counts;
+    std::vector<std::string> seen;
+    store.begin();
+    try {
+        store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline, academies_csv(ctx.config), now);
+        for (const auto& b : imported.bassins) store.upsert_bassin(b, false);
+        for (const auto& b : routes.bassins) store.upsert_bassin(b, true);
+        for (const auto& row : imported.lycees) {
+            ++counts[store.upsert_lycee({row.lycee, row.nature}, now)];
+            seen.push_back(row.lycee.uai);
+        }
+        counts["closed"] = static_cast<int>(store.close_missing_lycees(ctx.config.campaign.academies, seen, now));
+        store.commit();
+    } catch (...) {
+        store.rollback();
+        throw;
+    }
+    auto dir = store.load_directory(ctx.config.campaign.academies);
+    std::cout << "Annuaire " << annuaire << ": " << imported.rows << " rows read, " << imported.lycees.size()
+              << " lycées kept (académies " << academies_csv(ctx.config) << ").\n";
+    std::cout << "  " << counts["inserted"] << " new, " << counts["updated"] << " updated, " << counts["unchanged"]
+              << " unchanged, " << counts["closed"] << " closed (no longer in the file).\n";
+    if (!imported.skipped.empty()) {
+        std::cout << "Skipped:\n";
+        for (const auto& [reason, n] : imported.skipped) std::cout << "  " << n << " " << reason << "\n";
+    }
+    std::vector<std::string> errors = imported.errors;
+    for (const auto& e : routes.errors) errors.push_back(routing + ": " + e);
+    if (!errors.empty()) {
+        std::cout << "Errors (" << errors.size() << "):\n";
+        for (const auto& e : errors) std::cout << "  " << annuaire << ": " << e << "\n";
+    }
+    if (!routing.empty()) std::cout << "Routing " << routing << ": " << routes.bassins.size() << " bassins.\n";
+    std::map<std::string, int> orphan;
+    for (const auto& l : dir.lycees()) {
+        const auto* b = dir.bassin(l.bassin_code);
+        if (!b || b->ien_io_mail.empty()) ++orphan[l.bassin_code.empty() ? "(none)" : l.bassin_code + " " + l.bassin_label];
+    }
+    if (!orphan.empty()) {
+        std::cout << "Bassins with no IEN-IO (their PPOs cannot be forwarded):\n";
+        for (const auto& [b, n] : orphan) std::cout << "  " << b << " (" << n << " lycées)\n";
+    } else {
+        std::cout << "Every bassin has an IEN-IO.\n";
+    }
+    return errors.empty() ? 0 : 0;
+}
+
+int cmd_status(Context& ctx, const std::vector<std::string>& args) {
+    std::string format = "table";
+    for (const auto& a : args) {
+        if (a == "--json") format = "json";
+        else if (a == "--csv") format = "csv";
+        else throw UsageError("status: unexpected argument '" + a + "'");
+    }
+    auto& store = ctx.store();
+    auto campaign = store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline,
+                                          academies_csv(ctx.config), epoch_now(*ctx.clock));
+    auto dir = store.load_directory(ctx.config.campaign.academies);
+    auto st = workflow::build_status(store, ctx.config, campaign.id, dir);
+    if (format == "json") std::cout << workflow::status_json(st);
+    else if (format == "csv") std::cout << workflow::status_csv(st);
+    else std::cout << workflow::status_table(st);
+    return 0;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::string config_path = "/etc/ppo-intake/ppo-intake.conf";
+    std::string now_text;
+    int verbosity = 0;
+    std::size_t i = 0;
+    try {
+        for (; i < args.size(); ++i) {
+            const auto& a = args[i];
+            if ((a == "-c" || a == "--config") && i + 1 < args.size()) config_path = args[++i];
+            else if (a.rfind("--config=", 0) == 0) config_path = a.substr(9);
+            else if (a == "--now" && i + 1 < args.size()) now_text = args[++i];
+            else if (a.rfind("--now=", 0) == 0) now_text = a.substr(6);
+            else if (a == "-v" || a == "--verbose") ++verbosity;
+            else if (a == "-vv") verbosity += 2;
+            else if (a == "-h" || a == "--help") {
+                std::cout << kUsage;
+                return 0;
+            } else if (a == "--version") {
+                std::cout << "ppo-intake " << PPO_VERSION << "\n";
+                return 0;
+            } else if (!a.empty() && a[0] == '-') throw UsageError("unknown option '" + a + "'");
+            else break;
+        }
+        if (i >= args.size()) throw UsageError("no command given");
+        std::string command = args[i];
+        std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+        if (std::find(rest.begin(), rest.end(), "--help") != rest.end() ||
+            std::find(rest.begin(), rest.end(), "-h") != rest.end()) {
+            auto it = kCommandHelp.find(command);
+            if (it == kCommandHelp.end()) throw UsageError("unknown command '" + command + "'");
+            std::cout << it->second;
+            return 0;
+        }
+        if (!kCommandHelp.count(command)) throw UsageError("unknown command '" + command + "'");
+
+        setup_logging(verbosity >= 2 ? "trace" : verbosity == 1 ? "debug" : "info");
+        Context ctx(config_path, now_text);
+        if (verbosity == 0) set_log_level(ctx.config.log.level);
+
+        if (command == "check-config") return cmd_check_config(ctx);
+        if (command == "status") return cmd_status(ctx, rest);
+        if (command == "directory") {
+            if (rest.empty() || rest[0] != "import") throw UsageError("directory: expected 'directory import ...'");
+            return cmd_directory_import(ctx, std::vector<std::string>(rest.begin() + 1, rest.end()));
+        }
+        if (command == "triage") return cmd_triage(ctx, rest);
+        if (command == "poll") {
+            if (rest.size() != 1 || rest[0] != "--once") throw UsageError("poll: expected 'poll --once' (the daemon is 'run')");
+            return cmd_poll_once(ctx);
+        }
+        if (command == "tick") return cmd_tick(ctx, rest);
+        if (command == "run") {
+            if (!rest.empty()) throw UsageError("run: unexpected argument '" + rest[0] + "'");
+            return cmd_run(ctx);
+        }
+        throw UsageError("unknown command '" + command + "'");
+    } catch (const UsageError& e) {
+        std::cerr << "ppo-intake: " << e.what() << "\nTry 'ppo-intake --help'.\n";
+        return 2;
+    } catch (const UsageErrorInCommand& e) {
+        std::cerr << "ppo-intake: " << e.what() << "\n";
+        return 2;
+    } catch (const ppo::Error& e) {
+        std::cerr << "ppo-intake: " << e.what() << "\n";
+        return e.kind() == ErrorKind::config ? 2 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "ppo-intake: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace ppo::daemon

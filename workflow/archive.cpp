@@ -1,0 +1,44 @@
+#include "workflow/archive.h"
+
+namespace ppo::workflow {
+
+namespace {
+
+std::string cut_utf8(const std::string& s, std::size_t max_bytes) {
+    if (s.size() <= max_bytes) return s;
+    std::size_t n = max_bytes;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return s.substr(0, n);
+}
+
+}  // namespace
+
+std::string safe_file_name(std::string_view name, std::set<std::string>& used) {
+    // Keep only the last path component, whatever the sender's OS.
+    auto slash = name.find_last_of("/\\");
+    if (slash != std::string_view::npos) name = name.substr(slash + 1);
+    std::string out;
+    for (unsigned char c : name) {
+        if (c < 0x20 || c == 0x7f) continue;
+        if (std::string_view(":*?\"<>|").find(static_cast<char>(c)) != std::string_view::npos) {
+            out += '_';
+            continue;
+        }
+        out += static_cast<char>(c);
+    }
+    while (!out.empty() && (out.front() == '.' || out.front() == ' ')) out.erase(out.begin());
+    while (!out.empty() && (out.back() == ' ' || out.back() == '.')) out.pop_back();
+    if (out.empty()) out = "document";
+    std::string stem = out, ext;
+    if (auto dot = out.rfind('.'); dot != std::string::npos && dot > 0 && out.size() - dot <= 10) {
+        stem = out.substr(0, dot);
+        ext = out.substr(dot);
+    }
+    stem = cut_utf8(stem, 180 - ext.size());
+    std::string candidate = stem + ext;
+    for (int n = 2; used.count(candidate); ++n) candidate = stem + " (" + std::to_string(n) + ")" + ext;
+    used.insert(candidate);
+    return candidate;
+}
+
+}  // namespace ppo::workflow

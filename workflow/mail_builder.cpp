@@ -1,0 +1,233 @@
+#include "workflow/mail_builder.h"
+
+#include <ctime>
+#include <random>
+
+namespace ppo::workflow {
+
+namespace {
+
+const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+bool is_ascii_printable(const std::string& s) {
+    for (unsigned char c : s)
+        if (c >= 0x80 || (c < 0x20 && c != '\t')) return false;
+    return true;
+}
+
+std::string base64(const std::string& in) {
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                     static_cast<unsigned char>(in[i + 2]);
+        out += kB64[(n >> 18) & 63];
+        out += kB64[(n >> 12) & 63];
+        out += kB64[(n >> 6) & 63];
+        out += kB64[n & 63];
+    }
+    if (i < in.size()) {
+        unsigned n = static_cast<unsigned char>(in[i]) << 16;
+        if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+        out += kB64[(n >> 18) & 63];
+        out += kB64[(n >> 12) & 63];
+        out += i + 1 < in.size() ? kB64[(n >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+std::string pct_encode(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+// Folds a long parameter value as RFC 2231 continuations: name*0*=...; name*1*=...
+std::string rfc2231_param(const std::string& name, const std::string& value) {
+    std::string enc = pct_encode(value);
+    std::string first = "UTF-8''";
+    if (enc.size() + first.size() <= 60) return name + "*=" + first + enc;
+    std::string out;
+    std::size_t pos = 0;
+    int n = 0;
+    while (pos < enc.size()) {
+        std::size_t len = std::min<std::size_t>(60, enc.size() - pos);
+        // Never split a %XX escape.
+        if (pos + len < enc.size()) {
+            if (enc[pos + len - 1] == '%') len -= 1;
+            else if (len >= 2 && enc[pos + len - 2] == '%') len -= 2;
+        }
+        out += (n ? ";\r\n\t" : "") + name + "*" + std::to_string(n) + "*=" + (n == 0 ? first : "") + enc.substr(pos, len);
+        pos += len;
+        ++n;
+    }
+    return out;
+}
+
+std::string ascii_fallback(const std::string& name) {
+    std::string out;
+    for (unsigned char c : name) out += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
+    return out;
+}
+
+std::string format_address(const std::string& from) {
+    auto lt = from.find('<');
+    if (lt == std::string::npos || lt == 0) return from;
+    std::string name = from.substr(0, lt);
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+    std::string addr = from.substr(lt);
+    if (!is_ascii_printable(name)) return encode_header_words(name) + " " + addr;
+    bool needs_quotes = name.find_first_of("()<>[]:;@\\,.\"") != std::string::npos;
+    return (needs_quotes ? "\"" + name + "\"" : name) + " " + addr;
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& a : v) out += (out.empty() ? "" : ",\r\n ") + a;
+    return out;
+}
+
+std::string boundary(const std::string& seed, int level) {
+    return "=_ppo_" + std::to_string(level) + "_" + std::to_string(std::hash<std::string>{}(seed) & 0xffffffffffULL);
+}
+
+std::string text_part(const std::string& type, const std::string& body) {
+    return "Content-Type: " + type + "; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+           quoted_printable(body) + "\r\n";
+}
+
+}  // namespace
+
+std::string encode_header_words(const std::string& text) {
+    if (is_ascii_printable(text)) return text;
+    // Encoded words of at most 75 characters, split on UTF-8 character boundaries.
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t len = std::min<std::size_t>(45, text.size() - pos);
+        while (pos + len < text.size() && (static_cast<unsigned char>(text[pos + len]) & 0xC0) == 0x80) --len;
+        if (len == 0) len = 1;
+        out += (out.empty() ? "" : "\r\n ") + std::string("=?UTF-8?B?") + base64(text.substr(pos, len)) + "?=";
+        pos += len;
+    }
+    return out;
+}
+
+std::string base64_lines(const std::string& data) {
+    std::string b = base64(data);
+    std::string out;
+    out.reserve(b.size() + b.size() / 76 * 2 + 2);
+    for (std::size_t i = 0; i < b.size(); i += 76) {
+        out.append(b, i, 76);
+        out += "\r\n";
+    }
+    return out;
+}
+
+std::string quoted_printable(const std::string& text) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    std::size_t col = 0;
+    auto emit = [&](const std::string& piece) {
+        if (col + piece.size() > 75) {
+            out += "=\r\n";
+            col = 0;
+        }
+        out += piece;
+        col += piece.size();
+    };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c == '\r') continue;
+        if (c == '\n') {
+            out += "\r\n";
+            col = 0;
+            continue;
+        }
+        bool at_line_end = i + 1 >= text.size() || text[i + 1] == '\n' || text[i + 1] == '\r';
+        bool literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_line_end);
+        // A leading '.' is encoded too, so no SMTP dot-stuffing is ever needed.
+        if (c == '.' && col == 0) literal = false;
+        if (literal) {
+            emit(std::string(1, static_cast<char>(c)));
+        } else {
+            emit(std::string{'=', hex[c >> 4], hex[c & 15]});
+        }
+    }
+    return out;
+}
+
+std::string make_message_id(const std::string& domain, std::int64_t now) {
+    static std::mt19937_64 rng{std::random_device{}()};
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%lld.%016llx", static_cast<long long>(now), static_cast<unsigned long long>(rng()));
+    return "<" + std::string(buf) + "@" + domain + ">";
+}
+
+std::string rfc5322_date(std::int64_t epoch) {
+    std::time_t t = static_cast<std::time_t>(epoch);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    static const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
+                  months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+std::string build_mail(const MailSpec& s) {
+    std::string h;
+    h += "From: " + format_address(s.from) + "\r\n";
+    if (!s.to.empty()) h += "To: " + join(s.to) + "\r\n";
+    if (!s.cc.empty()) h += "Cc: " + join(s.cc) + "\r\n";
+    if (!s.reply_to.empty()) h += "Reply-To: " + s.reply_to + "\r\n";
+    h += "Subject: " + encode_header_words(s.subject) + "\r\n";
+    h += "Date: " + rfc5322_date(s.date) + "\r\n";
+    h += "Message-ID: " + s.message_id + "\r\n";
+    if (!s.in_reply_to.empty()) h += "In-Reply-To: " + s.in_reply_to + "\r\n";
+    if (!s.references.empty()) h += "References: " + s.references + "\r\n";
+    if (!s.auto_submitted.empty()) h += "Auto-Submitted: " + s.auto_submitted + "\r\n";
+    for (const auto& [k, v] : s.extra_headers) h += k + ": " + v + "\r\n";
+    h += "MIME-Version: 1.0\r\n";
+
+    std::string body_part;
+    if (s.html.empty()) {
+        body_part = text_part("text/plain", s.text);
+    } else {
+        std::string b = boundary(s.message_id, 2);
+        body_part = "Content-Type: multipart/alternative; boundary=\"" + b + "\"\r\n\r\n--" + b + "\r\n" +
+                    text_part("text/plain", s.text) + "--" + b + "\r\n" + text_part("text/html", s.html) + "--" + b +
+                    "--\r\n";
+    }
+    if (s.attachments.empty()) return h + body_part;
+
+    std::string b = boundary(s.message_id, 1);
+    std::string out = h + "Content-Type: multipart/mixed; boundary=\"" + b + "\"\r\n\r\nThis is a MIME message.\r\n--" +
+                      b + "\r\n" + body_part;
+    for (const auto& a : s.attachments) {
+        std::string type = a.content_type.empty() ? "application/octet-stream" : a.content_type;
+        out += "--" + b + "\r\n";
+        out += "Content-Type: " + type + "; name=\"" +
+               (is_ascii_printable(a.filename) ? ascii_fallback(a.filename) : encode_header_words(a.filename)) + "\"\r\n";
+        out += "Content-Disposition: attachment;\r\n\t" + rfc2231_param("filename", a.filename) + "\r\n";
+        out += "Content-Transfer-Encoding: base64\r\n\r\n";
+        out += base64_lines(a.data);
+    }
+    out += "--" + b + "--\r\n";
+    return out;
+}
+
+}  // namespace ppo::workflow

@@ -1,0 +1,63 @@
+#include "workflow/outbox.h"
+
+#include "parsers/error.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace ppo::workflow {
+
+std::int64_t retry_delay_seconds(int attempts) {
+    std::int64_t d = 60;
+    for (int i = 0; i < attempts && d < 3600; ++i) d *= 2;
+    return std::min<std::int64_t>(d, 3600);
+}
+
+OutboxStats flush_outbox(Store& store, MailSender& sender, const Clock& clock, std::size_t max_mails,
+                         const std::function<void(const OutboxMail&, const std::string&)>& on_mail) {
+    auto now = [&] {
+        return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+    };
+    OutboxStats stats;
+    bool connection_down = false;
+    while (!connection_down && stats.sent + stats.failed + stats.deferred < max_mails) {
+        auto due = store.due_outbox(now(), std::min<std::size_t>(50, max_mails));
+        if (due.empty()) break;
+        for (const auto& mail : due) {
+            try {
+                sender.send({mail.envelope_from, mail.recipients, mail.data});
+            } catch (const ppo::Error& e) {
+                bool permanent = e.kind() == ErrorKind::permanent;
+                auto next = now() + retry_delay_seconds(mail.attempts);
+                store.mark_attempt_failed(mail.id, e.what(), next, permanent);
+                if (permanent) {
+                    ++stats.failed;
+                    spdlog::error("outbox {}: {} to {} refused for good: {}", mail.id, mail.kind, mail.recipients.front(),
+                                  e.what());
+                    if (on_mail) on_mail(mail, "failed");
+                } else {
+                    ++stats.deferred;
+                    spdlog::warn("outbox {}: {} to {} deferred (attempt {}): {}", mail.id, mail.kind,
+                                 mail.recipients.empty() ? "" : mail.recipients.front(), mail.attempts + 1, e.what());
+                    if (on_mail) on_mail(mail, "deferred");
+                    // A refused connection fails every mail alike: stop here.
+                    connection_down = true;
+                    sender.close();
+                    break;
+                }
+                continue;
+            }
+            store.mark_sent(mail.id, now());
+            ++stats.sent;
+            spdlog::info("outbox {}: {} sent to {}{}", mail.id, mail.kind, mail.recipients.empty() ? "" : mail.recipients.front(),
+                         mail.uai.empty() ? "" : " (UAI " + mail.uai + ")");
+            if (on_mail) on_mail(mail, "sent");
+        }
+    }
+    sender.close();
+    stats.left = store.outbox_pending_count();
+    return stats;
+}
+
+}  // namespace ppo::workflow
