@@ -1,0 +1,85 @@
+// Drives the real ppo-intake binary through its public contract (config file,
+// CLI, status --json, the mail it sends) against a throwaway Dovecot and SMTP
+// capture, with the sample directory imported. One harness per test.
+#pragma once
+
+#include "bench/dovecot_server.h"
+#include "bench/smtp_capture.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ppo::testbench {
+
+struct RunResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs a command line (argv[0] = program), capturing stdout and stderr; the
+// child is killed after `timeout_s`.
+RunResult run_command(const std::vector<std::string>& argv, int timeout_s = 120);
+
+struct TestFile {
+    std::string name;           // as the sender's client names it (UTF-8)
+    std::string content_type = "application/pdf";
+    std::string data;
+    std::string raw_disposition;  // when set, the whole Content-Disposition/Type header block, verbatim
+};
+
+struct TestMail {
+    std::string from = "ce.0596082r@ac-lille.fr";
+    std::string to = "ppo@region-academique-hauts-de-france.fr";
+    std::string subject = "PPO du lycée";
+    std::string body = "Bonjour,\nveuillez trouver ci-joint notre PPO.\nCordialement";
+    std::string message_id;     // default: a fresh one
+    std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+    std::vector<TestFile> files;
+};
+
+// A small but real PDF whose content differs with `tag`.
+std::string sample_pdf(const std::string& tag, std::size_t pad_bytes = 0);
+// multipart/mixed message with the files in base64 (CRLF line ends).
+std::string build_test_mail(const TestMail& mail);
+
+class Harness {
+public:
+    struct Options {
+        DovecotOptions imap;
+        std::map<std::string, std::string> extra_config;  // "section.key" -> value
+        bool import_directory = true;
+    };
+    Harness();
+    explicit Harness(Options options);
+    ~Harness();
+
+    DovecotServer& imap() { return imap_; }
+    SmtpCapture& smtp() { return smtp_; }
+    const std::string& dir() const { return dir_; }
+    const std::string& config_path() const { return config_; }
+
+    // ppo-intake -c CONFIG [--now NOW] ARGS...
+    RunResult ppo(const std::vector<std::string>& args, const std::string& now = "");
+    // status --json, parsed
+    Poco::JSON::Object::Ptr status(const std::string& now = "");
+    // The lycée object of status --json for this UAI (nullptr if absent).
+    Poco::JSON::Object::Ptr lycee(const std::string& uai, const std::string& now = "");
+    std::uint32_t deliver(const TestMail& mail) { return imap_.append(build_test_mail(mail)); }
+    void write_config(const std::map<std::string, std::string>& extra);
+
+private:
+    Options options_;
+    DovecotServer imap_;
+    SmtpCapture smtp_;
+    std::string dir_;
+    std::string config_;
+};
+
+// Header value (first occurrence, unfolded) of a raw message, "" if absent.
+std::string header_of(const std::string& raw, const std::string& name);
+
+}  // namespace ppo::testbench
