@@ -330,6 +330,17 @@ TEST(MimeMessageRobustness, ModerateNestingIsRead) {
     EXPECT_TRUE(m.problems.empty()) << problems_of(m);
 }
 
+TEST(MimeMessageRobustness, HardDepthCapWhateverTheLimits) {
+    MimeLimits limits;
+    limits.max_depth = 100000;  // libetpan recurses: never more than 200 levels
+    const MimeMessage deep = parse_mime_message(nested_message(1000), limits);
+    EXPECT_TRUE(deep.corrupt);
+    EXPECT_NE(deep.corrupt_reason.find("deeper than 200 levels"), std::string::npos) << deep.corrupt_reason;
+    const MimeMessage ok = parse_mime_message(nested_message(190), limits);
+    EXPECT_FALSE(ok.corrupt) << ok.corrupt_reason;
+    EXPECT_EQ(ok.text, "bottom");
+}
+
 TEST(MimeMessageRobustness, DeepForwardChainIsCorrupt) {
     std::string raw = "Subject: fwd chain\r\n";
     for (int i = 0; i < 1000; ++i) raw += "Content-Type: message/rfc822\r\n\r\n";
@@ -409,6 +420,27 @@ TEST(MimeMessageAttachments, QuotedPrintableAttachmentAcrossChunks) {
     const MimeMessage m = parse_mime_message(raw);
     ASSERT_EQ(m.attachments.size(), 1u);
     EXPECT_TRUE(m.attachments[0].data == expected) << m.attachments[0].data.substr(0, 200);
+}
+
+TEST(MimeMessageAttachments, DispositionDecidesInline) {
+    const MimeMessage m = parse_mime_message(
+        "Content-Type: multipart/mixed; boundary=q\r\n\r\n"
+        "--q\r\nContent-Type: image/png\r\nContent-Disposition: inline; filename=a.png\r\n\r\nA\r\n"
+        "--q\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=b.png\r\n"
+        "Content-ID: <b@x>\r\n\r\nB\r\n"
+        "--q\r\nContent-Type: image/png; name=c.png\r\nContent-ID: <c@x>\r\n\r\nC\r\n"
+        "--q\r\nContent-Type: text/plain\r\nContent-Disposition: attachment\r\n\r\nD\r\n"
+        "--q--\r\n");
+    ASSERT_EQ(m.attachments.size(), 4u);
+    EXPECT_TRUE(m.attachments[0].inline_disposition);
+    EXPECT_FALSE(m.attachments[1].inline_disposition);
+    EXPECT_EQ(m.attachments[1].content_id, "b@x");
+    EXPECT_FALSE(m.attachments[2].inline_disposition);  // Content-ID alone, outside multipart/related
+    EXPECT_EQ(m.attachments[2].filename, "c.png");
+    EXPECT_EQ(m.attachments[3].filename, "");
+    EXPECT_EQ(m.attachments[3].content_type, "text/plain");
+    EXPECT_EQ(m.attachments[3].data, "D");
+    EXPECT_EQ(m.text, "");
 }
 
 TEST(MimeMessageAttachments, PathInFileNameIsStripped) {
