@@ -1,0 +1,555 @@
+// ImapMailSource (libetpan) against a real, throwaway Dovecot (tests/bench).
+#include "bench/dovecot_server.h"
+#include "daemon/imap_mail_source.h"
+#include "parsers/error.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+using ppo::Error;
+using ppo::ErrorKind;
+using ppo::daemon::ImapMailSource;
+using ppo::daemon::ImapSettings;
+using ppo::testbench::DovecotOptions;
+using ppo::testbench::DovecotServer;
+using ppo::workflow::Folder;
+using Clock = std::chrono::steady_clock;
+
+ImapSettings settings_for(const DovecotServer& server) {
+    ImapSettings s;
+    s.host = "127.0.0.1";
+    s.port = server.port();
+    s.user = server.user();
+    s.password = server.password();
+    s.timeout_seconds = 10;
+    s.poll_interval_seconds = 60;
+    return s;
+}
+
+std::string message(const std::string& message_id_header, const std::string& subject, const std::string& body) {
+    std::string m = "From: Lycee Test <ce.0750001a@ac-paris.fr>\r\n"
+                    "To: ppo@example.org\r\n"
+                    "Subject: " + subject + "\r\n"
+                    "Date: Mon, 2 Sep 2024 10:00:00 +0200\r\n";
+    if (!message_id_header.empty()) m += message_id_header + "\r\n";
+    m += "MIME-Version: 1.0\r\n"
+         "Content-Type: text/plain; charset=ISO-8859-1\r\n"
+         "Content-Transfer-Encoding: 8bit\r\n"
+         "\r\n" + body;
+    return m;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+template <typename F>
+ErrorKind kind_of_error(F&& f, std::string* what = nullptr) {
+    try {
+        f();
+    } catch (const Error& e) {
+        if (what) *what = e.what();
+        return e.kind();
+    }
+    ADD_FAILURE() << "no ppo::Error thrown";
+    return ErrorKind::config;
+}
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// A loopback TCP relay in front of Dovecot whose connections can be cut, to
+// test a connection that dies under an open session.
+class TcpCutter {
+public:
+    explicit TcpCutter(int upstream_port) : upstream_(upstream_port) {
+        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = 0;
+        if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(listener_, 16) != 0)
+            throw std::runtime_error("TcpCutter: cannot listen");
+        socklen_t len = sizeof addr;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+        acceptor_ = std::thread([this] { accept_loop(); });
+    }
+    ~TcpCutter() {
+        stopping_ = true;
+        ::shutdown(listener_, SHUT_RDWR);
+        acceptor_.join();
+        ::close(listener_);
+        cut();
+        std::vector<std::thread> pumps;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            pumps.swap(pumps_);
+        }
+        for (auto& t : pumps) t.join();
+    }
+    TcpCutter(const TcpCutter&) = delete;
+    TcpCutter& operator=(const TcpCutter&) = delete;
+
+    int port() const { return port_; }
+
+    // Closes every relayed connection (both sides see a reset/EOF).
+    void cut() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (int fd : live_) ::shutdown(fd, SHUT_RDWR);
+    }
+
+private:
+    void accept_loop() {
+        for (;;) {
+            int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (client < 0) {
+                if (stopping_) return;
+                continue;
+            }
+            int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            sockaddr_in addr{};
+            addr.sin_family = AF_INET;
+            addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            addr.sin_port = htons(static_cast<std::uint16_t>(upstream_));
+            if (::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+                ::close(server);
+                ::close(client);
+                continue;
+            }
+            std::lock_guard<std::mutex> lock(mutex_);
+            live_.push_back(client);
+            live_.push_back(server);
+            pumps_.emplace_back([this, client, server] { pump(client, server); });
+        }
+    }
+
+    void pump(int a, int b) {
+        char buf[65536];
+        pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+        for (;;) {
+            if (::poll(fds, 2, 200) < 0) break;
+            bool done = false;
+            for (int i = 0; i < 2 && !done; ++i) {
+                if (fds[i].revents == 0) continue;
+                const ssize_t n = ::recv(fds[i].fd, buf, sizeof buf, 0);
+                if (n <= 0) {
+                    done = true;
+                    break;
+                }
+                for (ssize_t off = 0; off < n;) {
+                    const ssize_t w = ::send(fds[1 - i].fd, buf + off, static_cast<std::size_t>(n - off), MSG_NOSIGNAL);
+                    if (w <= 0) {
+                        done = true;
+                        break;
+                    }
+                    off += w;
+                }
+            }
+            if (done) break;
+        }
+        std::lock_guard<std::mutex> lock(mutex_);
+        ::shutdown(a, SHUT_RDWR);
+        ::shutdown(b, SHUT_RDWR);
+        live_.erase(std::remove_if(live_.begin(), live_.end(), [&](int fd) { return fd == a || fd == b; }),
+                    live_.end());
+        ::close(a);
+        ::close(b);
+    }
+
+    int upstream_;
+    int listener_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stopping_{false};
+    std::thread acceptor_;
+    std::mutex mutex_;
+    std::vector<int> live_;
+    std::vector<std::thread> pumps_;
+};
+
+TEST(ImapMailSource, OpenCreatesTheThreeFoldersWithTheServerDelimiterAndReturnsUidvalidity) {
+    DovecotServer server;
+    ImapSettings s = settings_for(server);
+    s.processed_folder = "PPO/Traités";   // non-ASCII: modified UTF-7 on the wire
+    ImapMailSource source(s);
+    const std::uint32_t uidvalidity = source.open();
+    EXPECT_NE(uidvalidity, 0u);
+
+    const auto boxes = server.mailboxes();
+    EXPECT_TRUE(contains(boxes, "PPO")) << server.log();
+    EXPECT_TRUE(contains(boxes, "PPO.Trait&AOk-s"));
+    EXPECT_TRUE(contains(boxes, "PPO.A-trier"));
+    EXPECT_TRUE(contains(boxes, "PPO.Ignores"));
+    EXPECT_FALSE(contains(boxes, "PPO/A-trier"));
+
+    // Idempotent: the folders exist now; a second session reports the same UIDVALIDITY.
+    ImapMailSource again(s);
+    EXPECT_EQ(again.open(), uidvalidity);
+    // open() on a live session keeps it.
+    EXPECT_EQ(source.open(), uidvalidity);
+    source.close();
+    again.close();
+}
+
+TEST(ImapMailSource, ListAfterZeroAndAfterTheLastUid) {
+    DovecotServer server;
+    ImapMailSource source(settings_for(server));
+    source.open();
+    EXPECT_TRUE(source.list(0).empty());   // empty mailbox: no error, no message
+
+    const std::string m1 = message("Message-ID: <one@lycee.example>", "un", "Bonjour\r\n");
+    const std::string m2 = message("Message-ID:\r\n  <folded.two@lycee.example>  ", "deux", "Salut\r\n");
+    const std::string m3 = message("", "trois (sans Message-ID)", "Coucou\r\n");
+    const std::uint32_t u1 = server.append(m1);
+    const std::uint32_t u2 = server.append(m2);
+    const std::uint32_t u3 = server.append(m3);
+
+    const auto all = source.list(0);
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[0].uid, u1);
+    EXPECT_EQ(all[1].uid, u2);
+    EXPECT_EQ(all[2].uid, u3);
+    EXPECT_EQ(all[0].size, m1.size());
+    EXPECT_EQ(all[1].size, m2.size());
+    EXPECT_EQ(all[2].size, m3.size());
+    EXPECT_EQ(all[0].message_id, "<one@lycee.example>");
+    EXPECT_EQ(all[1].message_id, "<folded.two@lycee.example>");
+    EXPECT_EQ(all[2].message_id, "");
+
+    // `N:*` returns the last message even when N is past it: filtered out.
+    EXPECT_TRUE(source.list(u3).empty());
+    EXPECT_TRUE(source.list(u3 + 100).empty());
+    const auto tail = source.list(u1);
+    ASSERT_EQ(tail.size(), 2u);
+    EXPECT_EQ(tail[0].uid, u2);
+    EXPECT_EQ(tail[1].uid, u3);
+    source.close();
+}
+
+TEST(ImapMailSource, FetchReturnsByteIdenticalRawMessages) {
+    DovecotServer server;
+    ImapMailSource source(settings_for(server));
+    source.open();
+
+    // 8-bit body (ISO-8859-1 bytes, not UTF-8) and a ~5 MB message.
+    const std::string eight_bit =
+        message("Message-ID: <8bit@lycee.example>", "8 bits", "\xC9l\xE8ve \xE0 l'\xE9tude, co\xFBt: 10\x80\r\n");
+    std::string big_body;
+    big_body.reserve(5u << 20);
+    for (int line = 0; big_body.size() < (5u << 20); ++line)
+        big_body += "ligne " + std::to_string(line) + " : " + std::string(60, static_cast<char>('a' + line % 26)) + "\r\n";
+    const std::string big = message("Message-ID: <big@lycee.example>", "gros", big_body);
+    const std::string small = message("Message-ID: <small@lycee.example>", "petit", "ok\r\n");
+
+    const std::uint32_t u1 = server.append(eight_bit);
+    const std::uint32_t u2 = server.append(big);
+    const std::uint32_t u3 = server.append(small);
+
+    const auto fetched = source.fetch({u3, u1, u2, u2, 4242});   // unsorted, duplicate, vanished UID
+    ASSERT_EQ(fetched.size(), 3u);
+    EXPECT_EQ(fetched[0].uid, u1);
+    EXPECT_EQ(fetched[1].uid, u2);
+    EXPECT_EQ(fetched[2].uid, u3);
+    EXPECT_TRUE(fetched[0].raw == eight_bit);
+    EXPECT_EQ(fetched[1].raw.size(), big.size());
+    EXPECT_TRUE(fetched[1].raw == big);
+    EXPECT_TRUE(fetched[2].raw == small);
+
+    EXPECT_TRUE(source.fetch({}).empty());
+    EXPECT_TRUE(source.fetch({9999}).empty());
+    // Still all there (fetching never moves or deletes).
+    EXPECT_EQ(server.count("INBOX"), 3u);
+    source.close();
+}
+
+void check_move(bool enable_move) {
+    DovecotOptions options;
+    options.enable_move = enable_move;
+    DovecotServer server(options);
+    ImapMailSource source(settings_for(server));
+    source.open();
+    EXPECT_EQ(source.move_supported(), enable_move) << server.capabilities();
+
+    std::vector<std::uint32_t> uids;
+    for (int i = 0; i < 5; ++i)
+        uids.push_back(server.append(message("Message-ID: <m" + std::to_string(i) + "@x>", "m", "corps\r\n")));
+
+    source.move({uids[0], uids[2]}, Folder::processed);
+    source.move({uids[3]}, Folder::triage);
+    source.move({uids[4]}, Folder::ignored);
+    source.move({}, Folder::ignored);   // no-op
+
+    EXPECT_EQ(server.count("INBOX"), 1u);
+    EXPECT_EQ(server.count("PPO.Traites"), 2u);
+    EXPECT_EQ(server.count("PPO.A-trier"), 1u);
+    EXPECT_EQ(server.count("PPO.Ignores"), 1u);
+
+    const auto left = source.list(0);
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0].uid, uids[1]);
+
+    const auto processed = server.messages("PPO.Traites");
+    ASSERT_EQ(processed.size(), 2u);
+    EXPECT_NE(processed[0].find("<m0@x>"), std::string::npos);
+    EXPECT_NE(processed[1].find("<m2@x>"), std::string::npos);
+    source.close();
+}
+
+TEST(ImapMailSource, MoveWithMoveExtension) { check_move(true); }
+
+TEST(ImapMailSource, MoveWithoutMoveUsesCopyStoreExpunge) { check_move(false); }
+
+TEST(ImapMailSource, IdleWakesUpWhenAMessageArrives) {
+    DovecotServer server;
+    ImapMailSource source(settings_for(server));
+    source.open();
+    ASSERT_TRUE(source.idle_supported());
+
+    std::atomic<Clock::time_point::rep> appended_at{0};
+    std::thread appender([&] {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        server.append(message("Message-ID: <idle@x>", "idle", "nouveau\r\n"));
+        appended_at = Clock::now().time_since_epoch().count();
+    });
+    const auto start = Clock::now();
+    source.wait(std::chrono::seconds(30));
+    const auto returned = Clock::now();
+    appender.join();
+
+    const Clock::time_point append_time{Clock::duration(appended_at.load())};
+    EXPECT_LT(std::chrono::duration<double>(returned - start).count(), 5.0);
+    EXPECT_LT(std::chrono::duration<double>(returned - append_time).count(), 2.0);
+    const auto listed = source.list(0);
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].message_id, "<idle@x>");
+    source.close();
+}
+
+TEST(ImapMailSource, InterruptWakesWaitWithIdle) {
+    DovecotServer server;
+    ImapMailSource source(settings_for(server));
+    source.open();
+    ASSERT_TRUE(source.idle_supported());
+    std::thread waker([&] {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        source.interrupt();
+    });
+    const auto start = Clock::now();
+    source.wait(std::chrono::seconds(30));
+    waker.join();
+    EXPECT_LT(seconds_since(start), 3.0);
+    // The session is still usable after IDLE was ended by an interrupt.
+    EXPECT_TRUE(source.list(0).empty());
+
+    // An interrupt that arrives before wait() is not lost.
+    source.interrupt();
+    const auto again = Clock::now();
+    source.wait(std::chrono::seconds(30));
+    EXPECT_LT(seconds_since(again), 1.0);
+    source.close();
+}
+
+TEST(ImapMailSource, WithoutIdleWaitSleepsThePollIntervalAndInterruptWakesIt) {
+    DovecotOptions options;
+    options.enable_idle = false;
+    DovecotServer server(options);
+    ImapSettings s = settings_for(server);
+    s.poll_interval_seconds = 1;
+    ImapMailSource source(s);
+    source.open();
+    EXPECT_FALSE(source.idle_supported()) << server.capabilities();
+
+    auto start = Clock::now();
+    source.wait(std::chrono::seconds(30));
+    EXPECT_GE(seconds_since(start), 0.9);
+    EXPECT_LT(seconds_since(start), 3.0);
+
+    s.poll_interval_seconds = 60;
+    ImapMailSource slow(s);
+    slow.open();
+    std::thread waker([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        slow.interrupt();
+    });
+    start = Clock::now();
+    slow.wait(std::chrono::seconds(30));
+    waker.join();
+    EXPECT_LT(seconds_since(start), 3.0);
+    source.close();
+    slow.close();
+}
+
+TEST(ImapMailSource, ServerStoppedGivesTransientErrorsAndReopenWorksAfterRestart) {
+    DovecotServer server;
+    ImapMailSource source(settings_for(server));
+    const std::uint32_t uidvalidity = source.open();
+    const std::uint32_t uid = server.append(message("Message-ID: <before@x>", "avant", "x\r\n"));
+    source.close();
+
+    // Dovecot's imap processes may outlive the master: sessions opened before
+    // stop() can go on working (the dropped-connection case is covered through
+    // TcpCutter below); new connections are refused.
+    server.stop();
+    std::string what;
+    EXPECT_EQ(kind_of_error([&] { source.open(); }, &what), ErrorKind::transient);
+    EXPECT_NE(what.find("127.0.0.1:" + std::to_string(server.port())), std::string::npos) << what;
+    EXPECT_EQ(what.find(server.password()), std::string::npos) << what;
+    EXPECT_EQ(kind_of_error([&] { source.list(0); }), ErrorKind::transient);   // not connected
+    EXPECT_EQ(kind_of_error([&] { source.open(); }), ErrorKind::transient);    // open() may be retried
+
+    server.start();
+    EXPECT_EQ(source.open(), uidvalidity);
+    const auto listed = source.list(0);
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].uid, uid);
+    EXPECT_EQ(source.fetch({uid}).size(), 1u);
+    source.close();
+}
+
+TEST(ImapMailSource, DroppedConnectionGivesTransientErrorAndOpenReconnects) {
+    DovecotServer server;
+    TcpCutter cutter(server.port());
+    ImapSettings s = settings_for(server);
+    s.port = cutter.port();
+    ImapMailSource source(s);
+    const std::uint32_t uidvalidity = source.open();
+    const std::uint32_t uid = server.append(message("Message-ID: <drop@x>", "coupure", "x\r\n"));
+    ASSERT_EQ(source.list(0).size(), 1u);
+
+    cutter.cut();
+    std::string what;
+    EXPECT_EQ(kind_of_error([&] { source.fetch({uid}); }, &what), ErrorKind::transient);
+    EXPECT_NE(what.find("127.0.0.1:" + std::to_string(cutter.port())), std::string::npos) << what;
+    EXPECT_NE(what.find("UID FETCH " + std::to_string(uid)), std::string::npos) << what;
+    EXPECT_EQ(kind_of_error([&] { source.list(0); }), ErrorKind::transient);
+
+    // open() notices the dead session and reconnects transparently.
+    EXPECT_EQ(source.open(), uidvalidity);
+    EXPECT_EQ(source.fetch({uid}).size(), 1u);
+
+    // A connection dropped while idle: open() (NOOP fails) reconnects as well.
+    cutter.cut();
+    EXPECT_EQ(source.open(), uidvalidity);
+    EXPECT_EQ(source.list(0).size(), 1u);
+    source.close();
+}
+
+TEST(ImapMailSource, ConnectionDroppedDuringIdleGivesTransientError) {
+    DovecotServer server;
+    TcpCutter cutter(server.port());
+    ImapSettings s = settings_for(server);
+    s.port = cutter.port();
+    ImapMailSource source(s);
+    source.open();
+    ASSERT_TRUE(source.idle_supported());
+    std::thread cutting([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        cutter.cut();
+    });
+    const auto start = Clock::now();
+    std::string what;
+    EXPECT_EQ(kind_of_error([&] { source.wait(std::chrono::seconds(20)); }, &what), ErrorKind::transient);
+    cutting.join();
+    EXPECT_LT(seconds_since(start), 5.0);
+    EXPECT_NE(what.find("IDLE"), std::string::npos) << what;
+    source.open();   // reconnects
+    source.close();
+}
+
+TEST(ImapMailSource, WrongPasswordIsPermanentAndDoesNotLeakThePassword) {
+    DovecotServer server;
+    ImapSettings s = settings_for(server);
+    s.password = "not-the-password-xyz";
+    ImapMailSource source(s);
+    std::string what;
+    EXPECT_EQ(kind_of_error([&] { source.open(); }, &what), ErrorKind::permanent);
+    EXPECT_EQ(what.find("not-the-password-xyz"), std::string::npos) << what;
+    EXPECT_NE(what.find(server.user()), std::string::npos) << what;
+}
+
+TEST(ImapMailSource, MissingMailboxIsPermanent) {
+    DovecotServer server;
+    ImapSettings s = settings_for(server);
+    s.mailbox = "Nulle/Part";
+    ImapMailSource source(s);
+    std::string what;
+    EXPECT_EQ(kind_of_error([&] { source.open(); }, &what), ErrorKind::permanent);
+    EXPECT_NE(what.find("Nulle.Part"), std::string::npos) << what;
+}
+
+TEST(ImapMailSource, ConnectionRefusedIsTransient) {
+    int port = 0;
+    {
+        DovecotServer server;
+        port = server.port();
+    }   // stopped and gone: nothing listens there now
+    ImapSettings s;
+    s.host = "127.0.0.1";
+    s.port = port;
+    s.user = "ppo";
+    s.password = "whatever";
+    s.timeout_seconds = 5;
+    ImapMailSource source(s);
+    std::string what;
+    EXPECT_EQ(kind_of_error([&] { source.open(); }, &what), ErrorKind::transient);
+    EXPECT_NE(what.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << what;
+    EXPECT_EQ(kind_of_error([&] { source.list(0); }), ErrorKind::transient);
+}
+
+TEST(ImapMailSource, TlsRequiredWithoutStarttlsIsRefusedBeforeLogin) {
+    DovecotServer server;   // no TLS
+    ImapSettings s = settings_for(server);
+    s.tls_required = true;
+    ImapMailSource source(s);
+    std::string what;
+    EXPECT_EQ(kind_of_error([&] { source.open(); }, &what), ErrorKind::permanent);
+    EXPECT_NE(what.find("STARTTLS"), std::string::npos) << what;
+}
+
+TEST(ImapMailSource, StarttlsAndImapsWork) {
+    DovecotOptions options;
+    options.tls = true;
+    DovecotServer server(options);
+    const std::string raw = message("Message-ID: <tls@x>", "tls", "chiffr\xE9\r\n");
+    const std::uint32_t uid = server.append(raw);
+
+    ImapSettings s = settings_for(server);
+    s.tls_required = true;
+    ImapMailSource starttls(s);
+    const std::uint32_t uidvalidity = starttls.open();
+    const auto fetched = starttls.fetch({uid});
+    ASSERT_EQ(fetched.size(), 1u);
+    EXPECT_TRUE(fetched[0].raw == raw);
+    starttls.close();
+
+    ASSERT_NE(server.imaps_port(), 0);
+    s.port = server.imaps_port();
+    s.implicit_tls = true;
+    s.tls_required = false;
+    ImapMailSource imaps(s);
+    EXPECT_EQ(imaps.open(), uidvalidity);
+    const auto listed = imaps.list(0);
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].message_id, "<tls@x>");
+    imaps.move({uid}, Folder::triage);
+    EXPECT_EQ(server.count("PPO.A-trier"), 1u);
+    imaps.close();
+}
+
+}  // namespace
