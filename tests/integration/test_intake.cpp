@@ -3,7 +3,7 @@
 //   0596082R  LGT Camille Claudel, Douai (public, ce.0596082r@ac-lille.fr, bassin 095912 -> ien-io.douai)
 //   0597091M  LGT Alexandre Ribot, Armentières (public, bassin 095914 -> ien-io.lille)
 //   0626769W  Lycée privé Jeanne d'Arc, Saint-Omer (direction.jeanne-darc@orange.fr, bassin 096212)
-#include "integration/harness.h"
+#include "bench/harness.h"
 
 #include "daemon/file_archive.h"
 #include "parsers/mime_message.h"

@@ -1,9 +1,8 @@
-#include "integration/harness.h"
+#include "bench/harness.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>

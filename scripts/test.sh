@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing (Debian packages), builds with
+# warnings as errors, runs every test (unit and integration: each integration
+# test starts and stops its own Dovecot and SMTP capture server on loopback),
+# then builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs
+# every test again. Exit status 0 only when both runs pass.
+#   PPO_SKIP_SANITIZERS=1  skip the second run (quicker local iterations)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=${PPO_JOBS:-$(nproc)}
+
+scripts/setup.sh
+
+echo "== build (warnings are errors)"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPPO_WERROR=ON >/dev/null
+cmake --build build/release -j "$jobs"
+echo "== tests"
+ctest --test-dir build/release --output-on-failure -j "$jobs"
+
+if [ "${PPO_SKIP_SANITIZERS:-0}" != 1 ]; then
+  echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
+  cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DPPO_WERROR=ON -DPPO_SANITIZE=ON >/dev/null
+  cmake --build build/asan -j "$jobs"
+  echo "== tests under ASan + UBSan"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
+  ctest --test-dir build/asan --output-on-failure -j "$jobs"
+fi
+echo "== all tests passed"
