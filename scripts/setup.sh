@@ -10,6 +10,7 @@ PACKAGES=(
   libsqlite3-dev libssl-dev libpq-dev tzdata
   dovecot-core dovecot-imapd python3-aiosmtpd python3 openssl
   isync sqlite3
+  clang libclang-rt-14-dev systemd
 )
 
 missing=()
