@@ -1,0 +1,143 @@
+#include "parsers/error.h"
+#include "workflow/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+using ppo::Error;
+using ppo::ErrorKind;
+using ppo::workflow::parse_config;
+
+namespace {
+
+std::string config_error_of(const std::string& text) {
+    try {
+        parse_config(text, "/etc/ppo-intake/test.conf");
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::config);
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST(Config, EmptyFileGivesTheDocumentedDefaults) {
+    auto c = parse_config("", "/etc/ppo-intake/ppo-intake.conf");
+    EXPECT_EQ(c.imap.url.scheme, "imaps");
+    EXPECT_EQ(c.imap.url.port, 993);
+    EXPECT_EQ(c.imap.mailbox, "INBOX");
+    EXPECT_EQ(c.imap.processed_folder, "PPO/Traites");
+    EXPECT_EQ(c.imap.poll_interval, 60);
+    EXPECT_EQ(c.smtp.url.port, 587);
+    EXPECT_EQ(c.smtp.from_address, "ppo@region-academique-hauts-de-france.fr");
+    EXPECT_EQ(c.database.backend, "sqlite");
+    EXPECT_EQ(c.database.connection, "/var/lib/ppo-intake/ppo.db");
+    EXPECT_EQ(c.storage.archive_dir, "/var/lib/ppo-intake/archive");
+    EXPECT_EQ(c.campaign.deadline, "2022-03-25");
+    EXPECT_EQ(c.campaign.timezone, "Europe/Paris");
+    EXPECT_EQ(c.campaign.reminders, (std::vector<int>{-21, -7, -2, 1, 7}));
+    EXPECT_EQ(c.campaign.reminder_minutes, 9 * 60);
+    EXPECT_EQ(c.digest.minutes, 7 * 60);
+    EXPECT_EQ(c.digest.days, (std::set<int>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(c.intake.message_id_domain, "region-academique-hauts-de-france.fr");
+    EXPECT_EQ(c.academie_domains(), (std::vector<std::string>{"ac-lille.fr", "ac-amiens.fr"}));
+}
+
+TEST(Config, ShippedExampleParses) {
+    // The shipped example names secret files that only exist on a server:
+    // give it credentials through $CREDENTIALS_DIRECTORY, as systemd does.
+    auto dir = std::filesystem::temp_directory_path() / "ppo-config-test-creds";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "imap-password") << "imap-secret\n";
+    setenv("CREDENTIALS_DIRECTORY", dir.c_str(), 1);
+    auto c = ppo::workflow::load_config(std::string(PPO_SOURCE_DIR) + "/etc/ppo-intake.conf");
+    unsetenv("CREDENTIALS_DIRECTORY");
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(c.imap.password.value, "imap-secret");
+    EXPECT_EQ(c.campaign.academies, (std::vector<std::string>{"09", "20"}));
+    EXPECT_EQ(c.intake.max_message_size, 50u * 1024 * 1024);
+}
+
+TEST(Config, ValuesAreParsed) {
+    auto c = parse_config(
+        "[imap]\nurl = imap://mail.ac-lille.fr:1143\nuser = ppo\npassword = pw ; comment\n"
+        "[smtp]\nurl = smtps://smtp.example.fr\nfrom = \"PPO\" <ppo@example.fr>\n"
+        "[database]\nurl = sqlite://data/ppo.db\n"
+        "[campaign]\nreminders = +7, -21,-2\nreminder_time = 08:30\nacademies = 20\n"
+        "[digest]\nto = a@example.fr, b@example.fr\ndays = Mon,fri\ntime = 06:45\n"
+        "[intake]\nmax_message_size = 30M\nallowed_domains = Region.FR\n",
+        "/srv/ppo/ppo.conf");
+    EXPECT_EQ(c.imap.url.host, "mail.ac-lille.fr");
+    EXPECT_EQ(c.imap.url.port, 1143);
+    EXPECT_EQ(c.imap.password.value, "pw");
+    EXPECT_EQ(c.smtp.url.port, 465);
+    EXPECT_EQ(c.smtp.from_address, "ppo@example.fr");
+    EXPECT_EQ(c.database.connection, "/srv/ppo/data/ppo.db");
+    EXPECT_EQ(c.campaign.reminders, (std::vector<int>{-21, -2, 7}));
+    EXPECT_EQ(c.campaign.reminder_minutes, 8 * 60 + 30);
+    EXPECT_EQ(c.digest.to.size(), 2u);
+    EXPECT_EQ(c.digest.days, (std::set<int>{1, 5}));
+    EXPECT_EQ(c.intake.max_message_size, 30u * 1024 * 1024);
+    EXPECT_EQ(c.intake.allowed_domains, (std::vector<std::string>{"region.fr"}));
+    EXPECT_EQ(c.academie_domains(), (std::vector<std::string>{"ac-amiens.fr"}));
+}
+
+TEST(Config, PostgresUrlBecomesAKeyValueConnectionString) {
+    auto c = parse_config("[database]\nurl = postgresql://ppo:s3cret@db.example.fr/ppo\n", "/x/ppo.conf");
+    EXPECT_EQ(c.database.backend, "postgresql");
+    EXPECT_EQ(c.database.connection, "host=db.example.fr port=5432 dbname=ppo user=ppo password=s3cret");
+}
+
+struct BadConfig {
+    const char* text;
+    const char* expected;  // substring of the error message
+};
+
+class ConfigErrors : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(ConfigErrors, NameFileLineSectionKeyAndWhatWasExpected) {
+    auto msg = config_error_of(GetParam().text);
+    EXPECT_NE(msg.find(GetParam().expected), std::string::npos) << "got: " << msg;
+    EXPECT_NE(msg.find("/etc/ppo-intake/test.conf"), std::string::npos) << "got: " << msg;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ConfigErrors,
+    ::testing::Values(
+        BadConfig{"[imap]\npoll_intervall = 5\n", "test.conf:2: [imap] poll_intervall: unknown key"},
+        BadConfig{"[imap]\nurl = http://x\n", "[imap] url: unsupported scheme 'http'"},
+        BadConfig{"[imap]\nurl = imap://\n", "[imap] url: no host"},
+        BadConfig{"[imap]\nurl = imap://host:99999\n", "bad port '99999'"},
+        BadConfig{"[smtp]\nurl = smtp.example.fr:587\n", "[smtp] url: no scheme"},
+        BadConfig{"[campaign]\ndeadline = 2022-02-30\n", "[campaign] deadline: expected a date YYYY-MM-DD, got '2022-02-30'"},
+        BadConfig{"[campaign]\ndeadline = 25/03/2022\n", "expected a date YYYY-MM-DD"},
+        BadConfig{"[campaign]\nreminders = -21,x\n", "[campaign] reminders: expected a reminder offset"},
+        BadConfig{"[campaign]\nreminders = -7,-7\n", "listed twice"},
+        BadConfig{"[campaign]\nreminders = 0\n", "offset 0 is the deadline itself"},
+        BadConfig{"[campaign]\nreminder_time = 9h\n", "expected a time HH:MM"},
+        BadConfig{"[campaign]\ntimezone = Europe/Lile\n", "expected an IANA time zone"},
+        BadConfig{"[campaign]\nacademies = 9\n", "two-digit académie codes"},
+        BadConfig{"[digest]\ndays = lundi\n", "expected days such as mon,tue"},
+        BadConfig{"[digest]\nto = draio\n", "expected mail addresses"},
+        BadConfig{"[imap]\npoll_interval = 0\n", "expected seconds between 1 and 86400"},
+        BadConfig{"[intake]\nmax_message_size = big\n", "expected a positive size"},
+        BadConfig{"[workflow]\nforward = maybe\n", "expected true or false"},
+        BadConfig{"[database]\nurl = mysql://x/y\n", "expected sqlite:///path"},
+        BadConfig{"[nope]\nx = 1\n", "unknown section [nope]"},
+        BadConfig{"[imap]\nuser = a\nuser = b\n", "is set twice"},
+        BadConfig{"user = a\n", "outside of any [section]"},
+        BadConfig{"[imap\n", "unterminated section header"},
+        BadConfig{"[imap]\njust words\n", "expected 'key = value'"},
+        BadConfig{"[imap]\npassword_file = /nonexistent/secret\n", "[imap] password_file: cannot read the secret file"}));
+
+TEST(Config, SecretsNeverAppearInErrors) {
+    auto msg = config_error_of("[imap]\npassword = hunter2-secret\npoll_interval = -1\n");
+    EXPECT_FALSE(msg.empty());
+    EXPECT_EQ(msg.find("hunter2"), std::string::npos) << msg;
+    auto pg = config_error_of("[database]\nurl = postgresql://u:hunter2@h\n");
+    EXPECT_EQ(pg.find("hunter2"), std::string::npos) << pg;
+}
