@@ -38,6 +38,26 @@ namespace ppo::daemon {
 namespace {
 
 using workflow::FetchedMessage;
+
+namespace {
+
+// INTERNALDATE as seconds since the epoch; dt_zone is the offset as +HHMM.
+std::int64_t epoch_of(const mailimap_date_time& d) {
+    // Days from civil (Howard Hinnant's algorithm), proleptic Gregorian.
+    int y = d.dt_year - (d.dt_month <= 2 ? 1 : 0);
+    const int era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned m = static_cast<unsigned>(d.dt_month);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + static_cast<unsigned>(d.dt_day) - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    const std::int64_t days = static_cast<std::int64_t>(era) * 146097 + static_cast<std::int64_t>(doe) - 719468;
+    const int zone = d.dt_zone;
+    const int sign = zone < 0 ? -1 : 1;
+    const int offset_minutes = sign * ((sign * zone) / 100 * 60 + (sign * zone) % 100);
+    return days * 86400 + d.dt_hour * 3600 + d.dt_min * 60 + d.dt_sec - offset_minutes * 60;
+}
+
+}  // namespace
 using workflow::Folder;
 using workflow::MessageSummary;
 
@@ -772,6 +792,7 @@ struct ImapMailSource::Impl {
             }
         };
         add(mailimap_fetch_att_new_uid());
+        add(mailimap_fetch_att_new_internaldate());
         {
             mailimap_section* whole = check_alloc(mailimap_section_new(nullptr));   // BODY.PEEK[]
             mailimap_fetch_att* att = mailimap_fetch_att_new_body_peek_section(whole);
@@ -782,7 +803,7 @@ struct ImapMailSource::Impl {
             add(att);
         }
 
-        const std::string what = "UID FETCH " + set_text(uids) + " (UID BODY.PEEK[]) on " + where_box();
+        const std::string what = "UID FETCH " + set_text(uids) + " (UID INTERNALDATE BODY.PEEK[]) on " + where_box();
         FetchListPtr result = uid_fetch(set.get(), type.get(), what);
 
         std::vector<FetchedMessage> out;
@@ -791,6 +812,7 @@ struct ImapMailSource::Impl {
             auto* msg = static_cast<mailimap_msg_att*>(clist_content(it));
             if (msg == nullptr || msg->att_list == nullptr) continue;
             std::uint32_t uid = 0;
+            std::int64_t internal_date = 0;
             mailimap_msg_att_body_section* body = nullptr;
             for (clistiter* a = clist_begin(msg->att_list); a != nullptr; a = clist_next(a)) {
                 auto* item = static_cast<mailimap_msg_att_item*>(clist_content(a));
@@ -799,10 +821,13 @@ struct ImapMailSource::Impl {
                 if (st == nullptr) continue;
                 if (st->att_type == MAILIMAP_MSG_ATT_UID) uid = st->att_data.att_uid;
                 if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION) body = st->att_data.att_body_section;
+                if (st->att_type == MAILIMAP_MSG_ATT_INTERNALDATE && st->att_data.att_internal_date != nullptr)
+                    internal_date = epoch_of(*st->att_data.att_internal_date);
             }
             if (uid == 0 || body == nullptr || !std::binary_search(uids.begin(), uids.end(), uid)) continue;
             FetchedMessage m;
             m.uid = uid;
+            m.internal_date = internal_date;
             if (body->sec_body_part != nullptr) m.raw.assign(body->sec_body_part, body->sec_length);
             out.push_back(std::move(m));
         }

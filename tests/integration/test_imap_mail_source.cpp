@@ -267,6 +267,10 @@ TEST(ImapMailSource, FetchReturnsByteIdenticalRawMessages) {
     EXPECT_EQ(fetched[1].uid, u2);
     EXPECT_EQ(fetched[2].uid, u3);
     EXPECT_TRUE(fetched[0].raw == eight_bit);
+    // INTERNALDATE is the arrival at the server: just now.
+    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+    for (const auto& f : fetched) EXPECT_NEAR(static_cast<double>(f.internal_date), static_cast<double>(now_s), 120.0);
     EXPECT_EQ(fetched[1].raw.size(), big.size());
     EXPECT_TRUE(fetched[1].raw == big);
     EXPECT_TRUE(fetched[2].raw == small);

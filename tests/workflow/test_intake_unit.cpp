@@ -1,0 +1,222 @@
+// The intake's exactly-once logic against fakes of the mail source and the
+// archive (and the real store on an in-memory SQLite database): crash between
+// commit and move, UIDVALIDITY change, transient failures, batching.
+#include "daemon/database.h"
+#include "daemon/sql_store.h"
+#include "parsers/error.h"
+#include "workflow/intake.h"
+#include "workflow/mail_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+using namespace ppo::workflow;
+
+namespace {
+
+class FakeSource : public MailSource {
+public:
+    std::uint32_t uidvalidity = 7;
+    std::map<std::uint32_t, std::string> inbox;
+    std::map<Folder, std::vector<std::string>> folders;
+    int fail_moves = 0;          // the next N move() calls throw (a crash before the move)
+    int fetch_calls = 0;
+
+    std::uint32_t open() override { return uidvalidity; }
+    std::vector<MessageSummary> list(std::uint32_t after) override {
+        std::vector<MessageSummary> out;
+        for (const auto& [uid, raw] : inbox) {
+            if (uid <= after) continue;
+            auto mid = raw.find("Message-ID: ");
+            std::string id = mid == std::string::npos ? "" : raw.substr(mid + 12, raw.find("\r\n", mid) - mid - 12);
+            out.push_back({uid, raw.size(), id});
+        }
+        return out;
+    }
+    std::vector<FetchedMessage> fetch(const std::vector<std::uint32_t>& uids) override {
+        ++fetch_calls;
+        std::vector<FetchedMessage> out;
+        for (auto u : uids)
+            if (inbox.count(u)) out.push_back({u, inbox[u], 0});
+        return out;
+    }
+    void move(const std::vector<std::uint32_t>& uids, Folder folder) override {
+        if (fail_moves > 0) {
+            --fail_moves;
+            throw ppo::transient_error("connection lost during MOVE");
+        }
+        for (auto u : uids) {
+            folders[folder].push_back(inbox.at(u));
+            inbox.erase(u);
+        }
+    }
+    void wait(std::chrono::seconds) override {}
+    void interrupt() override {}
+    void close() override {}
+};
+
+class FakeArchive : public Archive {
+public:
+    std::map<std::string, std::string> files;
+    int fail_writes = 0;
+    int syncs = 0;
+    StoredFile write(const std::string& dir, const std::string& name, std::string_view data) override {
+        if (fail_writes > 0) {
+            --fail_writes;
+            throw ppo::transient_error("archive: No space left on device");
+        }
+        std::string path = "/archive/" + dir + "/" + name;
+        files[path] = std::string(data);
+        return {path, static_cast<std::int64_t>(data.size()), "sha"};
+    }
+    void sync() override { ++syncs; }
+    std::string read(const std::string& path) const override { return files.at(path); }
+};
+
+class FixedClock : public Clock {
+public:
+    std::chrono::system_clock::time_point now() const override {
+        return std::chrono::system_clock::time_point(std::chrono::seconds(1646125200));  // 2022-03-01 09:00Z
+    }
+};
+
+std::string mail(const std::string& from, const std::string& id, const std::string& file) {
+    MailSpec s;
+    s.from = from;
+    s.to = {"ppo@region-academique-hauts-de-france.fr"};
+    s.subject = "PPO";
+    s.message_id = id;
+    s.text = "Bonjour";
+    s.attachments = {{file, "application/pdf", "%PDF-1.4\n" + file + "\n%%EOF\n"}};
+    return build_mail(s);
+}
+
+struct Fixture : ::testing::Test {
+    Config config = parse_config("[database]\nurl = sqlite://:memory:\n[storage]\narchive_dir = /archive\n", "/x/t.conf");
+    std::unique_ptr<ppo::daemon::Database> db;
+    std::unique_ptr<ppo::daemon::SqlStore> store;
+    FakeSource source;
+    FakeArchive archive;
+    FixedClock clock;
+    Templates templates = Templates::load(std::string(PPO_SOURCE_DIR) + "/etc/templates");
+
+    void SetUp() override {
+        config.database.connection = ":memory:";
+        db = std::make_unique<ppo::daemon::Database>(config.database);
+        db->migrate(std::string(PPO_SOURCE_DIR) + "/sql");
+        store = std::make_unique<ppo::daemon::SqlStore>(*db);
+        store->ensure_campaign(config.campaign.name, config.campaign.deadline, "09,20", 0);
+        store->upsert_bassin({"095912", "BASSIN DOUAI", "IEN-IO Douai", "ien-io.douai@ac-lille.fr"}, true);
+        ppo::daemon::LyceeRow l;
+        l.lycee = {"0596082R", "Lycée Camille Claudel", "Douai", "059", "09", "095912", "BASSIN DOUAI",
+                   "ce.0596082r@ac-lille.fr", "Public", true};
+        store->upsert_lycee(l, 0);
+    }
+    IntakeStats poll() {
+        Intake intake(config, *store, source, archive, templates, clock);
+        return intake.poll_once();
+    }
+    std::size_t count(const std::string& sql) { return static_cast<std::size_t>(db->query(sql).front().i64(0)); }
+};
+
+}  // namespace
+
+TEST_F(Fixture, CrashBetweenCommitAndMoveRefilesWithoutHandlingAgain) {
+    source.inbox[1] = mail("ce.0596082r@ac-lille.fr", "<a@x>", "a.pdf");
+    source.inbox[2] = mail("ce.0596082r@ac-lille.fr", "<b@x>", "b.pdf");
+    source.fail_moves = 1;
+    EXPECT_THROW(poll(), ppo::Error);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages"), 2u);   // committed before the move
+    EXPECT_EQ(source.inbox.size(), 2u);                        // still in the inbox
+    auto stats = poll();
+    EXPECT_EQ(stats.refiled, 2u);
+    EXPECT_EQ(stats.submissions, 0u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages"), 2u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE kind = 'ack'"), 2u);
+    EXPECT_EQ(source.folders[Folder::processed].size(), 2u);
+    EXPECT_TRUE(source.inbox.empty());
+}
+
+TEST_F(Fixture, UidvalidityChangeResyncsByMessageId) {
+    source.inbox[1] = mail("ce.0596082r@ac-lille.fr", "<a@x>", "a.pdf");
+    poll();  // records UIDVALIDITY 7
+    source.inbox[2] = mail("ce.0596082r@ac-lille.fr", "<b@x>", "b.pdf");
+    source.fail_moves = 1;
+    EXPECT_THROW(poll(), ppo::Error);  // <b@x> committed, not moved
+    // The server renumbers everything; a new message arrives too.
+    std::map<std::uint32_t, std::string> renumbered = {{10, source.inbox[2]},
+                                                        {11, mail("ce.0596082r@ac-lille.fr", "<c@x>", "c.pdf")}};
+    source.inbox = renumbered;
+    source.uidvalidity = 8;
+    auto stats = poll();
+    EXPECT_EQ(stats.uidvalidity_resyncs, 1u);
+    EXPECT_EQ(stats.refiled, 1u);
+    EXPECT_EQ(stats.submissions, 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages WHERE outcome = 'submission'"), 3u);
+    EXPECT_TRUE(source.inbox.empty());
+}
+
+TEST_F(Fixture, ArchiveFailureCommitsNothingAndTheNextPassCatchesUp) {
+    source.inbox[1] = mail("ce.0596082r@ac-lille.fr", "<a@x>", "a.pdf");
+    archive.fail_writes = 1;
+    EXPECT_THROW(poll(), ppo::Error);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages"), 0u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM outbox"), 0u);
+    EXPECT_EQ(source.inbox.size(), 1u);
+    auto stats = poll();
+    EXPECT_EQ(stats.submissions, 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM files"), 1u);
+    EXPECT_TRUE(source.inbox.empty());
+}
+
+TEST_F(Fixture, BatchesShareOneFetchAndOneSync) {
+    for (std::uint32_t u = 1; u <= 20; ++u)
+        source.inbox[u] = mail("ce.0596082r@ac-lille.fr", "<m" + std::to_string(u) + "@x>", "f.pdf");
+    auto stats = poll();
+    EXPECT_EQ(stats.submissions, 20u);
+    EXPECT_EQ(source.fetch_calls, 1);
+    EXPECT_EQ(archive.syncs, 1);
+    // Versions: one lycée, twenty submissions; the files of each in its own folder.
+    EXPECT_EQ(archive.files.size(), 20u);
+    EXPECT_EQ(count("SELECT COUNT(DISTINCT path) FROM files"), 20u);
+}
+
+TEST_F(Fixture, ARedeliveredMessageIsNotASecondSubmission) {
+    auto raw = mail("ce.0596082r@ac-lille.fr", "<same@x>", "a.pdf");
+    source.inbox[1] = raw;
+    poll();
+    source.inbox[2] = raw;   // the same message delivered again
+    auto stats = poll();
+    EXPECT_EQ(stats.refiled, 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages"), 1u);
+    EXPECT_EQ(source.folders[Folder::processed].size(), 2u);
+}
+
+TEST(IntakeRules, AutoReplies) {
+    auto config = parse_config("", "/x/t.conf");
+    auto reason = [&](const std::string& headers) {
+        return auto_reply_reason(ppo::parsers::parse_mime_message(headers + "\r\n\r\nbody\r\n"), config);
+    };
+    EXPECT_EQ(reason("From: a@ac-lille.fr\r\nMessage-ID: <1@x>"), "");
+    EXPECT_EQ(reason("From: a@ac-lille.fr\r\nAuto-Submitted: no"), "");
+    EXPECT_NE(reason("From: a@ac-lille.fr\r\nAuto-Submitted: auto-replied"), "");
+    EXPECT_NE(reason("From: a@ac-lille.fr\r\nPrecedence: bulk"), "");
+    EXPECT_NE(reason("From: a@ac-lille.fr\r\nList-Id: <x.lists>"), "");
+    EXPECT_NE(reason("From: a@ac-lille.fr\r\nReturn-Path: <>"), "");
+    EXPECT_NE(reason("From: MAILER-DAEMON@ac-lille.fr"), "");
+    EXPECT_NE(reason("From: a@ac-lille.fr\r\nMessage-ID: <9.x@region-academique-hauts-de-france.fr>"), "");
+    EXPECT_NE(reason("From: a@ac-lille.fr\r\nX-Loop: ppo@region-academique-hauts-de-france.fr"), "");
+}
+
+TEST(IntakeRules, AuthenticationResultsOnlyFromTheTrustedServer) {
+    auto m = [](const std::string& ar) {
+        return ppo::parsers::parse_mime_message("From: ce.0596082r@ac-lille.fr\r\nAuthentication-Results: " + ar +
+                                                "\r\n\r\nx\r\n");
+    };
+    EXPECT_FALSE(sender_authenticated(m("mx.example.fr; dmarc=fail header.from=ac-lille.fr"), "mx.example.fr"));
+    EXPECT_FALSE(sender_authenticated(m("mx.example.fr 1; spf=fail smtp.mailfrom=ac-lille.fr"), "mx.example.fr"));
+    EXPECT_TRUE(sender_authenticated(m("mx.example.fr; dmarc=pass; spf=pass"), "mx.example.fr"));
+    EXPECT_TRUE(sender_authenticated(m("evil.example; dmarc=fail"), "mx.example.fr"));
+    EXPECT_TRUE(sender_authenticated(m("mx.example.fr; dmarc=fail"), ""));
+}

@@ -1,0 +1,101 @@
+#include "parsers/error.h"
+#include "parsers/mime_message.h"
+#include "workflow/campaign_time.h"
+#include "workflow/config.h"
+#include "workflow/mail_builder.h"
+#include "workflow/templates.h"
+
+#include <gtest/gtest.h>
+
+using namespace ppo::workflow;
+
+TEST(MailBuilder, RoundTripsThroughTheMimeParser) {
+    MailSpec s;
+    s.from = "PPO Hauts-de-France <ppo@region-academique-hauts-de-france.fr>";
+    s.to = {"ce.0596082r@ac-lille.fr"};
+    s.cc = {"ien-io.douai@ac-lille.fr"};
+    s.subject = "Accusé de réception — Lycée Camille Claudel (0596082R), un sujet assez long pour être replié sur deux mots";
+    s.message_id = "<1.2@region-academique-hauts-de-france.fr>";
+    s.in_reply_to = "<orig@ac-lille.fr>";
+    s.auto_submitted = "auto-replied";
+    s.date = 1646125200;
+    s.text = "Bonjour,\n.ligne qui commence par un point\nÉlève, coût : 10 €\n" + std::string(200, 'x') + "\n";
+    std::string binary;
+    for (int i = 0; i < 5000; ++i) binary += static_cast<char>(i * 7 % 256);
+    s.attachments = {{"PPO Lycée — été 2022 avec un nom de fichier vraiment très long pour les continuations.pdf",
+                      "application/pdf", binary}};
+    auto raw = build_mail(s);
+    for (std::size_t start = 0, nl; (nl = raw.find("\r\n", start)) != std::string::npos; start = nl + 2)
+        EXPECT_LE(nl - start, 998u);
+    EXPECT_EQ(raw.find("\n.", 0), std::string::npos) << "no line may start with a dot";
+    auto m = ppo::parsers::parse_mime_message(raw);
+    EXPECT_FALSE(m.corrupt) << m.corrupt_reason;
+    EXPECT_EQ(m.subject, s.subject);
+    EXPECT_EQ(m.from_address, "ppo@region-academique-hauts-de-france.fr");
+    EXPECT_EQ(m.from_display, "PPO Hauts-de-France");
+    EXPECT_EQ(m.message_id, s.message_id);
+    EXPECT_EQ(*m.header("Auto-Submitted"), "auto-replied");
+    EXPECT_EQ(*m.header("In-Reply-To"), "<orig@ac-lille.fr>");
+    EXPECT_EQ(m.date_epoch.value_or(0), 1646125200);
+    EXPECT_NE(m.text.find("Élève, coût : 10 €"), std::string::npos);
+    EXPECT_NE(m.text.find(".ligne qui commence"), std::string::npos);
+    ASSERT_EQ(m.attachments.size(), 1u);
+    EXPECT_EQ(m.attachments[0].filename, s.attachments[0].filename);
+    EXPECT_EQ(m.attachments[0].data, binary);
+}
+
+TEST(MailBuilder, HtmlAlternative) {
+    MailSpec s;
+    s.from = "ppo@example.fr";
+    s.to = {"draio@example.fr"};
+    s.subject = "Point";
+    s.message_id = "<d@example.fr>";
+    s.text = "texte";
+    s.html = "<p>tableau</p>";
+    auto raw = build_mail(s);
+    EXPECT_NE(raw.find("multipart/alternative"), std::string::npos);
+    auto m = ppo::parsers::parse_mime_message(raw);
+    EXPECT_NE(m.text.find("texte"), std::string::npos);
+}
+
+TEST(CampaignTime, DeadlineAndLocalTimesAcrossDaylightSaving) {
+    auto c = parse_config("", "/x/t.conf").campaign;
+    // The deadline day ends at midnight Paris time (CET, UTC+1).
+    EXPECT_EQ(iso_local(deadline_end(c), "Europe/Paris"), "2022-03-26T00:00:00+01:00");
+    // 09:00 local before and after the change of 27 March 2022.
+    EXPECT_EQ(iso_local(local_instant("2022-03-25", 0, 540, "Europe/Paris"), "UTC"), "2022-03-25T08:00:00+00:00");
+    EXPECT_EQ(iso_local(local_instant("2022-03-25", 7, 540, "Europe/Paris"), "UTC"), "2022-04-01T07:00:00+00:00");
+    // 02:30 does not exist on 27 March: the first valid instant after the gap.
+    EXPECT_EQ(iso_local(local_instant("2022-03-27", 0, 150, "Europe/Paris"), "Europe/Paris"), "2022-03-27T03:00:00+02:00");
+    EXPECT_EQ(french_date("2022-03-01"), "1er mars 2022");
+    EXPECT_EQ(french_datetime(1646125200, "Europe/Paris"), "1er mars 2022 à 10 h 00");
+    EXPECT_EQ(parse_instant("2022-03-04T09:00:00+01:00", "Europe/Paris"), 1646380800);
+    EXPECT_EQ(parse_instant("2022-03-04T08:00:00Z", "Europe/Paris"), 1646380800);
+    EXPECT_EQ(parse_instant("2022-03-04T09:00", "Europe/Paris"), 1646380800);
+    EXPECT_THROW(parse_instant("demain", "Europe/Paris"), ppo::Error);
+    EXPECT_EQ(local_weekday(1646380800, "Europe/Paris"), 5);  // a Friday
+}
+
+TEST(Templates, SectionsPlaceholdersAndErrors) {
+    auto ok = "Subject: PPO {{uai}}\n\n{{#en_retard}}En retard.{{/en_retard}}{{^en_retard}}À l'heure.{{/en_retard}} {{lycee_nom}}\n";
+    std::map<std::string, std::string> texts;
+    for (const auto& [name, _] : Templates::known()) texts[name] = ok;
+    // "en_retard" is not a placeholder of every template: give the others a plain one.
+    for (auto& [name, text] : texts)
+        if (name != "ack" && name != "forward") text = "Subject: {{uai}}\n\n{{lycee_nom}}\n";
+    auto t = Templates::from_texts(texts);
+    auto r = t.render("ack", {{"uai", "0596082R"}, {"lycee_nom", "Lycée X"}, {"en_retard", "1"}});
+    EXPECT_EQ(r.subject, "PPO 0596082R");
+    EXPECT_EQ(r.body, "En retard. Lycée X\n");
+    r = t.render("ack", {{"uai", "0596082R"}, {"lycee_nom", "Lycée X"}, {"en_retard", ""}});
+    EXPECT_EQ(r.body, "À l'heure. Lycée X\n");
+
+    texts["ack"] = "Subject: x\n\n{{inconnu}}\n";
+    EXPECT_THROW(Templates::from_texts(texts), ppo::Error);
+    texts["ack"] = "Subject: x\n\n{{#en_retard}}never closed\n";
+    EXPECT_THROW(Templates::from_texts(texts), ppo::Error);
+    texts["ack"] = "no subject line\n";
+    EXPECT_THROW(Templates::from_texts(texts), ppo::Error);
+    // The shipped templates load.
+    EXPECT_NO_THROW(Templates::load(std::string(PPO_SOURCE_DIR) + "/etc/templates"));
+}
