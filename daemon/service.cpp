@@ -1,6 +1,9 @@
 #include "daemon/service.h"
 
+#include "daemon/http_server.h"
 #include "daemon/imap_mail_source.h"
+#include "daemon/metrics.h"
+#include "daemon/notify.h"
 #include "daemon/smtp_sender.h"
 #include "parsers/error.h"
 #include "workflow/campaign_time.h"
@@ -11,14 +14,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
 #include <thread>
-
-#ifdef PPO_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 namespace ppo::daemon {
 
@@ -34,12 +34,10 @@ std::string academies_csv(const workflow::Config& c) {
     return s;
 }
 
-void notify(const std::string& state) {
-#ifdef PPO_HAVE_SYSTEMD
-    sd_notify(0, state.c_str());
-#else
-    (void)state;
-#endif
+void notify(const std::string& state) { sd_notify_state(state); }
+
+std::int64_t real_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::atomic<bool> g_stop{false};
@@ -51,6 +49,28 @@ extern "C" void on_signal(int sig) {
     else g_stop = true;
     if (auto* s = g_source.load()) s->interrupt();
 }
+
+// The IMAP source as cmd_run uses it: once a stop was asked for, the next
+// batch is not fetched (the batch in hand is committed and filed first; the
+// rest stays in the inbox), so SIGTERM ends even a long first pass within
+// seconds.
+class StoppableSource final : public workflow::MailSource {
+public:
+    explicit StoppableSource(workflow::MailSource& inner) : inner_(inner) {}
+    std::uint32_t open() override { return inner_.open(); }
+    std::vector<workflow::MessageSummary> list(std::uint32_t after_uid) override { return inner_.list(after_uid); }
+    std::vector<workflow::FetchedMessage> fetch(const std::vector<std::uint32_t>& uids) override {
+        if (g_stop) throw transient_error("stopping: the messages not yet fetched wait for the next start");
+        return inner_.fetch(uids);
+    }
+    void move(const std::vector<std::uint32_t>& uids, workflow::Folder folder) override { inner_.move(uids, folder); }
+    void wait(std::chrono::seconds timeout) override { inner_.wait(timeout); }
+    void interrupt() override { inner_.interrupt(); }
+    void close() override { inner_.close(); }
+
+private:
+    workflow::MailSource& inner_;
+};
 
 std::string outcome_line(const workflow::MessageRecord& r) {
     std::string line = "uid " + std::to_string(r.uid) + ": submission " + std::to_string(r.id) + ": " + r.outcome;
@@ -242,22 +262,81 @@ int cmd_run(Context& ctx) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGHUP, on_signal);
     std::signal(SIGPIPE, SIG_IGN);
-    auto source = ctx.make_mail_source();
+    auto imap = ctx.make_mail_source();
+    StoppableSource source(*imap);
     auto sender = ctx.make_mail_sender();
-    g_source = source.get();
+    g_source = imap.get();
+    auto& store = ctx.store();
+
+    // Under WatchdogSec= the loop must ping at least every WatchdogSec/2: no
+    // wait (IDLE or sleep) lasts longer than a third of it.
+    std::int64_t max_wait = 600;
+    if (auto wd = watchdog_interval()) {
+        max_wait = std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(*wd).count() / 3);
+        spdlog::debug("systemd watchdog every {} ms: waits capped to {} s",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(*wd).count(), max_wait);
+    }
+
+    Metrics metrics;
+    metrics.set_outbox_pending(store.outbox_pending_count());
+    std::unique_ptr<HttpServer> http;
+    if (!ctx.config.http.listen.empty()) {
+        const std::int64_t max_poll_age = 3 * static_cast<std::int64_t>(ctx.config.imap.poll_interval) + 60;
+        try {
+            http = std::make_unique<HttpServer>(ctx.config.http.listen, metrics,
+                                                [&metrics, max_poll_age] { return metrics.health(real_now(), max_poll_age); });
+            spdlog::info("HTTP endpoint on {}: /healthz, /metrics", ctx.config.http.listen);
+        } catch (const ppo::Error& e) {
+            // Monitoring must not stop the intake: run without it, loudly.
+            spdlog::error("{}; running without /healthz and /metrics", e.what());
+        }
+    }
+
     std::unique_ptr<workflow::Intake> intake;
     auto templates = ctx.templates();
     auto make_intake = [&] {
-        intake = std::make_unique<workflow::Intake>(ctx.config, ctx.store(), *source, ctx.archive(), templates, *ctx.clock);
-        intake->on_message = [](const workflow::MessageRecord& r) { spdlog::info("{}", outcome_line(r)); };
+        intake = std::make_unique<workflow::Intake>(ctx.config, store, source, ctx.archive(), templates, *ctx.clock);
+        intake->on_message = [&metrics](const workflow::MessageRecord& r) {
+            spdlog::info("{}", outcome_line(r));
+            // Counted when handled, before the batch commits: a batch rolled
+            // back and handled again later is counted twice (rare, harmless).
+            metrics.message_handled(r.outcome);
+            notify("WATCHDOG=1");
+        };
     };
     make_intake();
-    notify("READY=1\nSTATUS=Starting: first pass over the mailbox");
+    auto on_mail = [&](const workflow::OutboxMail& mail, const std::string& outcome) {
+        notify("WATCHDOG=1");
+        if (outcome != "sent") {
+            metrics.send_failed(mail.kind);
+            return;
+        }
+        metrics.mail_sent(mail.kind);
+        if (mail.kind != "ack") return;
+        // Arrival-to-acknowledgement: from the message's received_at (its
+        // INTERNALDATE, the arrival at the IMAP server) to now, the SMTP server
+        // having just accepted the ack. When the message cannot be read back,
+        // from the ack's created_at (when it was queued, in the same
+        // transaction as the message).
+        std::int64_t from = mail.created_at;
+        if (mail.message_ref != 0) {
+            try {
+                if (auto m = store.message(mail.message_ref)) from = m->received_at;
+            } catch (const std::exception&) {
+            }
+        }
+        metrics.observe_ack_latency(static_cast<double>(epoch_of(*ctx.clock) - from));
+    };
+
+    notify("STATUS=Starting: connecting to the mailbox");
     spdlog::info("ppo-intake running: mailbox {} on {}:{}", ctx.config.imap.mailbox, ctx.config.imap.url.host,
                  ctx.config.imap.url.port);
+    bool ready = false;
     int backoff = 1;
     while (!g_stop) {
         if (g_reload.exchange(false)) {
+            if (ready) notify("RELOADING=1\nSTATUS=Reloading the configuration");
+            std::string status;
             try {
                 auto fresh = workflow::load_config(ctx.config.source);
                 auto fresh_templates = workflow::Templates::load(ctx.templates_dir);
@@ -269,44 +348,64 @@ int cmd_run(Context& ctx) {
                 ctx.config.log = fresh.log;
                 templates = fresh_templates;
                 make_intake();
+                if (fresh.http.listen != ctx.config.http.listen)
+                    spdlog::warn("[http] listen changed to '{}': it takes effect at the next restart", fresh.http.listen);
                 spdlog::info("configuration, templates and directory reloaded from {}", ctx.config.source);
+                status = "Configuration reloaded";
             } catch (const std::exception& e) {
                 spdlog::error("reload refused, the running configuration stays in force: {}", e.what());
+                status = "Reload refused (see the log); running with the previous configuration";
             }
+            notify(std::string(ready ? "READY=1\n" : "") + "STATUS=" + status);
         }
         try {
+            if (!ready) {
+                source.open();
+                ready = true;
+                notify("READY=1\nSTATUS=Connected: first pass over the mailbox");
+            }
             notify("STATUS=Polling the mailbox\nWATCHDOG=1");
             auto stats = intake->poll_once();
+            metrics.poll_succeeded(real_now());
             const auto now = epoch_of(*ctx.clock);
-            auto& store = ctx.store();
             auto campaign = store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline,
                                                   academies_csv(ctx.config), now);
             auto directory = store.load_directory(ctx.config.campaign.academies);
             workflow::run_scheduled(ctx.config, store, templates, directory, campaign.id, now, false);
-            auto sent = workflow::flush_outbox(store, *sender, *ctx.clock);
+            auto sent = workflow::flush_outbox(store, *sender, *ctx.clock, 10000, on_mail);
+            metrics.set_outbox_pending(sent.left);
             if (stats.seen || sent.sent || sent.deferred)
                 spdlog::info("pass: {} message(s), {} submission(s); outbox {} sent, {} pending", stats.seen,
                              stats.submissions, sent.sent, sent.left);
             backoff = 1;
             notify("STATUS=Waiting for new mail; outbox " + std::to_string(sent.left) + " pending\nWATCHDOG=1");
             auto until_due = workflow::next_due(ctx.config, now) - now;
-            auto wait = std::clamp<std::int64_t>(until_due, 1, std::min<std::int64_t>(ctx.config.imap.poll_interval, 600));
+            auto wait = std::clamp<std::int64_t>(until_due, 1, std::min<std::int64_t>(ctx.config.imap.poll_interval, max_wait));
             if (sent.left > 0) wait = std::min<std::int64_t>(wait, 60);
-            source->wait(std::chrono::seconds(wait));
+            source.wait(std::chrono::seconds(wait));
         } catch (const ppo::Error& e) {
-            spdlog::error("{}; retrying in {} s", e.what(), backoff);
-            notify("STATUS=Error, retrying in " + std::to_string(backoff) + " s: " + e.what() + "\nWATCHDOG=1");
+            metrics.set_imap_session_up(false);
             try {
-                source->close();
+                source.close();
             } catch (...) {
             }
-            for (int s = 0; s < backoff && !g_stop; ++s) std::this_thread::sleep_for(std::chrono::seconds(1));
+            if (g_stop) {
+                spdlog::info("{}", e.what());
+                break;
+            }
+            spdlog::error("{}; retrying in {} s", e.what(), backoff);
+            notify("STATUS=Error, retrying in " + std::to_string(backoff) + " s: " + e.what() + "\nWATCHDOG=1");
+            for (int s = 0; s < backoff && !g_stop && !g_reload; ++s) {
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+                notify("WATCHDOG=1");
+            }
             backoff = std::min(backoff * 2, 300);
         }
     }
     notify("STOPPING=1\nSTATUS=Stopping");
     g_source = nullptr;
-    source->close();
+    http.reset();
+    source.close();
     sender->close();
     spdlog::info("ppo-intake stopped");
     return 0;
