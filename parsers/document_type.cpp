@@ -134,6 +134,8 @@ std::string_view to_string(DocumentKind kind) {
 }
 
 DocumentKind classify_document(std::string_view filename, std::string_view content_type, std::string_view data) {
+    // Nothing to keep (e.g. base64 that decoded to nothing): never a document, whatever its name.
+    if (data.empty()) return DocumentKind::none;
     if (is_image_magic(data)) return DocumentKind::none;
     if (starts_with(data, "%PDF-")) return DocumentKind::pdf;
     const std::string ext = extension_of(filename);

@@ -35,8 +35,12 @@ std::string safe_file_name(std::string_view name, std::set<std::string>& used) {
         ext = out.substr(dot);
     }
     stem = cut_utf8(stem, 180 - ext.size());
+    if (stem.empty()) stem = "document";  // no character boundary to cut on (invalid UTF-8): never ".pdf"
     std::string candidate = stem + ext;
-    for (int n = 2; used.count(candidate); ++n) candidate = stem + " (" + std::to_string(n) + ")" + ext;
+    for (int n = 2; used.count(candidate); ++n) {
+        const std::string suffix = " (" + std::to_string(n) + ")";  // within the 180 bytes too
+        candidate = cut_utf8(stem, 180 - ext.size() - suffix.size()) + suffix + ext;
+    }
     used.insert(candidate);
     return candidate;
 }

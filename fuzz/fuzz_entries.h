@@ -1,0 +1,251 @@
+// The bodies of the libFuzzer targets, shared with the unit test that replays
+// every seed corpus file (tests/parsers/test_fuzz_corpus.cpp), so that the
+// corpora stay regression tests in the ordinary g++ build too.
+//
+// Each entry feeds untrusted bytes to one public parser and checks the
+// properties the rest of the program relies on; a violated property calls
+// fuzz_fail(), which aborts (libFuzzer records the input as a crash; the unit
+// test dies with the message).
+#pragma once
+
+#include "parsers/csv.h"
+#include "parsers/document_type.h"
+#include "parsers/error.h"
+#include "parsers/header_decode.h"
+#include "parsers/mime_message.h"
+#include "workflow/archive.h"
+#include "workflow/directory.h"
+#include "workflow/directory_import.h"
+#include "workflow/identification.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ppo::fuzz {
+
+[[noreturn]] inline void fuzz_fail(const char* target, const std::string& what) {
+    std::fprintf(stderr, "fuzz property violated in %s: %s\n", target, what.c_str());
+    std::fflush(stderr);
+    std::abort();
+}
+
+inline bool valid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t n = 0;
+        std::uint32_t cp = 0;
+        if (c < 0x80) { ++i; continue; }
+        if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
+        else return false;
+        if (s.size() - i <= n) return false;
+        for (std::size_t k = 1; k <= n; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+// The first byte chooses a separator; the rest is split on it. Lets the fuzzer
+// build several strings (which may hold any byte but the separator) from one input.
+inline std::vector<std::string> split_input(const std::uint8_t* data, std::size_t size) {
+    std::vector<std::string> out;
+    if (size == 0) return out;
+    const char sep = static_cast<char>(data[0]);
+    std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
+    for (;;) {
+        const std::size_t p = rest.find(sep);
+        out.emplace_back(rest.substr(0, p));
+        if (p == std::string_view::npos) break;
+        rest.remove_prefix(p + 1);
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// MIME walk.
+
+inline void fuzz_mime(const std::uint8_t* data, std::size_t size) {
+    const std::string_view raw(reinterpret_cast<const char*>(data), size);
+    parsers::MimeLimits limits;
+    limits.max_parts = 2000;
+    limits.max_depth = 50;
+    const parsers::MimeMessage m = parsers::parse_mime_message(raw, limits);
+    if (m.corrupt && m.corrupt_reason.empty()) fuzz_fail("mime", "corrupt without a reason");
+    if (m.attachments.size() > limits.max_parts) fuzz_fail("mime", "more attachments than max_parts");
+    if (!valid_utf8(m.subject)) fuzz_fail("mime", "subject is not UTF-8");
+    if (!valid_utf8(m.from_display)) fuzz_fail("mime", "display name is not UTF-8");
+    if (!valid_utf8(m.text)) fuzz_fail("mime", "text is not UTF-8");
+    for (const auto& h : m.headers)
+        if (!valid_utf8(h.value)) fuzz_fail("mime", "header " + h.name + " is not UTF-8");
+    std::set<std::string> used;
+    for (const auto& a : m.attachments) {
+        if (!valid_utf8(a.filename)) fuzz_fail("mime", "file name is not UTF-8");
+        if (a.filename.find('/') != std::string::npos) fuzz_fail("mime", "file name with a folder part");
+        (void)workflow::safe_file_name(a.filename, used);
+        (void)parsers::classify_document(a.filename, a.content_type, a.data);
+    }
+    (void)m.header("Content-Type");
+}
+
+// ---------------------------------------------------------------------------
+// Header and file-name decoding. Input: [selector][separator][fields...]
+
+inline void fuzz_header(const std::uint8_t* data, std::size_t size) {
+    if (size < 2) return;
+    const unsigned selector = data[0];
+    const auto parts = split_input(data + 1, size - 1);
+    const std::string whole(reinterpret_cast<const char*>(data + 2), size - 2);
+    switch (selector % 3) {
+        case 0: {
+            const std::string out = parsers::decode_rfc2047(whole);
+            if (!valid_utf8(out)) fuzz_fail("header", "decode_rfc2047 output is not UTF-8");
+            break;
+        }
+        case 1: {
+            // charset, then the bytes
+            const std::string charset = parts.empty() ? std::string() : parts[0];
+            const std::string bytes = parts.size() > 1 ? parts[1] : std::string();
+            const std::string out = parsers::to_utf8(bytes, charset);
+            if (!valid_utf8(out)) fuzz_fail("header", "to_utf8 output is not UTF-8 (charset " + charset + ")");
+            break;
+        }
+        default: {
+            // name, value, name, value, ...: the parameters of one header
+            std::vector<std::pair<std::string, std::string>> params;
+            for (std::size_t i = 0; i + 1 < parts.size(); i += 2) params.emplace_back(parts[i], parts[i + 1]);
+            for (const char* n : {"filename", "name", "charset"}) {
+                const std::string out = parsers::decode_parameter(params, n);
+                if (!valid_utf8(out)) fuzz_fail("header", std::string("decode_parameter(") + n + ") is not UTF-8");
+            }
+            if (!params.empty()) (void)parsers::decode_parameter(params, params.front().first);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Identification against a small fixed directory. Input: [separator]from
+// SEP authenticated SEP subject SEP body SEP file names...
+
+inline const workflow::Directory& fuzz_directory() {
+    static const workflow::Directory d = [] {
+        auto lycee = [](std::string uai, std::string name, std::string commune, std::string mail, std::string statut,
+                        std::string bassin) {
+            workflow::Lycee l;
+            l.uai = std::move(uai);
+            l.name = std::move(name);
+            l.commune = std::move(commune);
+            l.departement = l.uai.substr(0, 3);
+            l.academie = "09";
+            l.mail = std::move(mail);
+            l.statut = std::move(statut);
+            l.bassin_code = std::move(bassin);
+            return l;
+        };
+        return workflow::Directory(
+            {
+                lycee("0596082R", "Lycée général et technologique Camille Claudel", "Douai", "ce.0596082r@ac-lille.fr",
+                      "Public", "095912"),
+                lycee("0597091M", "Lycée général et technologique Alexandre Ribot", "Armentières",
+                      "ce.0597091m@ac-lille.fr", "Public", "095914"),
+                lycee("0626769W", "Lycée privé Jeanne d'Arc", "Saint-Omer", "direction.jeanne-darc@orange.fr", "Privé",
+                      "096212"),
+                lycee("0620001P", "Lycée privé du Pré", "Arras", "", "Privé", ""),
+            },
+            {{"095912", "BASSIN DOUAI", "IEN-IO Douai", "ien-io.douai@ac-lille.fr"}});
+    }();
+    return d;
+}
+
+inline void fuzz_identify(const std::uint8_t* data, std::size_t size) {
+    const auto parts = split_input(data, size);
+    workflow::IdentificationInput in;
+    if (parts.size() > 0) in.from_address = parts[0];
+    if (parts.size() > 1) in.sender_authenticated = parts[1].empty() || parts[1][0] != '0';
+    if (parts.size() > 2) in.subject = parts[2];
+    if (parts.size() > 3) in.body_text = parts[3];
+    for (std::size_t i = 4; i < parts.size(); ++i) in.filenames.push_back(parts[i]);
+    const auto& dir = fuzz_directory();
+    const workflow::Identification id = workflow::identify(in, dir);
+    if (id.identified) {
+        if (id.uai.empty() || dir.by_uai(id.uai) == nullptr) fuzz_fail("identify", "identified a UAI not in the directory: " + id.uai);
+        if (id.identified_by != "sender" && id.identified_by != "uai" && id.identified_by != "name")
+            fuzz_fail("identify", "unknown identified_by " + id.identified_by);
+        if (id.identified_by == "sender" && !in.sender_authenticated)
+            fuzz_fail("identify", "identified by an unauthenticated sender");
+    } else if (id.reason.empty()) {
+        fuzz_fail("identify", "unidentified without a reason");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Directory CSV reader.
+
+inline void fuzz_csv(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    const parsers::CsvTable t = parsers::parse_csv(text);
+    int last = 0;
+    for (const auto& r : t.records) {
+        if (r.line < 1 || r.line < last) fuzz_fail("csv", "record line numbers go backwards");
+        last = r.line;
+    }
+    // Writing a field and reading it back gives the field.
+    if (!t.header.empty()) {
+        const std::string& f = t.header.front();
+        const parsers::CsvTable back = parsers::parse_csv(parsers::csv_field(f) + ";x\n");
+        if (back.header.empty() || back.header.front() != f) {
+            // A leading BOM is dropped by design; anything else is a real mismatch.
+            if (!(f.rfind("\xEF\xBB\xBF", 0) == 0))
+                fuzz_fail("csv", "csv_field does not round-trip");
+        }
+    }
+    try {
+        const workflow::AnnuaireImport a = workflow::read_annuaire(text, {"09", "20"});
+        for (const auto& row : a.lycees)
+            if (row.lycee.uai.size() != 8) fuzz_fail("csv", "kept a lycée with a malformed UAI: " + row.lycee.uai);
+    } catch (const ppo::Error& e) {
+        if (e.kind() != ErrorKind::corrupt) fuzz_fail("csv", std::string("read_annuaire threw a non-corrupt error: ") + e.what());
+    }
+    try {
+        (void)workflow::read_routing(text);
+    } catch (const ppo::Error&) {
+    }
+}
+
+// ---------------------------------------------------------------------------
+// safe_file_name. Input: [separator]name SEP name ...  (all into one folder)
+
+inline void fuzz_safe_file_name(const std::uint8_t* data, std::size_t size) {
+    const auto names = split_input(data, size);
+    std::set<std::string> used;
+    std::set<std::string> returned;
+    for (const auto& n : names) {
+        const std::string out = workflow::safe_file_name(n, used);
+        if (out.empty()) fuzz_fail("safe_file_name", "empty name");
+        if (out.size() > 180) fuzz_fail("safe_file_name", "longer than 180 bytes: " + std::to_string(out.size()));
+        if (out == "." || out == "..") fuzz_fail("safe_file_name", "dot name");
+        if (out.front() == '.') fuzz_fail("safe_file_name", "leading dot: " + out);
+        for (unsigned char c : out)
+            if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f) fuzz_fail("safe_file_name", "forbidden byte in " + out);
+        if (valid_utf8(n) && !valid_utf8(out)) fuzz_fail("safe_file_name", "UTF-8 name made invalid: " + out);
+        if (!returned.insert(out).second) fuzz_fail("safe_file_name", "same name returned twice: " + out);
+        if (!used.count(out)) fuzz_fail("safe_file_name", "returned name not added to used");
+    }
+}
+
+}  // namespace ppo::fuzz
