@@ -126,8 +126,10 @@ void run_reminders(const Config& config, Store& store, const Templates& template
         if (off > 0) {
             name = "reminder_late";
             v["jours_retard"] = std::to_string(off);
+            v["delai"] = std::to_string(off) + (off > 1 ? " jours" : " jour");
         } else {
             v["jours_restants"] = std::to_string(-off);
+            v["delai"] = std::to_string(-off) + (-off > 1 ? " jours" : " jour");
         }
         auto t = templates.render(name, v);
 

@@ -80,8 +80,8 @@ const std::map<std::string, std::set<std::string>>& Templates::known() {
             {"ack", with({"numero", "version", "date_reception", "fichiers", "en_retard", "nouvelle_version"})},
             {"forward", with({"numero", "version", "date_reception", "fichiers", "en_retard", "expediteur", "bassin",
                               "ien_io_nom"})},
-            {"reminder", with({"jours_restants", "echeance"})},
-            {"reminder_late", with({"jours_retard", "echeance"})},
+            {"reminder", with({"jours_restants", "delai", "echeance"})},
+            {"reminder_late", with({"jours_retard", "delai", "echeance"})},
         };
     }();
     return names;
