@@ -9,6 +9,10 @@
 //
 // Size from the environment (defaults are scaled for CI):
 //   PPO_CRASH_MESSAGES (60)  PPO_CRASH_KILLS (15)  PPO_CRASH_SEED (random, printed)
+//   PPO_CRASH_BATCH ([intake] batch_size, 64K: a few messages per commit, so
+//   that kills also land between a commit and the IMAP move, and in the
+//   outbox; with the default 32M the whole burst is one transaction and a
+//   kill before its commit simply starts it over)
 // The full run is done by hand, e.g.
 //   PPO_CRASH_MESSAGES=300 PPO_CRASH_KILLS=100 ppo_integration_tests --gtest_filter='Crash.*'
 #include "bench/harness.h"
@@ -202,12 +206,14 @@ TEST(Crash, RandomKillsDuringABurstLoseAndDuplicateNothing) {
     const int n_kills = env_int("PPO_CRASH_KILLS", 15);
     const unsigned seed = std::getenv("PPO_CRASH_SEED") ? static_cast<unsigned>(std::strtoul(std::getenv("PPO_CRASH_SEED"), nullptr, 10))
                                                         : std::random_device{}();
-    std::cout << "[crash] messages=" << n_messages << " kills=" << n_kills << " seed=" << seed
+    const std::string batch = std::getenv("PPO_CRASH_BATCH") && *std::getenv("PPO_CRASH_BATCH") ? std::getenv("PPO_CRASH_BATCH") : "64K";
+    std::cout << "[crash] messages=" << n_messages << " kills=" << n_kills << " batch_size=" << batch << " seed=" << seed
               << " (PPO_CRASH_SEED=" << seed << " replays the delays)" << std::endl;
     std::mt19937 rng(seed);
 
     Harness::Options opts;
-    opts.extra_config = {{"imap.poll_interval", "2"}, {"smtp.max_per_recipient_per_hour", "100000"}};
+    opts.extra_config = {{"imap.poll_interval", "2"}, {"smtp.max_per_recipient_per_hour", "100000"},
+                          {"intake.batch_size", batch}};
     Harness h(opts);
 
     auto lycees = public_lycees();
