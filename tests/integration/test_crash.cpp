@@ -364,6 +364,7 @@ TEST(Crash, RandomKillsDuringABurstLoseAndDuplicateNothing) {
 
     // --- Mails: acks by In-Reply-To, forwards by the attached bytes ---
     std::map<std::string, int> acks, forwards;  // Message-ID -> count
+    std::map<std::string, std::set<std::string>> mail_ids;  // "ack|forward <Message-ID>" -> Message-IDs of the copies
     int foreign_mails = 0;
     for (const auto& m : h.smtp().messages()) {
         auto auto_submitted = header_of(m.data, "Auto-Submitted");
@@ -375,6 +376,7 @@ TEST(Crash, RandomKillsDuringABurstLoseAndDuplicateNothing) {
                 continue;
             }
             ++acks[it->first];
+            mail_ids["ack " + it->first].insert(header_of(m.data, "Message-ID"));
         } else if (auto_submitted == "auto-generated") {
             auto parsed = ppo::parsers::parse_mime_message(m.data);
             const Sent* match = nullptr;
@@ -388,11 +390,21 @@ TEST(Crash, RandomKillsDuringABurstLoseAndDuplicateNothing) {
                 continue;
             }
             ++forwards[match->message_id];
+            mail_ids["forward " + match->message_id].insert(header_of(m.data, "Message-ID"));
         } else {
             ++foreign_mails;
             ADD_FAILURE() << "unexpected mail " << m.file << " (Auto-Submitted: " << auto_submitted << ")";
         }
     }
+
+    // A duplicate must be the same stored mail sent again (same Message-ID,
+    // so the recipient's client shows one), never a second mail queued anew.
+    int requeued = 0;
+    for (const auto& [what, ids] : mail_ids)
+        if (ids.size() > 1) {
+            ++requeued;
+            ADD_FAILURE() << what << ": " << ids.size() << " different mails (queued twice)";
+        }
 
     int lost = 0, dup_submissions = 0, dup_acks = 0, dup_forwards = 0, lost_acks = 0, lost_forwards = 0;
     for (const auto& s : sent) {
@@ -412,7 +424,7 @@ TEST(Crash, RandomKillsDuringABurstLoseAndDuplicateNothing) {
               << " lost_acks=" << lost_acks << " lost_forwards=" << lost_forwards
               << " duplicated_submissions=" << dup_submissions << " duplicated_mails=" << dup_acks + dup_forwards
               << " (acks " << dup_acks << ", forwards " << dup_forwards << ") corrupted_files=" << corrupted
-              << " inbox=" << inbox << " processed=" << processed << " seed=" << seed << std::endl;
+              << " requeued_mails=" << requeued << " inbox=" << inbox << " processed=" << processed << " seed=" << seed << std::endl;
 
     EXPECT_EQ(lost, 0);
     EXPECT_EQ(lost_acks, 0);
@@ -421,6 +433,7 @@ TEST(Crash, RandomKillsDuringABurstLoseAndDuplicateNothing) {
     EXPECT_EQ(unexpected, 0);
     EXPECT_EQ(corrupted, 0);
     EXPECT_EQ(foreign_mails, 0);
+    EXPECT_EQ(requeued, 0);
     // Send-then-mark-sent: at most the one mail in flight per kill.
     EXPECT_LE(dup_acks + dup_forwards, kills);
     if (HasFailure()) std::cout << tail(d.log(), 20000) << std::endl;
