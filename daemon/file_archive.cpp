@@ -34,9 +34,14 @@ workflow::StoredFile FileArchive::write(const std::string& relative_dir, const s
                                         std::string_view data) {
     fs::path dir = fs::path(root_) / relative_dir;
     std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw transient_error("archive: cannot create " + dir.string() + ": " + ec.message());
-    ::chmod(dir.c_str(), 0750);
+    if (!fs::is_directory(dir, ec)) {
+        fs::create_directories(dir, ec);
+        if (ec) throw transient_error("archive: cannot create " + dir.string() + ": " + ec.message());
+        // Lycées' documents are not for other local users: every level we
+        // created is rwxr-x--- (whatever the umask), like the files (0640).
+        for (fs::path p = dir; p.string().size() >= root_.size() && p != p.parent_path(); p = p.parent_path())
+            ::chmod(p.c_str(), 0750);
+    }
     fs::path final_path = dir / file_name;
     fs::path tmp = dir / (".tmp-" + std::to_string(::getpid()) + "-" + file_name);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
