@@ -38,7 +38,9 @@ void bind_all(Poco::Data::Statement& stmt, const std::vector<SqlParam>& params) 
         else if (const auto* i = std::get_if<std::int64_t>(&p))
             stmt, bind(static_cast<Poco::Int64>(*i));
         else
-            stmt, bind(std::get<std::string>(p));
+            // By reference: `params` outlives every execute() here, and bind()
+            // would copy the text three times (a 40 MB forward: 120 MB).
+            stmt, useRef(const_cast<std::string&>(std::get<std::string>(p)));
     }
 }
 

@@ -231,12 +231,14 @@ std::vector<FileRecord> SqlStore::files_of(std::int64_t message_ref) {
 std::int64_t SqlStore::enqueue(const OutboxMail& m) {
     auto existing = db_.query("SELECT id FROM outbox WHERE dedupe_key = $1", {m.dedupe_key});
     if (!existing.empty()) return existing.front().i64(0);
+    std::vector<SqlParam> params{m.campaign_id, m.kind, id_or_null(m.message_ref), text_or_null(m.uai), m.dedupe_key,
+                                 m.envelope_from, join_recipients(m.recipients), SqlNull{}, m.state,
+                                 std::int64_t{m.attempts}, m.next_attempt_at, m.last_error, m.created_at};
+    params[7] = m.data;  // the mail itself: one copy here, where a braced list makes two
     return db_.insert(
         "INSERT INTO outbox (campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, data, state, "
         "attempts, next_attempt_at, last_error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        {m.campaign_id, m.kind, id_or_null(m.message_ref), text_or_null(m.uai), m.dedupe_key, m.envelope_from,
-         join_recipients(m.recipients), m.data, m.state, std::int64_t{m.attempts}, m.next_attempt_at, m.last_error,
-         m.created_at});
+        params);
 }
 
 std::vector<OutboxMail> SqlStore::due_outbox(std::int64_t now, std::size_t limit) {

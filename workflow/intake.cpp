@@ -242,6 +242,11 @@ void enqueue_submission_mails(const Config& config, Store& store, const Archive&
         // The forward carries the files byte for byte as they were archived.
         for (const auto& f : files) spec.attachments.push_back({f.name, content_type_for(f.kind), archive.read(f.path)});
         mail.data = build_mail(spec);
+        // Peak memory with a large file: drop the file's copy and the slack of
+        // the built mail before the database makes its own copies.
+        spec.attachments.clear();
+        spec.attachments.shrink_to_fit();
+        mail.data.shrink_to_fit();
         store.enqueue(mail);
     }
 }
