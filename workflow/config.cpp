@@ -246,6 +246,7 @@ Config parse_config(const std::string& text, const std::string& source) {
                    throw config_error(w + ": expected 'Name <address@domain>' or an address, got '" + v + "'");
                c.smtp.from = v; }},
           {"timeout", [&](auto& v, auto& w) { c.smtp.timeout = parse_int(v, 1, 3600, w, "seconds"); }},
+          {"retry_delay", [&](auto& v, auto& w) { c.smtp.retry_delay = parse_int(v, 1, 3600, w, "seconds"); }},
           {"max_per_recipient_per_hour",
            [&](auto& v, auto& w) { c.smtp.max_per_recipient_per_hour = parse_int(v, 1, 100000, w, "a count"); }}}},
         {"database",

@@ -49,6 +49,7 @@ struct SmtpConfig {
     std::string from_address;           // addr-spec of `from`
     int timeout = 60;
     int max_per_recipient_per_hour = 20;   // acknowledgement rate limit
+    int retry_delay = 60;                  // seconds before the first retry of a deferred mail (then doubled, up to 1 h)
 };
 
 struct DatabaseConfig {

@@ -8,14 +8,15 @@
 
 namespace ppo::workflow {
 
-std::int64_t retry_delay_seconds(int attempts) {
-    std::int64_t d = 60;
+std::int64_t retry_delay_seconds(int attempts, int first_retry_seconds) {
+    std::int64_t d = std::max(1, first_retry_seconds);
     for (int i = 0; i < attempts && d < 3600; ++i) d *= 2;
     return std::min<std::int64_t>(d, 3600);
 }
 
 OutboxStats flush_outbox(Store& store, MailSender& sender, const Clock& clock, std::size_t max_mails,
-                         const std::function<void(const OutboxMail&, const std::string&)>& on_mail) {
+                         const std::function<void(const OutboxMail&, const std::string&)>& on_mail,
+                         int first_retry_seconds) {
     auto now = [&] {
         return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
     };
@@ -29,7 +30,7 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Clock& clock, s
                 sender.send({mail.envelope_from, mail.recipients, mail.data});
             } catch (const ppo::Error& e) {
                 bool permanent = e.kind() == ErrorKind::permanent;
-                auto next = now() + retry_delay_seconds(mail.attempts);
+                auto next = now() + retry_delay_seconds(mail.attempts, first_retry_seconds);
                 store.mark_attempt_failed(mail.id, e.what(), next, permanent);
                 if (permanent) {
                     ++stats.failed;

@@ -1,7 +1,7 @@
 // Sends what waits in the outbox over one SMTP connection, marking each mail
 // sent right after the server accepted it (the only window in which a crash
 // can duplicate a mail). Temporary failures are retried with exponential
-// backoff (1 min, 2, 4 ... capped at 1 h); permanent ones (5xx) are marked
+// backoff ([smtp] retry_delay, doubled at each attempt, capped at 1 h); permanent ones (5xx) are marked
 // failed and reported. A connection-level failure stops the pass: the rest
 // waits for the next one.
 #pragma once
@@ -21,8 +21,10 @@ struct OutboxStats {
 };
 
 OutboxStats flush_outbox(Store& store, MailSender& sender, const Clock& clock, std::size_t max_mails = 10000,
-                         const std::function<void(const OutboxMail&, const std::string& outcome)>& on_mail = {});
+                         const std::function<void(const OutboxMail&, const std::string& outcome)>& on_mail = {},
+                         int first_retry_seconds = 60);
 
-std::int64_t retry_delay_seconds(int attempts);
+// first_retry_seconds * 2^attempts, capped at one hour.
+std::int64_t retry_delay_seconds(int attempts, int first_retry_seconds = 60);
 
 }  // namespace ppo::workflow
