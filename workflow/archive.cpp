@@ -1,5 +1,7 @@
 #include "workflow/archive.h"
 
+#include <algorithm>
+
 namespace ppo::workflow {
 
 namespace {
@@ -37,7 +39,10 @@ std::string safe_file_name(std::string_view name, std::set<std::string>& used) {
     stem = cut_utf8(stem, 180 - ext.size());
     if (stem.empty()) stem = "document";  // no character boundary to cut on (invalid UTF-8): never ".pdf"
     std::string candidate = stem + ext;
-    for (int n = 2; used.count(candidate); ++n) {
+    for (std::size_t n = 2; used.count(candidate); ++n) {
+        // Thousands of same-named parts: skip past the numbers surely taken
+        // (at most used.size() of them) rather than retry each, which is quadratic.
+        if (n == 100) n = std::max(n, used.size());
         const std::string suffix = " (" + std::to_string(n) + ")";  // within the 180 bytes too
         candidate = cut_utf8(stem, 180 - ext.size() - suffix.size()) + suffix + ext;
     }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 #include <string>
 
@@ -92,6 +93,20 @@ TEST(SafeFileName, NumberedLongNamesStayWithinTheLimit) {
         EXPECT_TRUE(out.ends_with(".pdf")) << out;
         EXPECT_TRUE(seen.insert(out).second) << "returned twice: " << out;
     }
+}
+
+TEST(SafeFileName, TenThousandSameNamesStayUniqueAndQuick) {
+    // A hostile message may carry max_parts (10,000) parts of the same name:
+    // numbering them must not be quadratic (it took tens of seconds).
+    std::set<std::string> used;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10000; ++i) safe_file_name("PPO.pdf", used);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(used.size(), 10000u);
+    EXPECT_TRUE(used.count("PPO (99).pdf"));
+    EXPECT_TRUE(used.count("PPO (100).pdf"));
+    EXPECT_TRUE(used.count("PPO (10000).pdf"));
+    EXPECT_LT(elapsed, std::chrono::seconds(15));
 }
 
 TEST(SafeFileName, InvalidUtf8NeverLeavesAnEmptyOrHiddenName) {
