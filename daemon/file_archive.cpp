@@ -2,7 +2,7 @@
 
 #include "parsers/error.h"
 
-#include <Poco/SHA2Engine.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -19,16 +19,23 @@ namespace ppo::daemon {
 namespace fs = std::filesystem;
 
 std::string sha256_hex(std::string_view data) {
-    Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-    engine.update(data.data(), static_cast<unsigned>(data.size()));
-    return Poco::DigestEngine::digestToHex(engine.digest());
+    // OpenSSL's SHA-256 uses the CPU's SHA extensions: several times faster than Poco's.
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1)
+        throw permanent_error("SHA-256 computation failed");
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) {
+        out += hex[digest[i] >> 4];
+        out += hex[digest[i] & 15];
+    }
+    return out;
 }
 
 FileArchive::FileArchive(std::string root) : root_(std::move(root)) {}
 
-FileArchive::~FileArchive() {
-    for (int fd : pending_fds_) ::close(fd);
-}
+FileArchive::~FileArchive() = default;
 
 workflow::StoredFile FileArchive::write(const std::string& relative_dir, const std::string& file_name,
                                         std::string_view data) {
@@ -58,39 +65,34 @@ workflow::StoredFile FileArchive::write(const std::string& relative_dir, const s
         }
         off += static_cast<std::size_t>(n);
     }
+    if (::close(fd) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        throw transient_error("archive: cannot write " + tmp.string() + ": " + std::strerror(err));
+    }
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
         int err = errno;
-        ::close(fd);
         ::unlink(tmp.c_str());
         throw transient_error("archive: cannot rename into " + final_path.string() + ": " + std::strerror(err));
     }
-    pending_fds_.push_back(fd);
-    pending_dirs_.push_back(dir.string());
+    ++pending_;
     return {final_path.string(), static_cast<std::int64_t>(data.size()), sha256_hex(data)};
 }
 
 void FileArchive::sync() {
-    std::string error;
-    for (int fd : pending_fds_) {
-        if (::fsync(fd) != 0 && error.empty()) error = std::strerror(errno);
-        ::close(fd);
-    }
-    pending_fds_.clear();
-    std::sort(pending_dirs_.begin(), pending_dirs_.end());
-    pending_dirs_.erase(std::unique(pending_dirs_.begin(), pending_dirs_.end()), pending_dirs_.end());
-    for (const auto& d : pending_dirs_) {
-        // The folder and its parents up to the root, for newly created entries.
-        for (fs::path p = d; p.string().size() >= root_.size(); p = p.parent_path()) {
-            int dfd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd >= 0) {
-                ::fsync(dfd);
-                ::close(dfd);
-            }
-            if (p == p.parent_path()) break;
-        }
-    }
-    pending_dirs_.clear();
-    if (!error.empty()) throw transient_error("archive: fsync failed: " + error);
+    if (pending_ == 0) return;
+    // One syncfs() for the whole batch (group commit): it makes every file and
+    // every new folder entry of the archive's file system durable at once,
+    // where fsync would need one call per file and one per folder. Since
+    // Linux 5.8 it also reports write-back errors (EIO, ENOSPC).
+    int rootfd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) throw transient_error("archive: cannot open " + root_ + ": " + std::strerror(errno));
+    int rc = ::syncfs(rootfd);
+    int err = errno;
+    ::close(rootfd);
+    if (rc != 0) throw transient_error("archive: cannot make " + std::to_string(pending_) +
+                                       " new file(s) durable (syncfs): " + std::strerror(err));
+    pending_ = 0;
 }
 
 std::string FileArchive::read(const std::string& path) const {

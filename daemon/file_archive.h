@@ -1,12 +1,11 @@
-// The archive on local disk: files are written to a temporary name (mode 0640),
-// renamed into place, and fsynced with their folders on sync(), so that a
-// crash never leaves a half-written file under its final name.
+// The archive on local disk: files are written to a temporary name (mode 0640)
+// and renamed into place, so that a crash never leaves a half-written file
+// under its final name; sync() makes a whole batch durable with one syncfs().
 #pragma once
 
 #include "workflow/archive.h"
 
 #include <string>
-#include <vector>
 
 namespace ppo::daemon {
 
@@ -20,8 +19,7 @@ public:
 
 private:
     std::string root_;
-    std::vector<int> pending_fds_;        // files written since the last sync
-    std::vector<std::string> pending_dirs_;
+    std::size_t pending_ = 0;             // files written since the last sync
 };
 
 std::string sha256_hex(std::string_view data);

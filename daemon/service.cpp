@@ -150,7 +150,7 @@ int cmd_poll_once(Context& ctx) {
     auto stats = intake.poll_once();
     source->close();
     auto sender = ctx.make_mail_sender();
-    auto sent = workflow::flush_outbox(ctx.store(), *sender, *ctx.clock, 10000, {}, ctx.config.smtp.retry_delay);
+    auto sent = workflow::flush_outbox(ctx.store(), *sender, ctx.archive(), *ctx.clock, 10000, {}, ctx.config.smtp.retry_delay);
     spdlog::info("poll: {} message(s) in the inbox: {} submission(s), {} unidentified, {} ignored, {} quarantined, "
                  "{} already handled; outbox: {} sent, {} deferred, {} failed, {} pending",
                  stats.seen, stats.submissions, stats.unidentified, stats.ignored, stats.quarantined, stats.refiled,
@@ -179,7 +179,7 @@ int cmd_tick(Context& ctx, const std::vector<std::string>& args) {
     if (actions.empty()) std::cout << "Nothing due at " << workflow::iso_local(now, ctx.config.campaign.timezone) << ".\n";
     if (dry_run) return 0;
     auto sender = ctx.make_mail_sender();
-    auto sent = workflow::flush_outbox(store, *sender, *ctx.clock, 10000, {}, ctx.config.smtp.retry_delay);
+    auto sent = workflow::flush_outbox(store, *sender, ctx.archive(), *ctx.clock, 10000, {}, ctx.config.smtp.retry_delay);
     spdlog::info("tick: {} action(s) queued; outbox: {} sent, {} deferred, {} failed, {} pending", actions.size(), sent.sent,
                  sent.deferred, sent.failed, sent.left);
     return 0;
@@ -227,7 +227,7 @@ int cmd_triage(Context& ctx, const std::vector<std::string>& args) {
             msg->reason.clear();
             msg->late = msg->received_at >= workflow::deadline_end(ctx.config.campaign);
             store.update_message(*msg);
-            workflow::enqueue_submission_mails(ctx.config, store, ctx.archive(), ctx.templates(), directory, *msg, files,
+            workflow::enqueue_submission_mails(ctx.config, store, ctx.templates(), directory, *msg, files,
                                                msg->message_id, "", true, now);
             store.commit();
         } catch (...) {
@@ -236,7 +236,7 @@ int cmd_triage(Context& ctx, const std::vector<std::string>& args) {
         }
         spdlog::info("submission {}: assigned to UAI {} by hand", id, lycee->uai);
         auto sender = ctx.make_mail_sender();
-        workflow::flush_outbox(store, *sender, *ctx.clock, 10000, {}, ctx.config.smtp.retry_delay);
+        workflow::flush_outbox(store, *sender, ctx.archive(), *ctx.clock, 10000, {}, ctx.config.smtp.retry_delay);
         std::cout << "Submission " << id << " assigned to " << lycee->uai << " " << lycee->name << ".\n";
         return 0;
     }
@@ -372,7 +372,7 @@ int cmd_run(Context& ctx) {
                                                   academies_csv(ctx.config), now);
             auto directory = store.load_directory(ctx.config.campaign.academies);
             workflow::run_scheduled(ctx.config, store, templates, directory, campaign.id, now, false);
-            auto sent = workflow::flush_outbox(store, *sender, *ctx.clock, 10000, on_mail, ctx.config.smtp.retry_delay);
+            auto sent = workflow::flush_outbox(store, *sender, ctx.archive(), *ctx.clock, 10000, on_mail, ctx.config.smtp.retry_delay);
             metrics.set_outbox_pending(sent.left);
             if (stats.seen || sent.sent || sent.deferred)
                 spdlog::info("pass: {} message(s), {} submission(s); outbox {} sent, {} pending", stats.seen,

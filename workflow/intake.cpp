@@ -135,7 +135,7 @@ bool sender_authenticated(const parsers::MimeMessage& m, const std::string& trus
     return true;
 }
 
-void enqueue_submission_mails(const Config& config, Store& store, const Archive& archive, const Templates& templates,
+void enqueue_submission_mails(const Config& config, Store& store, const Templates& templates,
                               const Directory& directory, const MessageRecord& record,
                               const std::vector<FileRecord>& files, const std::string& sender_message_id,
                               const std::string& sender_references, bool acknowledge_sender, std::int64_t now) {
@@ -239,14 +239,10 @@ void enqueue_submission_mails(const Config& config, Store& store, const Archive&
         mail.recipients = {bassin->ien_io_mail};
         mail.next_attempt_at = now;
         mail.created_at = now;
-        // The forward carries the files byte for byte as they were archived.
-        for (const auto& f : files) spec.attachments.push_back({f.name, content_type_for(f.kind), archive.read(f.path)});
+        // The forward carries the files byte for byte as they were archived: the
+        // outbox keeps references, expanded from the archive when it is sent.
+        for (const auto& f : files) spec.attachments.push_back({f.name, content_type_for(f.kind), "", f.path});
         mail.data = build_mail(spec);
-        // Peak memory with a large file: drop the file's copy and the slack of
-        // the built mail before the database makes its own copies.
-        spec.attachments.clear();
-        spec.attachments.shrink_to_fit();
-        mail.data.shrink_to_fit();
         store.enqueue(mail);
     }
 }
@@ -375,7 +371,7 @@ Intake::Handled Intake::handle(const FetchedMessage& fetched, std::uint32_t uidv
         // Free the decoded copies before the forward reads the files back.
         msg.attachments.clear();
         msg.attachments.shrink_to_fit();
-        enqueue_submission_mails(config_, store_, archive_, templates_, directory_, rec, files, msg.message_id,
+        enqueue_submission_mails(config_, store_, templates_, directory_, rec, files, msg.message_id,
                                  msg.references, true, now);
     }
 
@@ -447,11 +443,15 @@ IntakeStats Intake::poll_once() {
 
     std::size_t i = 0;
     while (i < to_fetch.size()) {
-        // A batch: as many messages as fit in batch_bytes (at least one).
+        // A batch: as many messages as fit in batch_bytes (at least one), and
+        // at most kMaxBatchMessages, so that a daemon restarted again and again
+        // still commits progress between crashes.
+        constexpr std::size_t kMaxBatchMessages = 100;
         std::vector<std::uint32_t> uids;
         std::vector<MessageSummary> oversized;
         std::uint64_t bytes = 0;
-        while (i < to_fetch.size() && (uids.empty() || bytes + to_fetch[i].size <= config_.intake.batch_bytes)) {
+        while (i < to_fetch.size() && uids.size() < kMaxBatchMessages &&
+               (uids.empty() || bytes + to_fetch[i].size <= config_.intake.batch_bytes)) {
             if (to_fetch[i].size > config_.intake.max_message_size) {
                 oversized.push_back(to_fetch[i]);
             } else {

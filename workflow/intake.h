@@ -76,7 +76,7 @@ std::string folder_name(Folder folder);
 
 // Queues the acknowledgement and the forward of a submission (used by the
 // intake and by `triage assign`). Must run inside the caller's transaction.
-void enqueue_submission_mails(const Config& config, Store& store, const Archive& archive, const Templates& templates,
+void enqueue_submission_mails(const Config& config, Store& store, const Templates& templates,
                               const Directory& directory, const MessageRecord& record,
                               const std::vector<FileRecord>& files, const std::string& sender_message_id,
                               const std::string& sender_references, bool acknowledge_sender, std::int64_t now);

@@ -169,6 +169,8 @@ std::string quoted_printable(const std::string& text) {
     return out;
 }
 
+bool has_file_references(const std::string& data) { return data.find(kFileReferenceMarker) != std::string::npos; }
+
 std::string make_message_id(const std::string& domain, std::int64_t now) {
     static std::mt19937_64 rng{std::random_device{}()};
     char buf[64];
@@ -224,7 +226,10 @@ std::string build_mail(const MailSpec& s) {
                (is_ascii_printable(a.filename) ? ascii_fallback(a.filename) : encode_header_words(a.filename)) + "\"\r\n";
         out += "Content-Disposition: attachment;\r\n\t" + rfc2231_param("filename", a.filename) + "\r\n";
         out += "Content-Transfer-Encoding: base64\r\n\r\n";
-        out += base64_lines(a.data);
+        if (a.data.empty() && !a.source_path.empty())
+            out += std::string(kFileReferenceMarker + 2) + a.source_path + "\r\n";
+        else
+            out += base64_lines(a.data);
     }
     out += "--" + b + "--\r\n";
     return out;

@@ -13,6 +13,10 @@ struct MailAttachment {
     std::string filename;      // UTF-8
     std::string content_type;  // "application/pdf"; empty: application/octet-stream
     std::string data;
+    // When set (and `data` empty), the part's body is a reference to this file,
+    // expanded into base64 only when the mail is sent (expand_file_references):
+    // a forward waits in the outbox as a few kilobytes, not as the documents.
+    std::string source_path;
 };
 
 struct MailSpec {
@@ -34,6 +38,15 @@ struct MailSpec {
 
 std::string build_mail(const MailSpec& spec);
 
+// True when `data` holds file references left by build_mail.
+bool has_file_references(const std::string& data);
+// Replaces each file reference with the file's content in base64, read with
+// `read(path)` (which throws when the file is gone).
+template <typename Reader>
+std::string expand_file_references(const std::string& data, Reader&& read);
+// The marker that stands for a file's base64 body: a line no base64 text can hold.
+inline constexpr const char* kFileReferenceMarker = "\r\n@ppo-file:";
+
 // "=?UTF-8?B?...?=" words when `text` is not plain ASCII, else `text`.
 std::string encode_header_words(const std::string& text);
 std::string base64_lines(const std::string& data);
@@ -42,5 +55,23 @@ std::string quoted_printable(const std::string& text);
 std::string make_message_id(const std::string& domain, std::int64_t now);
 // "Mon, 07 Mar 2022 10:02:11 +0000"
 std::string rfc5322_date(std::int64_t epoch);
+
+template <typename Reader>
+std::string expand_file_references(const std::string& data, Reader&& read) {
+    const std::string marker = kFileReferenceMarker;
+    std::string out;
+    std::size_t pos = 0;
+    for (;;) {
+        auto at = data.find(marker, pos);
+        if (at == std::string::npos) break;
+        out.append(data, pos, at + 2 - pos);  // keep the CRLF before the marker
+        auto end = data.find("\r\n", at + marker.size());
+        std::string path = data.substr(at + marker.size(), end - at - marker.size());
+        out += base64_lines(read(path));
+        pos = end == std::string::npos ? data.size() : end + 2;
+    }
+    out.append(data, pos, std::string::npos);
+    return out;
+}
 
 }  // namespace ppo::workflow

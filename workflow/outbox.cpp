@@ -1,6 +1,7 @@
 #include "workflow/outbox.h"
 
 #include "parsers/error.h"
+#include "workflow/mail_builder.h"
 
 #include <spdlog/spdlog.h>
 
@@ -14,7 +15,8 @@ std::int64_t retry_delay_seconds(int attempts, int first_retry_seconds) {
     return std::min<std::int64_t>(d, 3600);
 }
 
-OutboxStats flush_outbox(Store& store, MailSender& sender, const Clock& clock, std::size_t max_mails,
+OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archive, const Clock& clock,
+                         std::size_t max_mails,
                          const std::function<void(const OutboxMail&, const std::string&)>& on_mail,
                          int first_retry_seconds) {
     auto now = [&] {
@@ -27,7 +29,18 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Clock& clock, s
         if (due.empty()) break;
         for (const auto& mail : due) {
             try {
-                sender.send({mail.envelope_from, mail.recipients, mail.data});
+                if (has_file_references(mail.data)) {
+                    std::string full;
+                    try {
+                        full = expand_file_references(mail.data, [&](const std::string& p) { return archive.read(p); });
+                    } catch (const ppo::Error& e) {
+                        // Retried like a refused connection: the archive may be back later.
+                        throw transient_error(std::string("cannot attach an archived file: ") + e.what());
+                    }
+                    sender.send({mail.envelope_from, mail.recipients, std::move(full)});
+                } else {
+                    sender.send({mail.envelope_from, mail.recipients, mail.data});
+                }
             } catch (const ppo::Error& e) {
                 bool permanent = e.kind() == ErrorKind::permanent;
                 auto next = now() + retry_delay_seconds(mail.attempts, first_retry_seconds);

@@ -6,6 +6,7 @@
 // waits for the next one.
 #pragma once
 
+#include "workflow/archive.h"
 #include "workflow/ports.h"
 #include "workflow/store.h"
 
@@ -20,7 +21,10 @@ struct OutboxStats {
     std::size_t left = 0;     // still pending after the pass
 };
 
-OutboxStats flush_outbox(Store& store, MailSender& sender, const Clock& clock, std::size_t max_mails = 10000,
+// `archive` expands the file references of forwards; when a file cannot be
+// read the mail is deferred like any temporary failure, with the path in its error.
+OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archive, const Clock& clock,
+                         std::size_t max_mails = 10000,
                          const std::function<void(const OutboxMail&, const std::string& outcome)>& on_mail = {},
                          int first_retry_seconds = 60);
 

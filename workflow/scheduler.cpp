@@ -216,7 +216,7 @@ void run_digest(const Config& config, Store& store, const Directory& directory, 
     spec.message_id = make_message_id(config.intake.message_id_domain, now);
     spec.auto_submitted = "auto-generated";
     spec.extra_headers = {{"X-Loop", config.smtp.from_address}, {"X-PPO-Digest", *slot}};
-    spec.attachments.push_back({digest_csv_name(data), "text/csv; charset=UTF-8", status_csv(data.status)});
+    spec.attachments.push_back({digest_csv_name(data), "text/csv; charset=UTF-8", status_csv(data.status), ""});
 
     OutboxMail mail;
     mail.campaign_id = campaign_id;

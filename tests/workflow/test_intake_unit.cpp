@@ -88,7 +88,7 @@ std::string mail(const std::string& from, const std::string& id, const std::stri
     s.subject = "PPO";
     s.message_id = id;
     s.text = "Bonjour";
-    s.attachments = {{file, "application/pdf", "%PDF-1.4\n" + file + "\n%%EOF\n"}};
+    s.attachments = {{file, "application/pdf", "%PDF-1.4\n" + file + "\n%%EOF\n", ""}};
     return build_mail(s);
 }
 

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 using namespace ppo::workflow;
 
 TEST(MailBuilder, RoundTripsThroughTheMimeParser) {
@@ -23,7 +25,7 @@ TEST(MailBuilder, RoundTripsThroughTheMimeParser) {
     std::string binary;
     for (int i = 0; i < 5000; ++i) binary += static_cast<char>(i * 7 % 256);
     s.attachments = {{"PPO Lycée — été 2022 avec un nom de fichier vraiment très long pour les continuations.pdf",
-                      "application/pdf", binary}};
+                      "application/pdf", binary, ""}};
     auto raw = build_mail(s);
     for (std::size_t start = 0, nl; (nl = raw.find("\r\n", start)) != std::string::npos; start = nl + 2)
         EXPECT_LE(nl - start, 998u);
@@ -98,4 +100,27 @@ TEST(Templates, SectionsPlaceholdersAndErrors) {
     EXPECT_THROW(Templates::from_texts(texts), ppo::Error);
     // The shipped templates load.
     EXPECT_NO_THROW(Templates::load(std::string(PPO_SOURCE_DIR) + "/etc/templates"));
+}
+
+TEST(MailBuilder, FileReferencesAreExpandedAtSendTime) {
+    MailSpec s;
+    s.from = "ppo@example.fr";
+    s.to = {"ien-io.douai@ac-lille.fr"};
+    s.subject = "PPO";
+    s.message_id = "<f@example.fr>";
+    s.text = "Ci-joint.";
+    s.attachments = {{"a.pdf", "application/pdf", "", "/archive/09/095912/0596082R/1/a.pdf"},
+                     {"b.pdf", "application/pdf", "", "/archive/09/095912/0596082R/1/b.pdf"}};
+    auto stored = build_mail(s);
+    EXPECT_TRUE(has_file_references(stored));
+    EXPECT_LT(stored.size(), 2000u);
+    std::map<std::string, std::string> files = {{"/archive/09/095912/0596082R/1/a.pdf", std::string(100000, 'a')},
+                                                {"/archive/09/095912/0596082R/1/b.pdf", "%PDF-1.4 b"}};
+    auto sent = expand_file_references(stored, [&](const std::string& p) { return files.at(p); });
+    EXPECT_FALSE(has_file_references(sent));
+    auto m = ppo::parsers::parse_mime_message(sent);
+    ASSERT_EQ(m.attachments.size(), 2u);
+    EXPECT_EQ(m.attachments[0].data, files.begin()->second);
+    EXPECT_EQ(m.attachments[1].data, "%PDF-1.4 b");
+    EXPECT_FALSE(has_file_references(build_mail(MailSpec{})));
 }
