@@ -9,7 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libsystemd-dev
   libsqlite3-dev libssl-dev libpq-dev tzdata
   dovecot-core dovecot-imapd python3-aiosmtpd python3 openssl
-  isync sqlite3
+  isync sqlite3 ccache
   clang libclang-rt-14-dev systemd
 )
 

@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+export CCACHE_BASEDIR=$root
 jobs=${PPO_JOBS:-$(nproc)}
 
 scripts/setup.sh
