@@ -53,6 +53,16 @@ std::string files_list(const std::vector<FileRecord>& files) {
     return out;
 }
 
+// Consumer mail providers: a lycée may use one (its directory Mail), but the
+// domain is not the lycée's, so only that exact address is acknowledged.
+bool public_mail_provider(const std::string& domain) {
+    static const std::set<std::string> providers = {
+        "orange.fr", "wanadoo.fr", "free.fr",     "sfr.fr",      "neuf.fr",    "laposte.net", "gmail.com",
+        "yahoo.fr",  "yahoo.com",  "hotmail.fr",  "hotmail.com", "outlook.fr", "outlook.com", "live.fr",
+        "live.com",  "aol.com",    "icloud.com",  "gmx.fr",      "bbox.fr",    "numericable.fr", "club-internet.fr"};
+    return providers.count(domain) > 0;
+}
+
 std::string official_address(const Lycee& l) {
     if (!l.mail.empty()) return l.mail;
     auto d = Config::academie_domain(l.academie);
@@ -167,7 +177,7 @@ void enqueue_submission_mails(const Config& config, Store& store, const Template
         auto domains = config.academie_domains();
         bool sender_allowed = acknowledge_sender && !dom.empty() &&
                               (std::find(domains.begin(), domains.end(), dom) != domains.end() ||
-                               directory.has_mail_domain(dom) ||
+                               (directory.has_mail_domain(dom) && !public_mail_provider(dom)) ||
                                std::find(config.intake.allowed_domains.begin(), config.intake.allowed_domains.end(), dom) !=
                                    config.intake.allowed_domains.end());
         if (sender_allowed && lower(record.from) != lower(official)) to.push_back(lower(record.from));

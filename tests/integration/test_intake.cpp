@@ -319,3 +319,18 @@ TEST(Intake, IdleWakesTheDaemonWithinSeconds) {
     EXPECT_LT(elapsed, std::chrono::seconds(3));
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+TEST(Intake, AStrangerOnTheLyceesWebmailProviderIsNotAcknowledged) {
+    Harness h;
+    TestMail m;
+    m.from = "quelqu.un@orange.fr";   // same provider as the lycée's directory address
+    m.subject = "PPO 0626769W";
+    m.files = {{"PPO.pdf", "application/pdf", sample_pdf("stranger"), ""}};
+    h.deliver(m);
+    ASSERT_EQ(h.ppo({"poll", "--once"}, kBefore).exit_code, 0);
+    auto mails = h.smtp().wait_for(2);
+    auto acks = mails_to(mails, "direction.jeanne-darc@orange.fr");
+    ASSERT_EQ(acks.size(), 1u);
+    EXPECT_EQ(acks[0].rcpt_to.size(), 1u);
+    EXPECT_TRUE(mails_to(mails, "quelqu.un@orange.fr").empty());
+}
