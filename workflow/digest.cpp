@@ -61,29 +61,8 @@ std::string offsets_label(const std::vector<int>& offsets) {
     return join(labels, ", ");
 }
 
-// Display width of UTF-8 text (code points; enough for Latin text).
-std::size_t width(const std::string& s) {
-    std::size_t n = 0;
-    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-    return n;
-}
-
-std::string pad_right(const std::string& s, std::size_t w) {
-    std::size_t cur = width(s);
-    if (cur > w) {
-        std::string out;
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < s.size() && n < w - 1; ++i) {
-            out += s[i];
-            if (i + 1 >= s.size() || (static_cast<unsigned char>(s[i + 1]) & 0xC0) != 0x80) ++n;
-        }
-        return out + "…";
-    }
-    return s + std::string(w - cur, ' ');
-}
-
 std::string pad_left(const std::string& s, std::size_t w) {
-    std::size_t cur = width(s);
+    std::size_t cur = text_width(s);
     return cur >= w ? s : std::string(w - cur, ' ') + s;
 }
 
@@ -151,17 +130,17 @@ std::size_t anomalies(const DigestData& d) { return d.failures.size() + d.quaran
 // ---- text ----
 
 void text_heading(std::ostringstream& o, const std::string& h) {
-    o << "\n" << h << "\n" << std::string(width(h), '=') << "\n";
+    o << "\n" << h << "\n" << std::string(text_width(h), '=') << "\n";
 }
 
 void text_groups(std::ostringstream& o, const std::string& heading, const std::vector<DigestGroup>& groups,
                  bool show_code) {
     text_heading(o, heading);
     std::vector<std::string> labels;
-    std::size_t w = width("Total");
+    std::size_t w = text_width("Total");
     for (const auto& g : groups) {
         labels.push_back(show_code && !g.code.empty() ? g.label + " (" + g.code + ")" : g.label);
-        w = std::max(w, width(labels.back()));
+        w = std::max(w, text_width(labels.back()));
     }
     w = std::min<std::size_t>(w, 40);
     o << pad_right("", w) << "  Attendus  Reçus  dont retard  Manquants   Taux\n";

@@ -31,20 +31,21 @@ std::string files_json(const std::vector<FileStatus>& files) {
     return out + "]";
 }
 
-// Display width of UTF-8 text (counts code points, good enough for Latin text).
-std::size_t width(const std::string& s) {
+}  // namespace
+
+std::size_t text_width(const std::string& s) {
     std::size_t n = 0;
     for (unsigned char c : s) n += (c & 0xC0) != 0x80;
     return n;
 }
 
-std::string pad(const std::string& s, std::size_t w) {
-    std::size_t cur = width(s);
+std::string pad_right(const std::string& s, std::size_t w) {
+    std::size_t cur = text_width(s);
     if (cur > w) {
         // Cut on a code point boundary, keep room for the ellipsis.
         std::string out;
         std::size_t n = 0;
-        for (std::size_t i = 0; i < s.size() && n < w - 1; ++i) {
+        for (std::size_t i = 0; i < s.size() && n + 1 < w; ++i) {
             out += s[i];
             if (i + 1 >= s.size() || (static_cast<unsigned char>(s[i + 1]) & 0xC0) != 0x80) ++n;
         }
@@ -52,8 +53,6 @@ std::string pad(const std::string& s, std::size_t w) {
     }
     return s + std::string(w - cur, ' ');
 }
-
-}  // namespace
 
 std::string offset_label(int offset_days) {
     return (offset_days > 0 ? "+" : "") + std::to_string(offset_days);
@@ -194,13 +193,13 @@ std::string status_table(const CampaignStatus& st) {
     std::size_t received = 0, late = 0, missing = 0;
     for (const auto& l : st.lycees) (l.state == "received" ? received : l.state == "late" ? late : missing)++;
     o << st.name << " — deadline " << st.deadline << " (" << st.timezone << ")\n";
-    o << pad("UAI", 9) << "  " << pad("Lycée", 44) << "  " << pad("Commune", 18) << "  " << pad("Bassin", 8) << "  "
-      << pad("State", 8) << "  " << pad("Sub.", 4) << "  Last received\n";
+    o << pad_right("UAI", 9) << "  " << pad_right("Lycée", 44) << "  " << pad_right("Commune", 18) << "  " << pad_right("Bassin", 8) << "  "
+      << pad_right("State", 8) << "  " << pad_right("Sub.", 4) << "  Last received\n";
     o << std::string(9 + 44 + 18 + 8 + 8 + 4 + 12 + 25, '-') << "\n";
     for (const auto& l : st.lycees) {
         std::string last = l.submissions.empty() ? "" : iso_local(l.submissions.back().received_at, st.timezone);
-        o << pad(l.lycee.uai, 9) << "  " << pad(l.lycee.name, 44) << "  " << pad(l.lycee.commune, 18) << "  "
-          << pad(l.lycee.bassin_code, 8) << "  " << pad(l.state, 8) << "  " << pad(std::to_string(l.submissions.size()), 4)
+        o << pad_right(l.lycee.uai, 9) << "  " << pad_right(l.lycee.name, 44) << "  " << pad_right(l.lycee.commune, 18) << "  "
+          << pad_right(l.lycee.bassin_code, 8) << "  " << pad_right(l.state, 8) << "  " << pad_right(std::to_string(l.submissions.size()), 4)
           << "  " << last << (l.ien_io.empty() ? "  (no IEN-IO for this bassin)" : "") << "\n";
     }
     o << "\n" << st.lycees.size() << " lycées expected: " << received << " received, " << late << " late, " << missing
@@ -211,10 +210,10 @@ std::string status_table(const CampaignStatus& st) {
 std::string unidentified_table(const CampaignStatus& st) {
     std::ostringstream o;
     if (st.unidentified.empty()) return "The triage queue is empty.\n";
-    o << pad("ID", 6) << "  " << pad("Received", 25) << "  " << pad("From", 32) << "  " << pad("Subject", 30) << "  Reason\n";
+    o << pad_right("ID", 6) << "  " << pad_right("Received", 25) << "  " << pad_right("From", 32) << "  " << pad_right("Subject", 30) << "  Reason\n";
     for (const auto& u : st.unidentified)
-        o << pad(std::to_string(u.id), 6) << "  " << pad(iso_local(u.received_at, st.timezone), 25) << "  " << pad(u.from, 32)
-          << "  " << pad(u.subject, 30) << "  " << u.reason << "\n";
+        o << pad_right(std::to_string(u.id), 6) << "  " << pad_right(iso_local(u.received_at, st.timezone), 25) << "  " << pad_right(u.from, 32)
+          << "  " << pad_right(u.subject, 30) << "  " << u.reason << "\n";
     return o.str();
 }
 

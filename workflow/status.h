@@ -67,5 +67,9 @@ std::string unidentified_table(const CampaignStatus& status);
 std::string json_string(const std::string& s);
 // "+7" / "-21"
 std::string offset_label(int offset_days);
+// Display width of UTF-8 text (code points: enough for Latin text), and the
+// text padded with spaces (or cut, with "…") to `width` columns.
+std::size_t text_width(const std::string& s);
+std::string pad_right(const std::string& s, std::size_t width);
 
 }  // namespace ppo::workflow
