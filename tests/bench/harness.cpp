@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <poll.h>
@@ -153,6 +154,69 @@ std::string build_test_mail(const TestMail& m) {
         out += "Content-Transfer-Encoding: base64\r\n\r\n" + base64(f.data);
     }
     return out + "--" + b + "--\r\n";
+}
+
+DaemonProcess::DaemonProcess(std::string config_path, std::string log_path, std::string now)
+    : config_(std::move(config_path)), log_(std::move(log_path)), now_(std::move(now)) {}
+
+DaemonProcess::~DaemonProcess() { kill9(); }
+
+void DaemonProcess::start() {
+    std::vector<std::string> argv = {PPO_BINARY, "-c", config_};
+    if (!now_.empty()) argv.insert(argv.end(), {"--now", now_});
+    argv.push_back("run");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+        }
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+}
+
+bool DaemonProcess::alive() {
+    if (pid_ <= 0) return false;
+    int st = 0;
+    if (::waitpid(pid_, &st, WNOHANG) == 0) return true;
+    exit_status_ = st;
+    pid_ = -1;
+    return false;
+}
+
+void DaemonProcess::kill9() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &exit_status_, 0);
+    pid_ = -1;
+}
+
+int DaemonProcess::terminate(std::chrono::seconds timeout) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+        int st = 0;
+        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+            pid_ = -1;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill9();
+    return -1;
+}
+
+std::string DaemonProcess::log() const {
+    std::ifstream in(log_, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
 }
 
 std::string header_of(const std::string& raw, const std::string& name) {

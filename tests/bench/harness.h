@@ -8,6 +8,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -77,6 +78,32 @@ private:
     SmtpCapture smtp_;
     std::string dir_;
     std::string config_;
+};
+
+// `ppo-intake -c CONFIG [--now NOW] run` in the background, stdout and stderr
+// appended to a log file; killed (SIGKILL) by the destructor if still running.
+class DaemonProcess {
+public:
+    DaemonProcess(std::string config_path, std::string log_path, std::string now = "");
+    ~DaemonProcess();
+    DaemonProcess(const DaemonProcess&) = delete;
+    DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+    void start();
+    // False (and the exit status kept) once the process has ended.
+    bool alive();
+    void kill9();
+    // SIGTERM; the exit code (-1 on timeout, then SIGKILL).
+    int terminate(std::chrono::seconds timeout = std::chrono::seconds(30));
+    int exit_status() const { return exit_status_; }
+    std::string log() const;
+
+private:
+    std::string config_;
+    std::string log_;
+    std::string now_;
+    int pid_ = -1;
+    int exit_status_ = 0;
 };
 
 // Header value (first occurrence, unfolded) of a raw message, "" if absent.

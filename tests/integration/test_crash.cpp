@@ -63,77 +63,6 @@ std::string slurp(const std::string& path) {
 
 std::string tail(const std::string& s, std::size_t n = 6000) { return s.size() <= n ? s : "..." + s.substr(s.size() - n); }
 
-// `ppo-intake -c CONFIG --now NOW run` in the background, stdout and stderr
-// appended to a log file.
-class Daemon {
-public:
-    Daemon(Harness& h, std::string log_path, std::string now) : h_(h), log_(std::move(log_path)), now_(std::move(now)) {}
-    ~Daemon() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    void start() {
-        std::vector<std::string> argv = {PPO_BINARY, "-c", h_.config_path()};
-        if (!now_.empty()) argv.insert(argv.end(), {"--now", now_});
-        argv.push_back("run");
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-            if (fd >= 0) {
-                ::dup2(fd, 1);
-                ::dup2(fd, 2);
-            }
-            std::vector<char*> args;
-            for (auto& a : argv) args.push_back(a.data());
-            args.push_back(nullptr);
-            ::execv(args[0], args.data());
-            ::_exit(127);
-        }
-    }
-    // False (and the exit status kept) once the process has ended.
-    bool alive() {
-        if (pid_ <= 0) return false;
-        int st = 0;
-        pid_t r = ::waitpid(pid_, &st, WNOHANG);
-        if (r == 0) return true;
-        exit_status_ = st;
-        pid_ = -1;
-        return false;
-    }
-    void kill9() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &exit_status_, 0);
-        pid_ = -1;
-    }
-    // SIGTERM; the exit code (-1 on timeout, then SIGKILL).
-    int terminate(std::chrono::seconds timeout = std::chrono::seconds(30)) {
-        if (pid_ <= 0) return -1;
-        ::kill(pid_, SIGTERM);
-        auto end = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < end) {
-            int st = 0;
-            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-                pid_ = -1;
-                return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        kill9();
-        return -1;
-    }
-    int exit_status() const { return exit_status_; }
-    std::string log() const { return slurp(log_); }
-
-private:
-    Harness& h_;
-    std::string log_;
-    std::string now_;
-    pid_t pid_ = -1;
-    int exit_status_ = 0;
-};
 
 struct Lycee {
     std::string uai;
@@ -251,7 +180,7 @@ TEST(Crash, RandomKillsDuringABurstLoseAndDuplicateNothing) {
     };
 
     const std::string log_path = h.dir() + "/daemon.log";
-    Daemon d(h, log_path, kBefore);
+    DaemonProcess d(h.config_path(), log_path, kBefore);
     // Half the burst is waiting before the first start; the rest arrives in
     // chunks between (and so also during) the runs that get killed.
     deliver_upto(sent.size() / 2);

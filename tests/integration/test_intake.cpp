@@ -8,10 +8,6 @@
 #include "daemon/file_archive.h"
 #include "parsers/mime_message.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <Poco/JSON/Array.h>
 
@@ -290,18 +286,8 @@ TEST(Intake, MessageWithoutDocumentGoesToTriage) {
 
 TEST(Intake, IdleWakesTheDaemonWithinSeconds) {
     Harness h;
-    std::vector<std::string> argv = {PPO_BINARY, "-c", h.config_path(), "run"};
-    pid_t pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
+    DaemonProcess daemon(h.config_path(), h.dir() + "/daemon.log");
+    daemon.start();
     // Let it finish its first pass and enter IDLE (poll_interval is 5 s, so a
     // wake-up within 3 s can only come from IDLE).
     std::this_thread::sleep_for(std::chrono::seconds(2));
@@ -312,12 +298,10 @@ TEST(Intake, IdleWakesTheDaemonWithinSeconds) {
     h.deliver(m);
     auto mails = h.smtp().wait_for(1, std::chrono::seconds(4));
     auto elapsed = std::chrono::steady_clock::now() - start;
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    ASSERT_GE(mails.size(), 1u);
+    const int exit_code = daemon.terminate();
+    ASSERT_GE(mails.size(), 1u) << daemon.log();
     EXPECT_LT(elapsed, std::chrono::seconds(3));
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_EQ(exit_code, 0) << daemon.log();
 }
 
 TEST(Intake, AStrangerOnTheLyceesWebmailProviderIsNotAcknowledged) {

@@ -52,61 +52,6 @@ std::string slurp(const std::string& path) {
 
 std::string tail(const std::string& s, std::size_t n = 6000) { return s.size() <= n ? s : "..." + s.substr(s.size() - n); }
 
-class Daemon {
-public:
-    explicit Daemon(Harness& h) : h_(h), log_(h.dir() + "/daemon.log") {}
-    ~Daemon() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    void start() {
-        std::vector<std::string> argv = {PPO_BINARY, "-c", h_.config_path(), "--now", kBefore, "run"};
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-            if (fd >= 0) {
-                ::dup2(fd, 1);
-                ::dup2(fd, 2);
-            }
-            std::vector<char*> args;
-            for (auto& a : argv) args.push_back(a.data());
-            args.push_back(nullptr);
-            ::execv(args[0], args.data());
-            ::_exit(127);
-        }
-    }
-    bool alive() {
-        if (pid_ <= 0) return false;
-        int st = 0;
-        if (::waitpid(pid_, &st, WNOHANG) == 0) return true;
-        pid_ = -1;
-        return false;
-    }
-    int terminate() {
-        if (pid_ <= 0) return -1;
-        ::kill(pid_, SIGTERM);
-        for (int i = 0; i < 600; ++i) {
-            int st = 0;
-            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-                pid_ = -1;
-                return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-            }
-            std::this_thread::sleep_for(50ms);
-        }
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-        return -1;
-    }
-    std::string log() const { return slurp(log_); }
-
-private:
-    Harness& h_;
-    std::string log_;
-    pid_t pid_ = -1;
-};
 
 Harness::Options options() {
     Harness::Options o;
@@ -116,7 +61,7 @@ Harness::Options options() {
 
 // Polls `pred` every 200 ms until it holds or `timeout` passes; fails at once
 // if the daemon dies meanwhile.
-bool wait_until(Daemon& d, const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+bool wait_until(DaemonProcess& d, const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
     auto end = std::chrono::steady_clock::now() + timeout;
     while (true) {
         if (pred()) return true;
@@ -130,7 +75,7 @@ bool wait_until(Daemon& d, const std::function<bool()>& pred, std::chrono::milli
 }
 
 // Stays alive for `duration` (checked every 200 ms).
-bool stays_alive(Daemon& d, std::chrono::milliseconds duration) {
+bool stays_alive(DaemonProcess& d, std::chrono::milliseconds duration) {
     auto end = std::chrono::steady_clock::now() + duration;
     while (std::chrono::steady_clock::now() < end) {
         if (!d.alive()) {
@@ -193,13 +138,13 @@ int drop_imap_sessions(int port) {
     return n;
 }
 
-bool log_has(Daemon& d, const std::string& what) { return d.log().find(what) != std::string::npos; }
+bool log_has(DaemonProcess& d, const std::string& what) { return d.log().find(what) != std::string::npos; }
 
 }  // namespace
 
 TEST(Outage, ImapServerRestartedMidRun) {
     Harness h(options());
-    Daemon d(h);
+    DaemonProcess d(h.config_path(), h.dir() + "/daemon.log", kBefore);
     d.start();
     h.deliver(submission_mail(kClaudelMail, "imap-1"));
     ASSERT_TRUE(wait_until(d, [&] { return h.smtp().messages().size() >= 2; }, 30s)) << tail(d.log());
@@ -235,7 +180,7 @@ TEST(Outage, ImapServerRestartedMidRun) {
 TEST(Outage, SmtpDownThenBackAndTemporaryRefusal) {
     Harness h(options());
     h.smtp().stop();
-    Daemon d(h);
+    DaemonProcess d(h.config_path(), h.dir() + "/daemon.log", kBefore);
     d.start();
     h.deliver(submission_mail(kClaudelMail, "smtp-1"));
 
@@ -284,7 +229,7 @@ TEST(Outage, SmtpDownThenBackAndTemporaryRefusal) {
 
 TEST(Outage, DatabaseLockedForEightSeconds) {
     Harness h(options());
-    Daemon d(h);
+    DaemonProcess d(h.config_path(), h.dir() + "/daemon.log", kBefore);
     d.start();
     h.deliver(submission_mail(kClaudelMail, "db-1"));
     ASSERT_TRUE(wait_until(d, [&] { return h.smtp().messages().size() >= 2; }, 30s)) << tail(d.log());
@@ -350,7 +295,7 @@ TEST(Outage, ArchiveDiskFullThenFreed) {
     std::cout << "[outage] archive fault: " << (fault.mounted ? "64 KiB tmpfs (disk full)" : "a file instead of the folder")
               << std::endl;
 
-    Daemon d(h);
+    DaemonProcess d(h.config_path(), h.dir() + "/daemon.log", kBefore);
     d.start();
     const TestMail m = submission_mail(kClaudelMail, "disk-full", 200000);
     const std::string pdf = m.files[0].data;
