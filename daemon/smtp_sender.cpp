@@ -15,7 +15,9 @@
 #include <Poco/Timespan.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <sstream>
 
@@ -42,8 +44,11 @@ std::string base64(const std::string& data) {
     return out.str();
 }
 
-bool has_8bit(const std::string& s) {
-    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+bool has_8bit(std::string_view s) {
+    // No early exit: the compiler vectorises this, and it runs over whole mails.
+    unsigned char bits = 0;
+    for (char c : s) bits |= static_cast<unsigned char>(c);
+    return (bits & 0x80) != 0;
 }
 
 // One line: the server's multi-line reply joined.
@@ -58,25 +63,25 @@ std::string one_line(std::string reply) {
 std::string data_payload(const std::string& data) {
     std::string out;
     out.reserve(data.size() + data.size() / 64 + 8);
-    bool line_start = true;
-    for (std::size_t i = 0; i < data.size(); ++i) {
-        char c = data[i];
-        if (c == '\n') {
-            if (i == 0 || data[i - 1] != '\r') out += '\r';
-            out += '\n';
-            line_start = true;
-            continue;
+    const char* const begin = data.data();
+    const std::size_t size = data.size();
+    std::size_t pos = 0;
+    // One line at a time, found with memchr: this runs over every forwarded file.
+    while (pos < size) {
+        const void* lf = std::memchr(begin + pos, '\n', size - pos);
+        const std::size_t end = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - begin) : size;
+        std::size_t line_end = lf && end > pos && begin[end - 1] == '\r' ? end - 1 : end;
+        std::size_t next = lf ? end + 1 : size;
+        if (const void* cr = std::memchr(begin + pos, '\r', line_end - pos)) {
+            // A lone CR ends a line too.
+            line_end = static_cast<std::size_t>(static_cast<const char*>(cr) - begin);
+            next = line_end + 1;
         }
-        if (c == '\r' && (i + 1 == data.size() || data[i + 1] != '\n')) {
-            out += "\r\n";
-            line_start = true;
-            continue;
-        }
-        if (line_start && c == '.') out += '.';
-        out += c;
-        line_start = false;
+        if (line_end > pos && begin[pos] == '.') out += '.';
+        out.append(begin + pos, line_end - pos);
+        out += "\r\n";
+        pos = next;
     }
-    if (!line_start) out += "\r\n";
     out += ".\r\n";
     return out;
 }
@@ -88,6 +93,7 @@ struct SmtpSender::Impl {
     std::unique_ptr<Session> session;
     std::map<std::string, std::string> extensions;   // EHLO keyword (upper case) -> parameters
     bool tls_active = false;
+    std::chrono::steady_clock::time_point last_used;   // end of the last transaction
 
     std::string where() const { return "SMTP " + settings.host + ":" + std::to_string(settings.port); }
 
@@ -227,7 +233,7 @@ struct SmtpSender::Impl {
         bool utf8_envelope = has_8bit(mail.envelope_from) ||
                              std::any_of(mail.recipients.begin(), mail.recipients.end(), has_8bit);
         auto header_end = mail.data.find("\r\n\r\n");
-        bool utf8_headers = has_8bit(mail.data.substr(0, header_end));
+        bool utf8_headers = has_8bit(std::string_view(mail.data).substr(0, header_end));
         if (has("SIZE")) mail_from += " SIZE=" + std::to_string(mail.data.size());
         if (has_8bit(mail.data) && has("8BITMIME")) mail_from += " BODY=8BITMIME";
         if ((utf8_envelope || utf8_headers) && has("SMTPUTF8")) mail_from += " SMTPUTF8";
@@ -240,13 +246,15 @@ struct SmtpSender::Impl {
         send_raw(data_payload(mail.data));
         int status = session->dialog().receiveStatusMessage(reply);
         expect(status, 2, "end of DATA", reply);
+        last_used = std::chrono::steady_clock::now();
     }
 
     void send(const workflow::OutgoingMail& mail) {
         if (mail.recipients.empty()) throw ppo::permanent_error("SMTP: a message without recipients");
-        if (session) {
-            // The server may have dropped an idle connection: check it with
-            // RSET, and start afresh when that fails.
+        if (session && std::chrono::steady_clock::now() - last_used > std::chrono::seconds(5)) {
+            // The server may have dropped a connection idle for a while: check
+            // it with RSET, and start afresh when that fails. Mails sent back
+            // to back skip the round trip.
             std::string reply;
             bool usable = false;
             try {

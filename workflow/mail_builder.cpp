@@ -1,5 +1,6 @@
 #include "workflow/mail_builder.h"
 
+#include <algorithm>
 #include <ctime>
 #include <random>
 
@@ -15,26 +16,32 @@ bool is_ascii_printable(const std::string& s) {
     return true;
 }
 
-std::string base64(const std::string& in) {
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
+// Encodes `len` bytes at `in` to `out` (4 characters per 3 bytes, padded);
+// returns the end of what it wrote. Writes through a pointer into storage the
+// caller sized: this runs over every attachment forwarded.
+char* base64_to(const unsigned char* in, std::size_t len, char* out) {
     std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                     static_cast<unsigned char>(in[i + 2]);
-        out += kB64[(n >> 18) & 63];
-        out += kB64[(n >> 12) & 63];
-        out += kB64[(n >> 6) & 63];
-        out += kB64[n & 63];
+    for (; i + 2 < len; i += 3) {
+        const unsigned n = (unsigned{in[i]} << 16) | (unsigned{in[i + 1]} << 8) | in[i + 2];
+        *out++ = kB64[(n >> 18) & 63];
+        *out++ = kB64[(n >> 12) & 63];
+        *out++ = kB64[(n >> 6) & 63];
+        *out++ = kB64[n & 63];
     }
-    if (i < in.size()) {
-        unsigned n = static_cast<unsigned char>(in[i]) << 16;
-        if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
-        out += kB64[(n >> 18) & 63];
-        out += kB64[(n >> 12) & 63];
-        out += i + 1 < in.size() ? kB64[(n >> 6) & 63] : '=';
-        out += '=';
+    if (i < len) {
+        unsigned n = unsigned{in[i]} << 16;
+        if (i + 1 < len) n |= unsigned{in[i + 1]} << 8;
+        *out++ = kB64[(n >> 18) & 63];
+        *out++ = kB64[(n >> 12) & 63];
+        *out++ = i + 1 < len ? kB64[(n >> 6) & 63] : '=';
+        *out++ = '=';
     }
+    return out;
+}
+
+std::string base64(const std::string& in) {
+    std::string out((in.size() + 2) / 3 * 4, '\0');
+    base64_to(reinterpret_cast<const unsigned char*>(in.data()), in.size(), out.data());
     return out;
 }
 
@@ -126,13 +133,18 @@ std::string encode_header_words(const std::string& text) {
 }
 
 std::string base64_lines(const std::string& data) {
-    std::string b = base64(data);
-    std::string out;
-    out.reserve(b.size() + b.size() / 76 * 2 + 2);
-    for (std::size_t i = 0; i < b.size(); i += 76) {
-        out.append(b, i, 76);
-        out += "\r\n";
+    // 57 bytes make one line of 76 characters, then CRLF.
+    constexpr std::size_t kIn = 57;
+    const std::size_t lines = (data.size() + kIn - 1) / kIn;
+    std::string out(lines * 78, '\0');
+    const auto* in = reinterpret_cast<const unsigned char*>(data.data());
+    char* o = out.data();
+    for (std::size_t i = 0; i < data.size(); i += kIn) {
+        o = base64_to(in + i, std::min(kIn, data.size() - i), o);
+        *o++ = '\r';
+        *o++ = '\n';
     }
+    out.resize(static_cast<std::size_t>(o - out.data()));
     return out;
 }
 

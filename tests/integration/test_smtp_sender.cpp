@@ -98,10 +98,15 @@ TEST(SmtpSender, BareLineFeedsBecomeCrlf) {
     m.recipients = {"a@example.org"};
     m.data = "Subject: lf\n\n.dot\nline\n";
     sender.send(m);
-    auto got = capture.wait_for(1);
-    ASSERT_EQ(got.size(), 1u);
+    // Mixed line ends, a lone CR, a line of a single dot (which would end
+    // DATA if it were not doubled) and no line end at the very end.
+    m.data = "Subject: mixed\r\n\r\n..two\rcr\r\n.\r\n\n\r\r\nlast.";
+    sender.send(m);
+    auto got = capture.wait_for(2);
+    ASSERT_EQ(got.size(), 2u);
     EXPECT_EQ(got[0].data, "Subject: lf\r\n\r\n.dot\r\nline\r\n");
     EXPECT_EQ(got[0].mail_from, "<>");
+    EXPECT_EQ(got[1].data, "Subject: mixed\r\n\r\n..two\r\ncr\r\n.\r\n\r\n\r\n\r\nlast.\r\n");
 }
 
 TEST(SmtpSender, TemporaryFailureIsTransientAndTheNextSendWorks) {

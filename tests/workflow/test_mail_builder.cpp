@@ -124,3 +124,40 @@ TEST(MailBuilder, FileReferencesAreExpandedAtSendTime) {
     EXPECT_EQ(m.attachments[1].data, "%PDF-1.4 b");
     EXPECT_FALSE(has_file_references(build_mail(MailSpec{})));
 }
+
+TEST(MailBuilder, Base64LinesAtEveryLengthAroundTheLineAndGroupSizes) {
+    // Checked against a plain decoder: every tail (0, 1 or 2 padding bytes),
+    // lines of exactly 57 input bytes, and one byte either side.
+    auto decode = [](const std::string& text) {
+        static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        std::string out;
+        unsigned acc = 0;
+        int bits = 0;
+        for (char c : text) {
+            auto v = alphabet.find(c);
+            if (v == std::string::npos) continue;   // CRLF and '='
+            acc = (acc << 6) | static_cast<unsigned>(v);
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                out += static_cast<char>((acc >> bits) & 0xFF);
+            }
+        }
+        return out;
+    };
+    std::string data;
+    for (std::size_t n = 0; n <= 3 * 57 + 2; ++n) {
+        const std::string lines = base64_lines(data);
+        EXPECT_EQ(decode(lines), data) << n;
+        std::size_t pos = 0;
+        while (pos < lines.size()) {
+            auto crlf = lines.find("\r\n", pos);
+            ASSERT_NE(crlf, std::string::npos) << n;
+            EXPECT_LE(crlf - pos, 76u) << n;
+            EXPECT_EQ(lines.find('\0', pos), std::string::npos) << n;
+            pos = crlf + 2;
+        }
+        EXPECT_EQ(lines.empty(), n == 0);
+        data += static_cast<char>((n * 151 + 7) & 0xFF);
+    }
+}
