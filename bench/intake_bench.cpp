@@ -4,7 +4,13 @@
 // peak RSS at N=100 against N). Not a test: it prints figures. Run it through
 // bench/run_bench.sh (Release build); see bench/README.md.
 //
-//   ppo_intake_bench [N] [--no-small] [--no-big] [--keep]
+//   ppo_intake_bench [N] [--no-small] [--no-big] [--with-forwards] [--keep]
+//
+// Scope: by default the issue's, the intake and its acknowledgements (1 mail per
+// submission): the daemon runs with `[workflow] forward = false`, since the
+// forward of each PPO to the IEN-IO (the file in base64, ~280 KB) belongs to a
+// later issue. --with-forwards (or PPO_BENCH_FORWARDS=1) keeps the shipped
+// default (forward on, 2 mails per submission).
 //
 // PPO_BENCH_SINK=smtp-sink|aiosmtpd picks the SMTP server ppo-intake sends to
 // (default: Postfix's smtp-sink when installed).
@@ -177,8 +183,8 @@ std::size_t count_files(const fs::path& dir, const std::string& ext = "") {
 
 // The SMTP server ppo-intake sends to: Postfix's smtp-sink (writes each message
 // to a file, no fsync) or the tests' Python aiosmtpd capture (the Harness's own;
-// it fsyncs every message, which bounds the outbox once ppo-intake sends 2 mails
-// per submission).
+// it fsyncs every message, which bounds the outbox, the more so with the
+// forwards).
 enum class Sink { smtp_sink, aiosmtpd };
 
 constexpr const char* smtp_sink_binary = "/usr/sbin/smtp-sink";
@@ -327,7 +333,7 @@ struct PpoResult {
     double last_outcome_s = -1;        // last message handled (before the last fsync/commit/MOVE)
     double first_sent_s = -1;          // first "outbox N: ... sent to" line
     double last_sent_s = -1;           // last one
-    bool valid = false;                // both exit 0, every message copied and a submission, 2 mails each
+    bool valid = false;                // both exit 0, every message copied and a submission, every mail received
 };
 
 PpoResult run_poll(Harness& h) {
@@ -369,10 +375,36 @@ PpoResult run_poll(Harness& h) {
     return r;
 }
 
-Harness::Options harness_options(const SmtpSink* sink) {
+// What `poll --once` is measured doing: the issue's scope (fetch, parse, identify, archive with
+// fsync, record, acknowledge, move: 1 mail per submission), or that plus the forwards to the
+// IEN-IO (the shipped default config: 2 mails per submission).
+struct Scope {
+    bool forwards = false;
+
+    std::size_t mails_per_submission() const { return forwards ? 2 : 1; }
+    const char* description() const {
+        return forwards ? "intake + acknowledgements + forwards"
+                        : "intake + acknowledgements (forward = false; --with-forwards adds the forwards to the IEN-IO)";
+    }
+    const char* mails_expected() const {
+        return forwards ? "an acknowledgement and a forward per submission" : "an acknowledgement per submission";
+    }
+};
+
+// PPO_BENCH_FORWARDS=1 is --with-forwards; unset, empty or 0 leaves the issue's scope.
+bool forwards_from_env() {
+    const char* env = std::getenv("PPO_BENCH_FORWARDS");
+    const std::string value = env ? env : "";
+    if (value.empty() || value == "0") return false;
+    if (value != "1") throw std::runtime_error("PPO_BENCH_FORWARDS: expected 0 or 1, not " + value);
+    return true;
+}
+
+Harness::Options harness_options(const SmtpSink* sink, Scope scope) {
     Harness::Options o;
     o.import_directory = false;
     if (sink) o.extra_config["smtp.url"] = sink->url();
+    if (!scope.forwards) o.extra_config["workflow.forward"] = "false";
     return o;
 }
 
@@ -399,10 +431,12 @@ struct Round {
     PpoResult ppo;
 };
 
-// Two Dovecot servers filled with the same messages: mbsync copies one, ppo-intake handles the other,
-// sending to `sink`. With `every_mail_expected`, the round is valid only if the sink got 2 mails per
-// message (not so with the 30 MB file, whose forward may exceed the sink's size limit).
-Round run_round(const Directory& d, std::size_t n, std::size_t pdf_bytes, Sink sink, bool every_mail_expected) {
+// Two Dovecot servers filled with the same messages: mbsync copies one, ppo-intake handles the other
+// within `scope`, sending to `sink`. With `every_mail_expected`, the round is valid only if the sink got
+// the scope's mails per message (not checked with the 30 MB file, whose forward may exceed the sink's
+// size limit).
+Round run_round(const Directory& d, std::size_t n, std::size_t pdf_bytes, Sink sink, Scope scope,
+                bool every_mail_expected) {
     Round round;
     round.n = n;
     round.pdf_bytes = pdf_bytes;
@@ -410,7 +444,7 @@ Round run_round(const Directory& d, std::size_t n, std::size_t pdf_bytes, Sink s
     std::optional<SmtpSink> smtp_sink;
     if (sink == Sink::smtp_sink) smtp_sink.emplace();
     DovecotServer far;
-    Harness h(harness_options(smtp_sink ? &*smtp_sink : nullptr));
+    Harness h(harness_options(smtp_sink ? &*smtp_sink : nullptr, scope));
     import_directory(h, d);
     auto t = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
@@ -426,14 +460,15 @@ Round run_round(const Directory& d, std::size_t n, std::size_t pdf_bytes, Sink s
     round.ppo = run_poll(h);
     round.ppo.captured = smtp_sink ? smtp_sink->captured() : captured_by_aiosmtpd(h);
     if (round.mbsync.copied != n) std::cerr << "  WARNING: mbsync copied " << round.mbsync.copied << " of " << n << "\n";
-    const bool every_mail = !every_mail_expected || round.ppo.captured == 2 * n;
+    const std::size_t mails_expected = scope.mails_per_submission() * n;
+    const bool every_mail = !every_mail_expected || round.ppo.captured == mails_expected;
     round.ppo.valid = round.ppo.run.exit_code == 0 && round.ppo.submissions == n && round.mbsync.copied == n &&
                       round.mbsync.run.exit_code == 0 && every_mail;
     if (round.ppo.submissions != n)
         std::cerr << "  WARNING: ppo-intake recorded " << round.ppo.submissions << " submission(s) of " << n << "\n";
     if (!every_mail)
         std::cerr << "  WARNING: " << sink_name(sink) << " received " << round.ppo.captured << " mail(s), expected "
-                  << 2 * n << " (an acknowledgement and a forward per submission)\n";
+                  << mails_expected << " (" << scope.mails_expected() << ")\n";
     if (h.imap().count("INBOX") != 0) std::cerr << "  WARNING: messages left in the ppo-intake INBOX\n";
     return round;
 }
@@ -448,7 +483,8 @@ std::string load_average() {
 double mib(long kb) { return static_cast<double>(kb) / 1024.0; }
 
 // The headline: the whole `poll --once` (fetch, parse, identify, archive with
-// fsync, record, acknowledge, move) against mbsync only copying the mailbox.
+// fsync, record, acknowledge, move; plus forward with --with-forwards) against
+// mbsync only copying the mailbox.
 constexpr double target_ratio = 1.5;
 
 double ratio(const Round& r) { return r.ppo.run.wall_s / r.mbsync.run.wall_s; }
@@ -483,14 +519,16 @@ void print_round(const Round& r) {
 int main(int argc, char** argv) {
     std::size_t n = 1000;
     bool small = true, big = true;
+    Scope scope;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--no-small") small = false;
         else if (a == "--no-big") big = false;
+        else if (a == "--with-forwards") scope.forwards = true;
         else if (a == "--keep") setenv("PPO_KEEP_TEST_DIRS", "1", 1);
         else if (!a.empty() && std::all_of(a.begin(), a.end(), ::isdigit)) n = std::stoul(a);
         else {
-            std::cerr << "usage: ppo_intake_bench [N] [--no-small] [--no-big] [--keep]\n";
+            std::cerr << "usage: ppo_intake_bench [N] [--no-small] [--no-big] [--with-forwards] [--keep]\n";
             return 2;
         }
     }
@@ -499,7 +537,8 @@ int main(int argc, char** argv) {
         char tmpl[] = "/tmp/ppo-bench-XXXXXX";
         const std::string work = mkdtemp(tmpl);
         const Sink sink = choose_sink();
-        std::cout << "ppo-intake intake benchmark: " << PPO_BINARY << "\n"
+        if (forwards_from_env()) scope.forwards = true;
+        std::cout << "ppo-intake intake benchmark: " << PPO_BINARY << "; scope: " << scope.description() << "\n"
                   << "Mails via " << sink_name(sink)
                   << (sink == Sink::smtp_sink ? " (Postfix's " + std::string(smtp_sink_binary) + ")"
                                               : std::string(" (the tests' Python capture, tests/bench/smtp_capture.py)"))
@@ -511,22 +550,23 @@ int main(int argc, char** argv) {
         std::vector<Round> rounds;
         if (small && n != 100) {
             std::cout << "\n[1/3] N = 100 (memory growth reference)\n";
-            rounds.push_back(run_round(d, 100, 200 * 1024, sink, true));
+            rounds.push_back(run_round(d, 100, 200 * 1024, sink, scope, true));
             print_round(rounds.back());
         }
         std::cout << "\n[2/3] N = " << n << "\n";
-        rounds.push_back(run_round(d, n, 200 * 1024, sink, true));
+        rounds.push_back(run_round(d, n, 200 * 1024, sink, scope, true));
         print_round(rounds.back());
 
         std::optional<Round> huge;
         if (big) {
             std::cout << "\n[3/3] one message with a 30 MB PDF\n";
-            huge = run_round(d, 1, 30 * 1000 * 1000, sink, false);
+            huge = run_round(d, 1, 30 * 1000 * 1000, sink, scope, false);
             print_round(*huge);
         }
 
         const Round& main_round = rounds.back();
-        std::printf("\n===== Summary (ratio = poll --once / mbsync wall time; mails via %s)\n", sink_name(sink));
+        std::printf("\n===== Summary (ratio = poll --once / mbsync wall time; mails via %s; scope: %s)\n", sink_name(sink),
+                    scope.description());
         std::printf("%6s | %9s %8s %9s | %9s %8s %9s | %10s | %7s | target %.1fx\n", "N", "mbsync s", "msgs/s", "RSS MiB",
                     "ppo s", "msgs/s", "RSS MiB", "last msg s", "ratio", target_ratio);
         for (const auto& r : rounds) {

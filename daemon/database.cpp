@@ -161,8 +161,15 @@ std::int64_t Database::insert(const std::string& sql, const std::vector<SqlParam
 
 void Database::begin() {
     try {
-        session_->begin();
+        // SQLite: IMMEDIATE takes the write lock now (waiting up to
+        // busy_timeout) rather than at the first write, which would fail at
+        // once with SQLITE_BUSY if another connection (the outbox sender)
+        // wrote since this transaction's first read.
+        if (backend_ == "sqlite") exec("BEGIN IMMEDIATE");
+        else session_->begin();
         in_transaction_ = true;
+    } catch (const ppo::Error&) {
+        throw;   // from exec(), already translated
     } catch (const std::exception& e) {
         translate_and_throw(e, "BEGIN");
     }
@@ -170,8 +177,11 @@ void Database::begin() {
 
 void Database::commit() {
     try {
-        session_->commit();
+        if (backend_ == "sqlite") exec("COMMIT");
+        else session_->commit();
         in_transaction_ = false;
+    } catch (const ppo::Error&) {
+        throw;   // from exec(), already translated
     } catch (const std::exception& e) {
         translate_and_throw(e, "COMMIT");
     }
@@ -181,7 +191,10 @@ void Database::rollback() {
     if (!in_transaction_) return;
     in_transaction_ = false;
     try {
-        session_->rollback();
+        if (backend_ == "sqlite") exec("ROLLBACK");
+        else session_->rollback();
+    } catch (const ppo::Error&) {
+        throw;   // from exec(), already translated
     } catch (const std::exception& e) {
         translate_and_throw(e, "ROLLBACK");
     }

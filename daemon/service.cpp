@@ -4,6 +4,7 @@
 #include "daemon/imap_mail_source.h"
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
+#include "daemon/outbox_worker.h"
 #include "daemon/smtp_sender.h"
 #include "parsers/error.h"
 #include "workflow/campaign_time.h"
@@ -144,13 +145,18 @@ std::unique_ptr<workflow::MailSender> Context::make_mail_sender() const {
 }
 
 int cmd_poll_once(Context& ctx) {
+    auto& store = ctx.store();   // opened and migrated before the sender opens its own connection
     auto source = ctx.make_mail_source();
-    workflow::Intake intake(ctx.config, ctx.store(), *source, ctx.archive(), ctx.templates(), *ctx.clock);
+    // The mails go out while the next batches are fetched; what is still due
+    // when the inbox is done is sent before the command returns.
+    OutboxWorker sender(ctx.config, ctx.make_mail_sender(), *ctx.clock);
+    sender.wake();   // left pending by an earlier run
+    workflow::Intake intake(ctx.config, store, *source, ctx.archive(), ctx.templates(), *ctx.clock);
     intake.on_message = [](const workflow::MessageRecord& r) { spdlog::info("{}", outcome_line(r)); };
+    intake.on_batch_committed = [&sender] { sender.wake(); };
     auto stats = intake.poll_once();
     source->close();
-    auto sender = ctx.make_mail_sender();
-    auto sent = workflow::flush_outbox(ctx.store(), *sender, ctx.archive(), *ctx.clock, 10000, {}, ctx.config.smtp.retry_delay);
+    auto sent = sender.finish();
     spdlog::info("poll: {} message(s) in the inbox: {} submission(s), {} unidentified, {} ignored, {} quarantined, "
                  "{} already handled; outbox: {} sent, {} deferred, {} failed, {} pending",
                  stats.seen, stats.submissions, stats.unidentified, stats.ignored, stats.quarantined, stats.refiled,
@@ -264,7 +270,6 @@ int cmd_run(Context& ctx) {
     std::signal(SIGPIPE, SIG_IGN);
     auto imap = ctx.make_mail_source();
     StoppableSource source(*imap);
-    auto sender = ctx.make_mail_sender();
     g_source = imap.get();
     auto& store = ctx.store();
 
@@ -292,20 +297,8 @@ int cmd_run(Context& ctx) {
         }
     }
 
-    std::unique_ptr<workflow::Intake> intake;
-    auto templates = ctx.templates();
-    auto make_intake = [&] {
-        intake = std::make_unique<workflow::Intake>(ctx.config, store, source, ctx.archive(), templates, *ctx.clock);
-        intake->on_message = [&metrics](const workflow::MessageRecord& r) {
-            spdlog::info("{}", outcome_line(r));
-            // Counted when handled, before the batch commits: a batch rolled
-            // back and handled again later is counted twice (rare, harmless).
-            metrics.message_handled(r.outcome);
-            notify("WATCHDOG=1");
-        };
-    };
-    make_intake();
-    auto on_mail = [&](const workflow::OutboxMail& mail, const std::string& outcome) {
+    // On the sender's thread, with the sender's own store.
+    auto on_mail = [&](const workflow::OutboxMail& mail, const std::string& outcome, workflow::Store& outbox_store) {
         notify("WATCHDOG=1");
         if (outcome != "sent") {
             metrics.send_failed(mail.kind);
@@ -321,12 +314,29 @@ int cmd_run(Context& ctx) {
         std::int64_t from = mail.created_at;
         if (mail.message_ref != 0) {
             try {
-                if (auto m = store.message(mail.message_ref)) from = m->received_at;
+                if (auto m = outbox_store.message(mail.message_ref)) from = m->received_at;
             } catch (const std::exception&) {
             }
         }
         metrics.observe_ack_latency(static_cast<double>(epoch_of(*ctx.clock) - from));
     };
+    OutboxWorker sender(ctx.config, ctx.make_mail_sender(), *ctx.clock, on_mail,
+                        [&metrics](std::size_t pending) { metrics.set_outbox_pending(pending); });
+    sender.wake();   // left pending by an earlier run
+    std::unique_ptr<workflow::Intake> intake;
+    auto templates = ctx.templates();
+    auto make_intake = [&] {
+        intake = std::make_unique<workflow::Intake>(ctx.config, store, source, ctx.archive(), templates, *ctx.clock);
+        intake->on_batch_committed = [&sender] { sender.wake(); };
+        intake->on_message = [&metrics](const workflow::MessageRecord& r) {
+            spdlog::info("{}", outcome_line(r));
+            // Counted when handled, before the batch commits: a batch rolled
+            // back and handled again later is counted twice (rare, harmless).
+            metrics.message_handled(r.outcome);
+            notify("WATCHDOG=1");
+        };
+    };
+    make_intake();
 
     notify("STATUS=Starting: connecting to the mailbox");
     spdlog::info("ppo-intake running: mailbox {} on {}:{}", ctx.config.imap.mailbox, ctx.config.imap.url.host,
@@ -372,16 +382,17 @@ int cmd_run(Context& ctx) {
                                                   academies_csv(ctx.config), now);
             auto directory = store.load_directory(ctx.config.campaign.academies);
             workflow::run_scheduled(ctx.config, store, templates, directory, campaign.id, now, false);
-            auto sent = workflow::flush_outbox(store, *sender, ctx.archive(), *ctx.clock, 10000, on_mail, ctx.config.smtp.retry_delay);
-            metrics.set_outbox_pending(sent.left);
-            if (stats.seen || sent.sent || sent.deferred)
-                spdlog::info("pass: {} message(s), {} submission(s); outbox {} sent, {} pending", stats.seen,
-                             stats.submissions, sent.sent, sent.left);
+            sender.wake();   // reminders and digests just queued, retries now due
+            // The sender thread keeps the outbox gauge; this count sets the wait.
+            const std::size_t pending = store.outbox_pending_count();
+            if (stats.seen)
+                spdlog::info("pass: {} message(s), {} submission(s); outbox {} pending", stats.seen, stats.submissions,
+                             pending);
             backoff = 1;
-            notify("STATUS=Waiting for new mail; outbox " + std::to_string(sent.left) + " pending\nWATCHDOG=1");
+            notify("STATUS=Waiting for new mail; outbox " + std::to_string(pending) + " pending\nWATCHDOG=1");
             auto until_due = workflow::next_due(ctx.config, now) - now;
             auto wait = std::clamp<std::int64_t>(until_due, 1, std::min<std::int64_t>(ctx.config.imap.poll_interval, max_wait));
-            if (sent.left > 0) wait = std::min<std::int64_t>(wait, 60);
+            if (pending > 0) wait = std::min<std::int64_t>(wait, 60);
             source.wait(std::chrono::seconds(wait));
         } catch (const ppo::Error& e) {
             metrics.set_imap_session_up(false);
@@ -406,7 +417,7 @@ int cmd_run(Context& ctx) {
     g_source = nullptr;
     http.reset();
     source.close();
-    sender->close();
+    sender.stop();   // after the mail in flight; the rest waits for the next start
     spdlog::info("ppo-intake stopped");
     return 0;
 }

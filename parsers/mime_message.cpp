@@ -440,8 +440,10 @@ bool has_invalid_base64(std::string_view data) {
     return false;
 }
 
-// Undoes the transfer encoding with libetpan, chunk by chunk so that a large
-// attachment costs its decoded size plus about one chunk, not twice its size.
+// Undoes the transfer encoding: base64 with base64_decode_body (libetpan's
+// decoder goes a byte at a time through a growing buffer), quoted-printable
+// with libetpan, chunk by chunk so that a large part costs its decoded size
+// plus about one chunk, not twice its size.
 std::string decode_transfer(const char* data, std::size_t len, int encoding, std::vector<std::string>& problems,
                             const std::string& label) {
     std::string out;
@@ -450,8 +452,11 @@ std::string decode_transfer(const char* data, std::size_t len, int encoding, std
         out.assign(data, len);  // 7bit / 8bit / binary / unknown token: as is
         return out;
     }
-    if (encoding == MAILMIME_MECHANISM_BASE64 && has_invalid_base64(std::string_view(data, len)))
-        add_problem(problems, label + ": invalid characters in base64 data (skipped)");
+    if (encoding == MAILMIME_MECHANISM_BASE64) {
+        if (has_invalid_base64(std::string_view(data, len)))
+            add_problem(problems, label + ": invalid characters in base64 data (skipped)");
+        return base64_decode_body(std::string_view(data, len));
+    }
     out.reserve(encoding == MAILMIME_MECHANISM_BASE64 ? len / 4 * 3 + 3 : len);
     constexpr std::size_t kChunk = 1u << 20;
     std::size_t pos = 0;

@@ -1,5 +1,7 @@
 #include "parsers/mime_util.h"
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 
 namespace ppo::parsers::mime_detail {
@@ -111,6 +113,55 @@ std::string base64_decode_lenient(std::string_view s) {
             out.push_back(static_cast<char>((acc >> bits) & 0xFFu));
         }
     }
+    return out;
+}
+
+std::string base64_decode_body(std::string_view s) {
+    static const auto table = [] {
+        std::array<std::int8_t, 256> t{};
+        t.fill(-1);
+        const std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for (std::size_t i = 0; i < alphabet.size(); ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+        return t;
+    }();
+    std::string out(s.size() / 4 * 3 + 3, '\0');
+    auto* o = reinterpret_cast<unsigned char*>(out.data());
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* const end = p + s.size();
+    std::uint32_t acc = 0;
+    int n = 0;   // characters in acc
+    while (p < end) {
+        if (n == 0 && end - p >= 4) {
+            const int a = table[p[0]], b = table[p[1]], c = table[p[2]], d = table[p[3]];
+            if ((a | b | c | d) >= 0) {
+                const auto v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
+                *o++ = static_cast<unsigned char>(v >> 16);
+                *o++ = static_cast<unsigned char>(v >> 8);
+                *o++ = static_cast<unsigned char>(v);
+                p += 4;
+                continue;
+            }
+        }
+        const int v = table[*p++];
+        if (v < 0) continue;
+        acc = acc << 6 | static_cast<std::uint32_t>(v);
+        if (++n == 4) {
+            *o++ = static_cast<unsigned char>(acc >> 16);
+            *o++ = static_cast<unsigned char>(acc >> 8);
+            *o++ = static_cast<unsigned char>(acc);
+            acc = 0;
+            n = 0;
+        }
+    }
+    if (n == 1) {
+        *o++ = static_cast<unsigned char>(acc << 2);   // as libetpan does (6 bits of a byte)
+    } else if (n == 2) {
+        *o++ = static_cast<unsigned char>(acc >> 4);
+    } else if (n == 3) {
+        *o++ = static_cast<unsigned char>(acc >> 10);
+        *o++ = static_cast<unsigned char>(acc >> 2);
+    }
+    out.resize(static_cast<std::size_t>(o - reinterpret_cast<unsigned char*>(out.data())));
     return out;
 }
 

@@ -25,6 +25,12 @@ void append_sanitized_utf8(std::string& out, std::string_view s);
 // Lenient base64: skips characters outside the alphabet, stops at '='.
 std::string base64_decode_lenient(std::string_view s);
 
+// A base64 body (Content-Transfer-Encoding: base64) decoded the way libetpan's
+// decoder does it: characters outside the alphabet (line ends, '=', junk) are
+// skipped, a trailing group of 1, 2 or 3 characters gives 1, 1 or 2 bytes. Four
+// characters at a time on the common path: it runs over every attachment.
+std::string base64_decode_body(std::string_view s);
+
 // Removes surrounding double quotes and backslash escapes, if quoted.
 std::string unquote(std::string_view s);
 

@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
+#include <future>
 #include <map>
 
 namespace ppo::workflow {
@@ -287,14 +289,15 @@ Intake::Intake(const Config& config, Store& store, MailSource& source, Archive& 
     directory_ = store_.load_directory(config.campaign.academies);
 }
 
-Intake::Handled Intake::handle(const FetchedMessage& fetched, std::uint32_t uidvalidity, IntakeStats& stats) {
-    const std::int64_t now = epoch(clock_);
+Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalidity) const {
+    Prepared p;
+    const std::int64_t now = p.now = epoch(clock_);
     parsers::MimeLimits limits;
     limits.max_message_bytes = config_.intake.max_message_size;
     limits.max_parts = config_.intake.max_parts;
     limits.max_depth = config_.intake.max_depth;
 
-    MessageRecord rec;
+    MessageRecord& rec = p.rec;
     rec.campaign_id = campaign_.id;
     rec.mailbox = config_.imap.mailbox;
     rec.uidvalidity = uidvalidity;
@@ -302,16 +305,20 @@ Intake::Handled Intake::handle(const FetchedMessage& fetched, std::uint32_t uidv
     // Arrival is the server's INTERNALDATE; --now replays may set an earlier clock.
     rec.received_at = fetched.internal_date > 0 ? std::min(fetched.internal_date, now) : now;
 
-    parsers::MimeMessage msg;
-    std::vector<std::pair<const parsers::Attachment*, parsers::DocumentKind>> documents;
+    parsers::MimeMessage& msg = p.msg;
+    auto& documents = p.documents;
     try {
         msg = parsers::parse_mime_message(fetched.raw, limits);
+        // The decoded parts are all that is needed from here on.
+        fetched.raw.clear();
+        fetched.raw.shrink_to_fit();
         rec.message_id = msg.message_id;
         rec.from = lower(msg.from_address);
         rec.subject = msg.subject;
-        for (const auto& a : msg.attachments) {
+        for (std::size_t i = 0; i < msg.attachments.size(); ++i) {
+            const auto& a = msg.attachments[i];
             auto kind = parsers::classify_document(a.filename, a.content_type, a.data);
-            if (kind != parsers::DocumentKind::none) documents.emplace_back(&a, kind);
+            if (kind != parsers::DocumentKind::none) documents.emplace_back(i, kind);
         }
         if (msg.corrupt) {
             rec.outcome = "quarantined";
@@ -355,6 +362,12 @@ Intake::Handled Intake::handle(const FetchedMessage& fetched, std::uint32_t uidv
     if (rec.outcome == "ignored") rec.folder = "ignored";
     else if (rec.outcome == "submission") rec.folder = "processed";
     else rec.folder = "triage";
+    return p;
+}
+
+Intake::Handled Intake::record(Prepared& p, IntakeStats& stats) {
+    MessageRecord& rec = p.rec;
+    parsers::MimeMessage& msg = p.msg;
 
     rec.id = store_.insert_message(rec);
 
@@ -369,7 +382,8 @@ Intake::Handled Intake::handle(const FetchedMessage& fetched, std::uint32_t uidv
             dir = "_triage/" + std::to_string(rec.id);
         }
         std::set<std::string> used;
-        for (const auto& [att, kind] : documents) {
+        for (const auto& [index, kind] : p.documents) {
+            const parsers::Attachment* att = &msg.attachments[index];
             auto name = safe_file_name(att->filename.empty() ? "document." + std::string(parsers::to_string(kind)) : att->filename, used);
             auto stored = archive_.write(dir, name, att->data);
             FileRecord f{0, rec.id, name, stored.path, stored.size, stored.sha256, std::string(parsers::to_string(kind))};
@@ -382,7 +396,7 @@ Intake::Handled Intake::handle(const FetchedMessage& fetched, std::uint32_t uidv
         msg.attachments.clear();
         msg.attachments.shrink_to_fit();
         enqueue_submission_mails(config_, store_, templates_, directory_, rec, files, msg.message_id,
-                                 msg.references, true, now);
+                                 msg.references, true, p.now);
     }
 
     if (rec.outcome == "submission") ++stats.submissions;
@@ -449,32 +463,78 @@ IntakeStats Intake::poll_once() {
 
     std::uint32_t max_uid = after;
     for (const auto& s : summaries) max_uid = std::max(max_uid, s.uid);
-    std::optional<std::uint32_t> first_left;  // the first UID still waiting after this pass
 
-    std::size_t i = 0;
-    while (i < to_fetch.size()) {
-        // A batch: as many messages as fit in batch_bytes (at least one), and
-        // at most kMaxBatchMessages, so that a daemon restarted again and again
-        // still commits progress between crashes.
-        constexpr std::size_t kMaxBatchMessages = 100;
+    // Batches: as many messages as fit in batch_bytes (at least one), and at
+    // most kMaxBatchMessages, so that a daemon restarted again and again still
+    // commits progress between crashes.
+    struct Batch {
         std::vector<std::uint32_t> uids;
         std::vector<MessageSummary> oversized;
+        std::vector<FetchedMessage> fetched;
+        std::uint32_t first_uid() const { return uids.empty() ? oversized.front().uid : uids.front(); }
+    };
+    std::size_t i = 0;
+    auto next_batch = [&] {
+        constexpr std::size_t kMaxBatchMessages = 100;
+        Batch batch;
         std::uint64_t bytes = 0;
-        while (i < to_fetch.size() && uids.size() < kMaxBatchMessages &&
-               (uids.empty() || bytes + to_fetch[i].size <= config_.intake.batch_bytes)) {
+        while (i < to_fetch.size() && batch.uids.size() < kMaxBatchMessages &&
+               (batch.uids.empty() || bytes + to_fetch[i].size <= config_.intake.batch_bytes)) {
             if (to_fetch[i].size > config_.intake.max_message_size) {
-                oversized.push_back(to_fetch[i]);
+                batch.oversized.push_back(to_fetch[i]);
             } else {
-                uids.push_back(to_fetch[i].uid);
+                batch.uids.push_back(to_fetch[i].uid);
                 bytes += to_fetch[i].size;
             }
             ++i;
         }
+        return batch;
+    };
+    // Before rethrowing: the next pass starts from the first message not committed.
+    auto remember_progress = [&](std::uint32_t first_left) {
+        try {
+            store_.set_mailbox_state(mailbox, {uidvalidity, first_left - 1});
+        } catch (...) {
+            // The state is an optimisation: the next pass re-lists from the old one.
+        }
+    };
+
+    if (to_fetch.empty()) {
+        store_.set_mailbox_state(mailbox, {uidvalidity, max_uid});
+        return stats;
+    }
+    Batch current = next_batch();
+    try {
+        if (!current.uids.empty()) current.fetched = source_.fetch(current.uids);
+    } catch (...) {
+        remember_progress(current.first_uid());
+        throw;
+    }
+    for (;;) {
+        // Pipeline: this batch is parsed and judged on a worker thread while
+        // the next one comes over IMAP; recording, archiving and filing stay
+        // on this thread, one batch after the other.
+        auto preparing = std::async(std::launch::async, [this, uidvalidity, batch = std::move(current.fetched)]() mutable {
+            std::vector<Prepared> out;
+            out.reserve(batch.size());
+            for (auto& f : batch) out.push_back(prepare(f, uidvalidity));
+            return out;
+        });
+        Batch next;
+        std::exception_ptr fetch_error;
+        if (i < to_fetch.size()) {
+            next = next_batch();
+            try {
+                if (!next.uids.empty()) next.fetched = source_.fetch(next.uids);
+            } catch (...) {
+                fetch_error = std::current_exception();
+            }
+        }
         std::vector<Handled> handled;
         try {
-            auto fetched = uids.empty() ? std::vector<FetchedMessage>{} : source_.fetch(uids);
+            auto prepared = preparing.get();
             store_.begin();
-            for (const auto& s : oversized) {
+            for (const auto& s : current.oversized) {
                 // Never downloaded: it stays in the triage folder for a person.
                 MessageRecord rec;
                 rec.campaign_id = campaign_.id;
@@ -492,24 +552,30 @@ IntakeStats Intake::poll_once() {
                 if (on_message) on_message(rec);
                 handled.push_back({rec.id, s.uid, Folder::triage});
             }
-            for (auto& f : fetched) {
-                handled.push_back(handle(f, uidvalidity, stats));
-                f.raw.clear();
-                f.raw.shrink_to_fit();
+            for (auto& p : prepared) {
+                handled.push_back(record(p, stats));
+                p = Prepared{};   // frees the decoded files
             }
             archive_.sync();
             store_.commit();
         } catch (...) {
             store_.rollback();
-            if (!first_left) first_left = uids.empty() ? oversized.front().uid : uids.front();
-            try {
-                store_.set_mailbox_state(mailbox, {uidvalidity, *first_left - 1});
-            } catch (...) {
-                // The state is an optimisation: the next pass re-lists from the old one.
-            }
+            remember_progress(current.first_uid());
             throw;
         }
+        if (on_batch_committed) on_batch_committed();
+        if (fetch_error) {
+            remember_progress(next.first_uid());
+            try {
+                file_messages(handled);
+            } catch (...) {
+                // The connection may be gone: the next pass finds them recorded and files them.
+            }
+            std::rethrow_exception(fetch_error);
+        }
         file_messages(handled);
+        if (next.uids.empty() && next.oversized.empty()) break;
+        current = std::move(next);
     }
     store_.set_mailbox_state(mailbox, {uidvalidity, max_uid});
     return stats;

@@ -10,6 +10,7 @@
 // messages in the inbox, and propagate for the caller to retry with backoff.
 #pragma once
 
+#include "parsers/document_type.h"
 #include "parsers/mime_message.h"
 #include "workflow/archive.h"
 #include "workflow/config.h"
@@ -51,6 +52,8 @@ public:
 
     // Called with one line per message handled (for logs and metrics).
     std::function<void(const MessageRecord&)> on_message;
+    // Called after each batch is committed (its mails are then in the outbox).
+    std::function<void()> on_batch_committed;
 
 private:
     struct Handled {
@@ -58,7 +61,17 @@ private:
         std::uint32_t uid;
         Folder folder;
     };
-    Handled handle(const FetchedMessage& message, std::uint32_t uidvalidity, IntakeStats& stats);
+    // A message read and judged, not yet recorded: prepare() touches neither
+    // the store nor the archive, so a batch is prepared on a worker thread
+    // while the next one is fetched; record() writes it, in the transaction.
+    struct Prepared {
+        MessageRecord rec;
+        parsers::MimeMessage msg;
+        std::vector<std::pair<std::size_t, parsers::DocumentKind>> documents;   // index in msg.attachments
+        std::int64_t now = 0;
+    };
+    Prepared prepare(FetchedMessage& message, std::uint32_t uidvalidity) const;
+    Handled record(Prepared& prepared, IntakeStats& stats);
     void file_messages(const std::vector<Handled>& handled);
 
     const Config& config_;

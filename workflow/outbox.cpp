@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 namespace ppo::workflow {
 
@@ -18,16 +20,20 @@ std::int64_t retry_delay_seconds(int attempts, int first_retry_seconds) {
 OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archive, const Clock& clock,
                          std::size_t max_mails,
                          const std::function<void(const OutboxMail&, const std::string&)>& on_mail,
-                         int first_retry_seconds) {
+                         int first_retry_seconds, const std::function<bool()>& keep_going) {
     auto now = [&] {
         return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
     };
     OutboxStats stats;
-    bool connection_down = false;
-    while (!connection_down && stats.sent + stats.failed + stats.deferred < max_mails) {
+    bool stop_pass = false;   // a refused connection, or keep_going() said no
+    while (!stop_pass && stats.sent + stats.failed + stats.deferred < max_mails) {
         auto due = store.due_outbox(now(), std::min<std::size_t>(50, max_mails));
         if (due.empty()) break;
         for (const auto& mail : due) {
+            if (keep_going && !keep_going()) {
+                stop_pass = true;   // asked to stop: the rest waits
+                break;
+            }
             try {
                 if (has_file_references(mail.data)) {
                     std::string full;
@@ -56,13 +62,24 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                                  mail.recipients.empty() ? "" : mail.recipients.front(), mail.attempts + 1, e.what());
                     if (on_mail) on_mail(mail, "deferred");
                     // A refused connection fails every mail alike: stop here.
-                    connection_down = true;
+                    stop_pass = true;
                     sender.close();
                     break;
                 }
                 continue;
             }
-            store.mark_sent(mail.id, now());
+            // The server has the mail: a lock held for a while by another
+            // connection must not turn into sending it again later.
+            for (int attempt = 1;; ++attempt) {
+                try {
+                    store.mark_sent(mail.id, now());
+                    break;
+                } catch (const ppo::Error& e) {
+                    if (e.kind() != ErrorKind::transient || attempt >= 20) throw;
+                    spdlog::warn("outbox {}: sent, but not yet recorded as sent (attempt {}): {}", mail.id, attempt, e.what());
+                    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+                }
+            }
             ++stats.sent;
             spdlog::info("outbox {}: {} sent to {}{}", mail.id, mail.kind, mail.recipients.empty() ? "" : mail.recipients.front(),
                          mail.uai.empty() ? "" : " (UAI " + mail.uai + ")");

@@ -26,7 +26,7 @@ struct OutboxStats {
 OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archive, const Clock& clock,
                          std::size_t max_mails = 10000,
                          const std::function<void(const OutboxMail&, const std::string& outcome)>& on_mail = {},
-                         int first_retry_seconds = 60);
+                         int first_retry_seconds = 60, const std::function<bool()>& keep_going = {});
 
 // first_retry_seconds * 2^attempts, capped at one hour.
 std::int64_t retry_delay_seconds(int attempts, int first_retry_seconds = 60);
