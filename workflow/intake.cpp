@@ -475,7 +475,9 @@ IntakeStats Intake::poll_once() {
     };
     std::size_t i = 0;
     auto next_batch = [&] {
-        constexpr std::size_t kMaxBatchMessages = 100;
+        // 50: small enough that the pipeline fills and drains quickly, large
+        // enough that a sync and a commit per batch cost little.
+        constexpr std::size_t kMaxBatchMessages = 50;
         Batch batch;
         std::uint64_t bytes = 0;
         while (i < to_fetch.size() && batch.uids.size() < kMaxBatchMessages &&
@@ -511,14 +513,61 @@ IntakeStats Intake::poll_once() {
         throw;
     }
     for (;;) {
-        // Pipeline: this batch is parsed and judged on a worker thread while
-        // the next one comes over IMAP; recording, archiving and filing stay
-        // on this thread, one batch after the other.
-        auto preparing = std::async(std::launch::async, [this, uidvalidity, batch = std::move(current.fetched)]() mutable {
-            std::vector<Prepared> out;
-            out.reserve(batch.size());
-            for (auto& f : batch) out.push_back(prepare(f, uidvalidity));
-            return out;
+        // Pipeline: while the next batch comes over IMAP on this thread, a
+        // worker parses and judges this one (no lock held), then records it:
+        // database rows, archived files, one sync and one commit. Filing
+        // (MOVE) comes back to this thread, which owns the IMAP session.
+        const std::uint32_t first_uid = current.first_uid();
+        auto recording = std::async(std::launch::async, [this, &stats, &mailbox, uidvalidity,
+                                                          oversized = std::move(current.oversized),
+                                                          batch = std::move(current.fetched)]() mutable {
+            // Parsing is most of the CPU: the second half on a thread of its own.
+            std::vector<Prepared> prepared(batch.size());
+            const std::size_t half = batch.size() / 2;
+            auto second = std::async(std::launch::async, [&, half] {
+                for (std::size_t k = half; k < batch.size(); ++k) prepared[k] = prepare(batch[k], uidvalidity);
+            });
+            std::exception_ptr first_error;
+            try {
+                for (std::size_t k = 0; k < half; ++k) prepared[k] = prepare(batch[k], uidvalidity);
+            } catch (...) {
+                first_error = std::current_exception();
+            }
+            second.get();   // waits (and rethrows) before `prepared` can go away
+            if (first_error) std::rethrow_exception(first_error);
+            batch.clear();
+            std::vector<Handled> handled;
+            try {
+                store_.begin();
+                for (const auto& s : oversized) {
+                    // Never downloaded: it stays in the triage folder for a person.
+                    MessageRecord rec;
+                    rec.campaign_id = campaign_.id;
+                    rec.mailbox = mailbox;
+                    rec.uidvalidity = uidvalidity;
+                    rec.uid = s.uid;
+                    rec.message_id = s.message_id;
+                    rec.received_at = epoch(clock_);
+                    rec.outcome = "quarantined";
+                    rec.reason = "message of " + std::to_string(s.size) + " bytes exceeds max_message_size (" +
+                                 std::to_string(config_.intake.max_message_size) + ")";
+                    rec.folder = "triage";
+                    rec.id = store_.insert_message(rec);
+                    ++stats.quarantined;
+                    if (on_message) on_message(rec);
+                    handled.push_back({rec.id, s.uid, Folder::triage});
+                }
+                for (auto& p : prepared) {
+                    handled.push_back(record(p, stats));
+                    p = Prepared{};   // frees the decoded files
+                }
+                archive_.sync();
+                store_.commit();
+            } catch (...) {
+                store_.rollback();
+                throw;
+            }
+            return handled;
         });
         Batch next;
         std::exception_ptr fetch_error;
@@ -532,35 +581,9 @@ IntakeStats Intake::poll_once() {
         }
         std::vector<Handled> handled;
         try {
-            auto prepared = preparing.get();
-            store_.begin();
-            for (const auto& s : current.oversized) {
-                // Never downloaded: it stays in the triage folder for a person.
-                MessageRecord rec;
-                rec.campaign_id = campaign_.id;
-                rec.mailbox = mailbox;
-                rec.uidvalidity = uidvalidity;
-                rec.uid = s.uid;
-                rec.message_id = s.message_id;
-                rec.received_at = epoch(clock_);
-                rec.outcome = "quarantined";
-                rec.reason = "message of " + std::to_string(s.size) + " bytes exceeds max_message_size (" +
-                             std::to_string(config_.intake.max_message_size) + ")";
-                rec.folder = "triage";
-                rec.id = store_.insert_message(rec);
-                ++stats.quarantined;
-                if (on_message) on_message(rec);
-                handled.push_back({rec.id, s.uid, Folder::triage});
-            }
-            for (auto& p : prepared) {
-                handled.push_back(record(p, stats));
-                p = Prepared{};   // frees the decoded files
-            }
-            archive_.sync();
-            store_.commit();
+            handled = recording.get();
         } catch (...) {
-            store_.rollback();
-            remember_progress(current.first_uid());
+            remember_progress(first_uid);
             throw;
         }
         if (on_batch_committed) on_batch_committed();
