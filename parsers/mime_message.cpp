@@ -427,19 +427,6 @@ std::string strip_html(std::string_view html) {
     return std::string(trim(clean));
 }
 
-bool has_invalid_base64(std::string_view data) {
-    static const auto table = [] {
-        std::array<bool, 256> ok{};
-        for (unsigned char c : std::string_view(
-                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\r\n"))
-            ok[c] = true;
-        return ok;
-    }();
-    for (char c : data)
-        if (!table[static_cast<unsigned char>(c)]) return true;
-    return false;
-}
-
 // Undoes the transfer encoding: base64 with base64_decode_body (libetpan's
 // decoder goes a byte at a time through a growing buffer), quoted-printable
 // with libetpan, chunk by chunk so that a large part costs its decoded size
@@ -453,9 +440,10 @@ std::string decode_transfer(const char* data, std::size_t len, int encoding, std
         return out;
     }
     if (encoding == MAILMIME_MECHANISM_BASE64) {
-        if (has_invalid_base64(std::string_view(data, len)))
-            add_problem(problems, label + ": invalid characters in base64 data (skipped)");
-        return base64_decode_body(std::string_view(data, len));
+        bool junk = false;
+        out = base64_decode_body(std::string_view(data, len), &junk);
+        if (junk) add_problem(problems, label + ": invalid characters in base64 data (skipped)");
+        return out;
     }
     out.reserve(encoding == MAILMIME_MECHANISM_BASE64 ? len / 4 * 3 + 3 : len);
     constexpr std::size_t kChunk = 1u << 20;

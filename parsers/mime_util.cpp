@@ -116,10 +116,12 @@ std::string base64_decode_lenient(std::string_view s) {
     return out;
 }
 
-std::string base64_decode_body(std::string_view s) {
+std::string base64_decode_body(std::string_view s, bool* junk) {
+    // -1: skipped quietly (line ends, blanks, padding); -2: skipped, but junk.
     static const auto table = [] {
         std::array<std::int8_t, 256> t{};
-        t.fill(-1);
+        t.fill(-2);
+        for (unsigned char c : std::string_view("= \t\r\n")) t[c] = -1;
         const std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         for (std::size_t i = 0; i < alphabet.size(); ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
         return t;
@@ -143,7 +145,10 @@ std::string base64_decode_body(std::string_view s) {
             }
         }
         const int v = table[*p++];
-        if (v < 0) continue;
+        if (v < 0) {
+            if (v == -2 && junk != nullptr) *junk = true;
+            continue;
+        }
         acc = acc << 6 | static_cast<std::uint32_t>(v);
         if (++n == 4) {
             *o++ = static_cast<unsigned char>(acc >> 16);

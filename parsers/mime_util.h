@@ -29,7 +29,9 @@ std::string base64_decode_lenient(std::string_view s);
 // decoder does it: characters outside the alphabet (line ends, '=', junk) are
 // skipped, a trailing group of 1, 2 or 3 characters gives 1, 1 or 2 bytes. Four
 // characters at a time on the common path: it runs over every attachment.
-std::string base64_decode_body(std::string_view s);
+// `junk`, when given, is set when a character other than the alphabet, '=',
+// blanks and line ends was skipped.
+std::string base64_decode_body(std::string_view s, bool* junk = nullptr);
 
 // Removes surrounding double quotes and backslash escapes, if quoted.
 std::string unquote(std::string_view s);

@@ -62,8 +62,9 @@ private:
         Folder folder;
     };
     // A message read and judged, not yet recorded: prepare() touches neither
-    // the store nor the archive, so a batch is prepared on a worker thread
-    // while the next one is fetched; record() writes it, in the transaction.
+    // the store nor the archive, so it runs on worker threads (two at once)
+    // without holding the database lock; record() writes it, in the batch's
+    // transaction. See poll_once() for the pipeline.
     struct Prepared {
         MessageRecord rec;
         parsers::MimeMessage msg;
