@@ -232,6 +232,14 @@ std::vector<std::size_t> occurrences(const std::string& text, const std::string&
     return out;
 }
 
+// Same, with the needle " phrase " already padded.
+std::vector<std::size_t> padded_occurrences(const std::string& text, const std::string& needle) {
+    std::vector<std::size_t> out;
+    for (std::size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1))
+        out.push_back(p + 1);
+    return out;
+}
+
 // ---------------------------------------------------------------------------
 
 struct Location {
@@ -336,39 +344,73 @@ void uai_mentions(Collector& c, const std::vector<Location>& locations, const Di
 // message from lycée A (sender or UAI) that names lycée B with its town is
 // ambiguous and goes to triage: it may be A forwarding B's document, and crediting
 // a file to the wrong lycée is worse than asking a human.
-void name_mentions(Collector& c, const std::vector<Location>& locations, const Directory& directory,
-                   std::vector<std::string>& names_without_town) {
+}  // namespace
+
+struct NameIndex::Impl {
     struct Key {
         const Lycee* lycee;
         NameKey name;
+        std::string needle;        // " phrase ": word-bounded in the padded folded text
+        std::string town_phrase;   // the commune, folded, no padding
     };
     std::vector<Key> keys;
-    for (const auto& lycee : directory.lycees())
-        if (auto k = distinctive_name(lycee.name)) keys.push_back({&lycee, std::move(*k)});
+};
 
-    // occ[k][l]: occurrences of key k in location l.
-    std::vector<std::vector<std::vector<std::size_t>>> occ(keys.size(), std::vector<std::vector<std::size_t>>(locations.size()));
-    for (std::size_t k = 0; k < keys.size(); ++k)
-        for (std::size_t l = 0; l < locations.size(); ++l)
-            occ[k][l] = occurrences(locations[l].folded.text, keys[k].name.phrase);
+NameIndex::NameIndex(const Directory& directory) : impl_(std::make_unique<Impl>()) {
+    for (const auto& lycee : directory.lycees()) {
+        auto k = distinctive_name(lycee.name);
+        if (!k) continue;
+        std::string needle = " " + k->phrase + " ";
+        const std::string town = fold(lycee.commune).text;
+        impl_->keys.push_back({&lycee, std::move(*k), std::move(needle),
+                               town.size() > 2 ? town.substr(1, town.size() - 2) : std::string()});
+    }
+}
 
-    const auto covered = [&](std::size_t k, std::size_t l, std::size_t start) {
-        const std::size_t len = keys[k].name.phrase.size();
-        for (std::size_t o = 0; o < keys.size(); ++o) {
-            const std::size_t olen = keys[o].name.phrase.size();
-            if (o == k || olen <= len) continue;
-            for (std::size_t ostart : occ[o][l])
+NameIndex::~NameIndex() = default;
+NameIndex::NameIndex(NameIndex&&) noexcept = default;
+NameIndex& NameIndex::operator=(NameIndex&&) noexcept = default;
+
+namespace {
+
+void name_mentions(Collector& c, const std::vector<Location>& locations, const NameIndex::Impl& index,
+                   std::vector<std::string>& names_without_town) {
+    const auto& keys = index.keys;
+    // The keys found somewhere, with their occurrences in each location
+    // (almost always none: most messages name no lycée at all).
+    struct Hit {
+        std::size_t key;
+        std::vector<std::vector<std::size_t>> occ;   // per location
+    };
+    std::vector<Hit> hits;
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+        for (std::size_t l = 0; l < locations.size(); ++l) {
+            auto found = padded_occurrences(locations[l].folded.text, keys[k].needle);
+            if (found.empty()) continue;
+            if (hits.empty() || hits.back().key != k) hits.push_back({k, std::vector<std::vector<std::size_t>>(locations.size())});
+            hits.back().occ[l] = std::move(found);
+        }
+    }
+
+    // An occurrence inside a longer name's occurrence does not count.
+    const auto covered = [&](const Hit& h, std::size_t l, std::size_t start) {
+        const std::size_t len = keys[h.key].name.phrase.size();
+        for (const Hit& o : hits) {
+            const std::size_t olen = keys[o.key].name.phrase.size();
+            if (o.key == h.key || olen <= len) continue;
+            for (std::size_t ostart : o.occ[l])
                 if (ostart <= start && start + len <= ostart + olen) return true;
         }
         return false;
     };
 
-    for (std::size_t k = 0; k < keys.size(); ++k) {
+    for (const Hit& h : hits) {
+        const std::size_t k = h.key;
         std::optional<std::size_t> first_name_loc;
         std::vector<bool> name_in(locations.size(), false);
         for (std::size_t l = 0; l < locations.size(); ++l) {
-            for (std::size_t start : occ[k][l]) {
-                if (!covered(k, l, start)) {
+            for (std::size_t start : h.occ[l]) {
+                if (!covered(h, l, start)) {
                     name_in[l] = true;
                     if (!first_name_loc) first_name_loc = l;
                     break;
@@ -378,8 +420,7 @@ void name_mentions(Collector& c, const std::vector<Location>& locations, const D
         if (!first_name_loc) continue;
 
         const Lycee& lycee = *keys[k].lycee;
-        const std::string town = fold(lycee.commune).text;
-        const std::string town_phrase = town.size() > 2 ? town.substr(1, town.size() - 2) : std::string();
+        const std::string& town_phrase = keys[k].town_phrase;
         std::optional<std::size_t> first_town_loc, same_loc;
         for (std::size_t l = 0; l < locations.size(); ++l) {
             if (occurrences(locations[l].folded.text, town_phrase).empty()) continue;
@@ -414,7 +455,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 }  // namespace
 
 Identification identify(const IdentificationInput& input, const Directory& directory,
-                        const std::vector<std::string>& academie_domains) {
+                        const std::vector<std::string>& academie_domains, const NameIndex* names) {
     Collector c;
     if (input.sender_authenticated) sender_evidence(c, input, directory, academie_domains);
 
@@ -425,7 +466,9 @@ Identification identify(const IdentificationInput& input, const Directory& direc
 
     uai_mentions(c, locations, directory);
     std::vector<std::string> names_without_town;
-    name_mentions(c, locations, directory, names_without_town);
+    std::optional<NameIndex> own;
+    if (names == nullptr) names = &own.emplace(directory);
+    name_mentions(c, locations, names->impl(), names_without_town);
 
     // The lycées indicated, in order of first evidence, with what indicated them.
     std::vector<std::pair<std::string, std::vector<std::string>>> lycees;

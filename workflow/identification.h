@@ -16,6 +16,7 @@
 
 #include "workflow/directory.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,25 @@ struct Identification {
     std::string reason;                  // when unidentified
 };
 
+// The lycées' distinctive names and towns, folded once for a directory rather
+// than for every message. Refers to the directory's lycées: it must not
+// outlive the Directory it was made from.
+class NameIndex {
+public:
+    explicit NameIndex(const Directory& directory);
+    ~NameIndex();
+    NameIndex(NameIndex&&) noexcept;
+    NameIndex& operator=(NameIndex&&) noexcept;
+    struct Impl;
+    const Impl& impl() const { return *impl_; }
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+// `names`, when given, must have been made from `directory`.
 Identification identify(const IdentificationInput& input, const Directory& directory,
-                        const std::vector<std::string>& academie_domains = {"ac-lille.fr", "ac-amiens.fr"});
+                        const std::vector<std::string>& academie_domains = {"ac-lille.fr", "ac-amiens.fr"},
+                        const NameIndex* names = nullptr);
 
 }  // namespace ppo::workflow

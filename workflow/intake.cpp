@@ -287,6 +287,7 @@ Intake::Intake(const Config& config, Store& store, MailSource& source, Archive& 
     }();
     campaign_ = store_.ensure_campaign(config.campaign.name, config.campaign.deadline, academies, epoch(clock));
     directory_ = store_.load_directory(config.campaign.academies);
+    names_.emplace(directory_);
 }
 
 Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalidity) const {
@@ -336,7 +337,7 @@ Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalid
             in.subject = msg.subject;
             in.body_text = msg.text;
             for (const auto& a : msg.attachments) in.filenames.push_back(a.filename);
-            auto id = identify(in, directory_, config_.academie_domains());
+            auto id = identify(in, directory_, config_.academie_domains(), &*names_);
             rec.evidence = join_evidence(id.evidence);
             if (!in.sender_authenticated) rec.evidence += (rec.evidence.empty() ? "" : "; ") + std::string("sender not authenticated");
             if (id.identified) {
@@ -425,6 +426,7 @@ void Intake::file_messages(const std::vector<Handled>& handled) {
 IntakeStats Intake::poll_once() {
     IntakeStats stats;
     directory_ = store_.load_directory(config_.campaign.academies);
+    names_.emplace(directory_);
     const std::string& mailbox = config_.imap.mailbox;
     const std::uint32_t uidvalidity = source_.open();
     std::uint32_t after = 0;

@@ -14,11 +14,13 @@
 #include "parsers/mime_message.h"
 #include "workflow/archive.h"
 #include "workflow/config.h"
+#include "workflow/identification.h"
 #include "workflow/ports.h"
 #include "workflow/store.h"
 #include "workflow/templates.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace ppo::workflow {
@@ -83,6 +85,7 @@ private:
     const Clock& clock_;
     CampaignInfo campaign_;
     Directory directory_;
+    std::optional<NameIndex> names_;   // made from directory_, remade whenever it is
 };
 
 Folder folder_from_name(const std::string& name);
