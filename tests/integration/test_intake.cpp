@@ -15,6 +15,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 using namespace ppo::testbench;
@@ -317,4 +319,47 @@ TEST(Intake, AStrangerOnTheLyceesWebmailProviderIsNotAcknowledged) {
     ASSERT_EQ(acks.size(), 1u);
     EXPECT_EQ(acks[0].rcpt_to.size(), 1u);
     EXPECT_TRUE(mails_to(mails, "quelqu.un@orange.fr").empty());
+}
+
+TEST(Intake, AcknowledgementsLeaveWhileLaterBatchesAreStillBeingTaken) {
+    // 160 messages make four batches. The sender thread starts after the
+    // first commit, so the first acknowledgement leaves before the last
+    // message is recorded; and every message still gets exactly one.
+    Harness::Options options;
+    options.extra_config["smtp.max_per_recipient_per_hour"] = "1000";
+    Harness h(options);
+    constexpr int kMessages = 160;
+    std::set<std::string> message_ids;
+    for (int i = 0; i < kMessages; ++i) {
+        TestMail m;
+        m.from = "ce.0596082r@ac-lille.fr";
+        m.message_id = "<batch-" + std::to_string(i) + "@client.example>";
+        m.files = {{"PPO " + std::to_string(i) + ".pdf", "application/pdf", sample_pdf("b" + std::to_string(i)), ""}};
+        h.deliver(m);
+        message_ids.insert(m.message_id);
+    }
+    auto r = h.ppo({"poll", "--once"}, kBefore);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+
+    std::istringstream log(r.err);
+    std::size_t line_no = 0, first_sent = 0, last_recorded = 0, recorded = 0;
+    for (std::string line; std::getline(log, line); ++line_no) {
+        if (line.find(": submission UAI 0596082R") != std::string::npos) {
+            last_recorded = line_no;
+            ++recorded;
+        } else if (first_sent == 0 && line.find(" outbox ") != std::string::npos && line.find(" sent to ") != std::string::npos) {
+            first_sent = line_no;
+        }
+    }
+    EXPECT_EQ(recorded, static_cast<std::size_t>(kMessages));
+    ASSERT_GT(first_sent, 0u) << r.err;
+    EXPECT_LT(first_sent, last_recorded) << "no acknowledgement left before the last batch was recorded";
+
+    auto mails = h.smtp().wait_for(2 * kMessages, std::chrono::seconds(30));
+    auto acks = mails_to(mails, "ce.0596082r@ac-lille.fr");
+    ASSERT_EQ(acks.size(), static_cast<std::size_t>(kMessages));
+    std::set<std::string> answered;
+    for (const auto& a : acks) answered.insert(header_of(a.data, "In-Reply-To"));
+    EXPECT_EQ(answered, message_ids);
+    EXPECT_EQ(h.imap().count("INBOX"), 0u);
 }
