@@ -166,7 +166,45 @@ std::optional<MessageRecord> SqlStore::message(std::int64_t id) {
     return to_message(rows.front());
 }
 
+std::vector<std::int64_t> SqlStore::reserve_message_ids(std::size_t n) {
+    std::vector<std::int64_t> ids;
+    if (n == 0) return ids;
+    if (db_.backend() == "postgresql") {
+        for (const auto& row : db_.query("SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, $1)",
+                                         {static_cast<std::int64_t>(n)}))
+            ids.push_back(row.i64(0));
+        return ids;
+    }
+    // SQLite: AUTOINCREMENT keeps the highest id ever given in sqlite_sequence
+    // and never goes below it; moving it up reserves the ids in between.
+    db_.begin();
+    try {
+        auto seq = db_.query("SELECT seq FROM sqlite_sequence WHERE name = 'messages'");
+        std::int64_t base = seq.empty() ? 0 : seq.front().i64(0);
+        base = std::max(base, db_.query("SELECT COALESCE(MAX(id), 0) FROM messages").front().i64(0));
+        const std::int64_t top = base + static_cast<std::int64_t>(n);
+        if (seq.empty()) db_.exec("INSERT INTO sqlite_sequence (name, seq) VALUES ('messages', $1)", {top});
+        else db_.exec("UPDATE sqlite_sequence SET seq = $1 WHERE name = 'messages'", {top});
+        db_.commit();
+        for (std::int64_t id = base + 1; id <= top; ++id) ids.push_back(id);
+    } catch (...) {
+        db_.rollback();
+        throw;
+    }
+    return ids;
+}
+
 std::int64_t SqlStore::insert_message(const MessageRecord& m) {
+    if (m.id != 0) {
+        db_.exec("INSERT INTO messages (id, campaign_id, mailbox, uidvalidity, uid, message_id, received_at, from_addr, "
+                 "subject, outcome, reason, uai, identified_by, evidence, late, folder, moved, created_at) VALUES "
+                 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                 {m.id, m.campaign_id, m.mailbox, std::int64_t{m.uidvalidity}, std::int64_t{m.uid},
+                  text_or_null(m.message_id), m.received_at, m.from, m.subject, m.outcome, m.reason, text_or_null(m.uai),
+                  m.identified_by, m.evidence, std::int64_t{m.late ? 1 : 0}, m.folder, std::int64_t{m.moved ? 1 : 0},
+                  m.received_at});
+        return m.id;
+    }
     return db_.insert(
         "INSERT INTO messages (campaign_id, mailbox, uidvalidity, uid, message_id, received_at, from_addr, subject, "
         "outcome, reason, uai, identified_by, evidence, late, folder, moved, created_at) VALUES "

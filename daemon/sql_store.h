@@ -31,6 +31,7 @@ public:
                                                         std::uint32_t uid) override;
     std::optional<workflow::MessageRecord> find_message_by_message_id(const std::string& message_id) override;
     std::optional<workflow::MessageRecord> message(std::int64_t id) override;
+    std::vector<std::int64_t> reserve_message_ids(std::size_t n) override;
     std::int64_t insert_message(const workflow::MessageRecord& record) override;
     void update_message(const workflow::MessageRecord& record) override;
     void mark_moved(const std::vector<std::int64_t>& ids) override;

@@ -366,14 +366,10 @@ Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalid
     return p;
 }
 
-Intake::Handled Intake::record(Prepared& p, IntakeStats& stats) {
+void Intake::archive_files(Prepared& p) {
     MessageRecord& rec = p.rec;
     parsers::MimeMessage& msg = p.msg;
-
-    rec.id = store_.insert_message(rec);
-
     // Files: <académie>/<bassin>/<UAI>/<submission>/ for a lycée's, _triage/<id>/ otherwise.
-    std::vector<FileRecord> files;
     if (rec.outcome == "submission" || rec.outcome == "unidentified") {
         std::string dir;
         if (const Lycee* l = directory_.by_uai(rec.uai)) {
@@ -387,18 +383,25 @@ Intake::Handled Intake::record(Prepared& p, IntakeStats& stats) {
             const parsers::Attachment* att = &msg.attachments[index];
             auto name = safe_file_name(att->filename.empty() ? "document." + std::string(parsers::to_string(kind)) : att->filename, used);
             auto stored = archive_.write(dir, name, att->data);
-            FileRecord f{0, rec.id, name, stored.path, stored.size, stored.sha256, std::string(parsers::to_string(kind))};
-            f.id = store_.insert_file(f);
-            files.push_back(f);
+            p.files.push_back({0, rec.id, name, stored.path, stored.size, stored.sha256, std::string(parsers::to_string(kind))});
         }
     }
-    if (rec.outcome == "submission") {
-        // Free the decoded copies before the forward reads the files back.
-        msg.attachments.clear();
-        msg.attachments.shrink_to_fit();
-        enqueue_submission_mails(config_, store_, templates_, directory_, rec, files, msg.message_id,
-                                 msg.references, true, p.now);
+    // The files are kept: the decoded copies can go.
+    msg.attachments.clear();
+    msg.attachments.shrink_to_fit();
+    p.documents.clear();
+}
+
+Intake::Handled Intake::record(Prepared& p, IntakeStats& stats) {
+    MessageRecord& rec = p.rec;
+    rec.id = store_.insert_message(rec);
+    for (auto& f : p.files) {
+        f.message_ref = rec.id;
+        f.id = store_.insert_file(f);
     }
+    if (rec.outcome == "submission")
+        enqueue_submission_mails(config_, store_, templates_, directory_, rec, p.files, p.msg.message_id,
+                                 p.msg.references, true, p.now);
 
     if (rec.outcome == "submission") ++stats.submissions;
     else if (rec.outcome == "unidentified") ++stats.unidentified;
@@ -507,41 +510,61 @@ IntakeStats Intake::poll_once() {
         store_.set_mailbox_state(mailbox, {uidvalidity, max_uid});
         return stats;
     }
-    Batch current = next_batch();
-    try {
-        if (!current.uids.empty()) current.fetched = source_.fetch(current.uids);
-    } catch (...) {
-        remember_progress(current.first_uid());
-        throw;
-    }
-    for (;;) {
-        // Pipeline: while the next batch comes over IMAP on this thread, a
-        // worker parses and judges this one (no lock held), then records it:
-        // database rows, archived files, one sync and one commit. Filing
-        // (MOVE) comes back to this thread, which owns the IMAP session.
-        const std::uint32_t first_uid = current.first_uid();
-        auto recording = std::async(std::launch::async, [this, &stats, &mailbox, uidvalidity,
-                                                          oversized = std::move(current.oversized),
-                                                          batch = std::move(current.fetched)]() mutable {
+    // Three stages, one batch in each: while this thread fetches batch k+2
+    // over IMAP, batch k+1 is parsed and judged on two worker threads (no
+    // lock held) and batch k is recorded on a third: database rows, archived
+    // files, one sync and one commit. Filing batch k (MOVE) comes back to
+    // this thread, which owns the IMAP session. A batch is committed whole or
+    // not at all, in UID order; the sender is woken after each commit.
+    struct Stage {
+        std::uint32_t first_uid = 0;
+        std::vector<MessageSummary> oversized;
+        std::future<std::vector<Prepared>> prepared;
+    };
+    auto fetch = [&](Batch& batch) {
+        if (!batch.uids.empty()) batch.fetched = source_.fetch(batch.uids);
+    };
+    auto start_prepare = [&](Batch batch) {
+        Stage st;
+        st.first_uid = batch.first_uid();
+        st.oversized = std::move(batch.oversized);
+        st.prepared = std::async(std::launch::async, [this, uidvalidity, fetched = std::move(batch.fetched)]() mutable {
             // Parsing is most of the CPU: the second half on a thread of its own.
-            std::vector<Prepared> prepared(batch.size());
-            const std::size_t half = batch.size() / 2;
+            std::vector<Prepared> out(fetched.size());
+            const std::size_t half = fetched.size() / 2;
             auto second = std::async(std::launch::async, [&, half] {
-                for (std::size_t k = half; k < batch.size(); ++k) prepared[k] = prepare(batch[k], uidvalidity);
+                for (std::size_t k = half; k < fetched.size(); ++k) out[k] = prepare(fetched[k], uidvalidity);
             });
             std::exception_ptr first_error;
             try {
-                for (std::size_t k = 0; k < half; ++k) prepared[k] = prepare(batch[k], uidvalidity);
+                for (std::size_t k = 0; k < half; ++k) out[k] = prepare(fetched[k], uidvalidity);
             } catch (...) {
                 first_error = std::current_exception();
             }
-            second.get();   // waits (and rethrows) before `prepared` can go away
+            second.get();   // waits (and rethrows) before `out` can go away
             if (first_error) std::rethrow_exception(first_error);
-            batch.clear();
+            return out;
+        });
+        return st;
+    };
+    auto start_record = [&](std::vector<MessageSummary> oversized, std::vector<Prepared> prepared) {
+        return std::async(std::launch::async, [this, &stats, &mailbox, uidvalidity, oversized = std::move(oversized),
+                                               prepared = std::move(prepared)]() mutable {
+            // Ids first (a short transaction of their own), then the files
+            // under their final names and one sync, all without the write
+            // lock; then the rows, in one transaction. The sender thread,
+            // which needs the lock for a moment after each mail, waits little.
+            const auto ids = store_.reserve_message_ids(oversized.size() + prepared.size());
+            for (std::size_t j = 0; j < prepared.size(); ++j) {
+                prepared[j].rec.id = ids[oversized.size() + j];
+                archive_files(prepared[j]);
+            }
+            archive_.sync();
             std::vector<Handled> handled;
             try {
                 store_.begin();
-                for (const auto& s : oversized) {
+                for (std::size_t j = 0; j < oversized.size(); ++j) {
+                    const auto& s = oversized[j];
                     // Never downloaded: it stays in the triage folder for a person.
                     MessageRecord rec;
                     rec.campaign_id = campaign_.id;
@@ -554,6 +577,7 @@ IntakeStats Intake::poll_once() {
                     rec.reason = "message of " + std::to_string(s.size) + " bytes exceeds max_message_size (" +
                                  std::to_string(config_.intake.max_message_size) + ")";
                     rec.folder = "triage";
+                    rec.id = ids[j];
                     rec.id = store_.insert_message(rec);
                     ++stats.quarantined;
                     if (on_message) on_message(rec);
@@ -561,9 +585,8 @@ IntakeStats Intake::poll_once() {
                 }
                 for (auto& p : prepared) {
                     handled.push_back(record(p, stats));
-                    p = Prepared{};   // frees the decoded files
+                    p = Prepared{};
                 }
-                archive_.sync();
                 store_.commit();
             } catch (...) {
                 store_.rollback();
@@ -571,26 +594,61 @@ IntakeStats Intake::poll_once() {
             }
             return handled;
         });
-        Batch next;
-        std::exception_ptr fetch_error;
-        if (i < to_fetch.size()) {
-            next = next_batch();
-            try {
-                if (!next.uids.empty()) next.fetched = source_.fetch(next.uids);
-            } catch (...) {
-                fetch_error = std::current_exception();
-            }
+    };
+
+    std::optional<Stage> preparing;       // being parsed
+    std::optional<Batch> pending_batch;   // fetched, waiting for the parsers
+    try {
+        Batch first = next_batch();
+        fetch(first);
+        preparing = start_prepare(std::move(first));
+    } catch (...) {
+        remember_progress(to_fetch.front().uid);
+        throw;
+    }
+    std::exception_ptr fetch_error;
+    std::uint32_t unfetched_uid = 0;   // first UID of the batch whose fetch failed
+    auto fetch_next = [&] {
+        if (fetch_error || pending_batch || i >= to_fetch.size()) return;
+        Batch batch = next_batch();
+        try {
+            fetch(batch);
+            pending_batch = std::move(batch);
+        } catch (...) {
+            fetch_error = std::current_exception();
+            unfetched_uid = batch.first_uid();
         }
+    };
+    while (preparing) {
+        Stage current = std::move(*preparing);
+        preparing.reset();
+        fetch_next();   // the first time round: while the first batch is parsed
+        std::vector<Prepared> prepared;
+        try {
+            prepared = current.prepared.get();
+        } catch (...) {
+            remember_progress(current.first_uid);
+            throw;
+        }
+        auto recording = start_record(std::move(current.oversized), std::move(prepared));
+        if (pending_batch) {
+            preparing = start_prepare(std::move(*pending_batch));
+            pending_batch.reset();
+        }
+        fetch_next();
         std::vector<Handled> handled;
         try {
             handled = recording.get();
         } catch (...) {
-            remember_progress(first_uid);
+            if (preparing) preparing->prepared.wait();
+            remember_progress(current.first_uid);
             throw;
         }
         if (on_batch_committed) on_batch_committed();
         if (fetch_error) {
-            remember_progress(next.first_uid());
+            // What is parsed or fetched but not committed waits for the next pass.
+            if (preparing) preparing->prepared.wait();
+            remember_progress(preparing ? preparing->first_uid : pending_batch ? pending_batch->first_uid() : unfetched_uid);
             try {
                 file_messages(handled);
             } catch (...) {
@@ -599,8 +657,6 @@ IntakeStats Intake::poll_once() {
             std::rethrow_exception(fetch_error);
         }
         file_messages(handled);
-        if (next.uids.empty() && next.oversized.empty()) break;
-        current = std::move(next);
     }
     store_.set_mailbox_state(mailbox, {uidvalidity, max_uid});
     return stats;

@@ -71,9 +71,14 @@ private:
         MessageRecord rec;
         parsers::MimeMessage msg;
         std::vector<std::pair<std::size_t, parsers::DocumentKind>> documents;   // index in msg.attachments
+        std::vector<FileRecord> files;   // archived by archive_files()
         std::int64_t now = 0;
     };
     Prepared prepare(FetchedMessage& message, std::uint32_t uidvalidity) const;
+    // Writes the documents of a prepared message (rec.id already reserved) to
+    // the archive, before the transaction: the write lock is held only for
+    // the rows.
+    void archive_files(Prepared& prepared);
     Handled record(Prepared& prepared, IntakeStats& stats);
     void file_messages(const std::vector<Handled>& handled);
 

@@ -94,6 +94,11 @@ public:
                                                       std::uint32_t uid) = 0;
     virtual std::optional<MessageRecord> find_message_by_message_id(const std::string& message_id) = 0;
     virtual std::optional<MessageRecord> message(std::int64_t id) = 0;
+    // `n` message ids no other caller will get, in a transaction of their own
+    // (not inside begin()/commit()): the intake names the archive folders with
+    // them before it takes the write lock. An id reserved and never used is a gap.
+    virtual std::vector<std::int64_t> reserve_message_ids(std::size_t n) = 0;
+    // With record.id == 0 the database picks the id; otherwise record.id (reserved).
     virtual std::int64_t insert_message(const MessageRecord& record) = 0;
     virtual void update_message(const MessageRecord& record) = 0;
     virtual void mark_moved(const std::vector<std::int64_t>& ids) = 0;

@@ -41,6 +41,7 @@ public:
         return s_.find_message_by_message_id(id);
     }
     std::optional<MessageRecord> message(std::int64_t id) override { return s_.message(id); }
+    std::vector<std::int64_t> reserve_message_ids(std::size_t n) override { return s_.reserve_message_ids(n); }
     std::int64_t insert_message(const MessageRecord& r) override { return s_.insert_message(r); }
     void update_message(const MessageRecord& r) override { s_.update_message(r); }
     void mark_moved(const std::vector<std::int64_t>& ids) override { s_.mark_moved(ids); }
