@@ -220,3 +220,37 @@ TEST(IntakeRules, AuthenticationResultsOnlyFromTheTrustedServer) {
     EXPECT_TRUE(sender_authenticated(m("evil.example; dmarc=fail"), "mx.example.fr"));
     EXPECT_TRUE(sender_authenticated(m("mx.example.fr; dmarc=fail"), ""));
 }
+
+TEST_F(Fixture, ReservedMessageIdsAreNeverGivenTwice) {
+    const auto campaign = store->ensure_campaign(config.campaign.name, config.campaign.deadline, "09,20", 0);
+    auto row = [&](std::uint32_t uid) {
+        MessageRecord r;
+        r.campaign_id = campaign.id;
+        r.mailbox = "INBOX";
+        r.uidvalidity = 1;
+        r.uid = uid;
+        r.message_id = "<m" + std::to_string(uid) + "@x>";
+        r.received_at = 1;
+        r.from = "a@b.fr";
+        r.outcome = "ignored";
+        r.folder = "ignored";
+        return r;
+    };
+    EXPECT_TRUE(store->reserve_message_ids(0).empty());
+    const auto a = store->reserve_message_ids(3);
+    ASSERT_EQ(a.size(), 3u);
+    EXPECT_EQ(a[1], a[0] + 1);
+    EXPECT_EQ(a[2], a[0] + 2);
+    store->begin();
+    auto reserved = row(1);
+    reserved.id = a[1];
+    EXPECT_EQ(store->insert_message(reserved), a[1]);
+    const auto picked = store->insert_message(row(2));   // the database's own choice
+    store->commit();
+    EXPECT_GT(picked, a[2]);
+    const auto b = store->reserve_message_ids(2);
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_GT(b[0], picked);
+    ASSERT_TRUE(store->message(a[1]).has_value());
+    EXPECT_EQ(store->message(a[1])->uid, 1u);
+}
