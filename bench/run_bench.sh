@@ -1,7 +1,8 @@
 #!/bin/sh
 # The intake benchmark: a Release build in build/bench, then ppo_intake_bench
 # with N messages (default 1000). Extra arguments go to the benchmark
-# (--no-small, --no-big, --keep). Not part of ctest. See bench/README.md.
+# (--no-small, --no-big, --with-forwards, --keep). Not part of ctest. See
+# bench/README.md.
 # PPO_BENCH_SINK=smtp-sink (default; Postfix's /usr/sbin/smtp-sink) or
 # aiosmtpd (the tests' Python capture) takes ppo-intake's mails.
 set -eu
