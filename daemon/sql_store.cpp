@@ -144,20 +144,27 @@ void SqlStore::set_mailbox_state(const std::string& mailbox, const workflow::Mai
              {mailbox, std::int64_t{state.uidvalidity}, std::int64_t{state.last_uid}});
 }
 
-std::optional<MessageRecord> SqlStore::find_message(const std::string& mailbox, std::uint32_t uidvalidity,
-                                                    std::uint32_t uid) {
-    auto rows = db_.query(std::string("SELECT ") + kMessageColumns +
-                              " FROM messages WHERE mailbox = $1 AND uidvalidity = $2 AND uid = $3",
-                          {mailbox, std::int64_t{uidvalidity}, std::int64_t{uid}});
-    if (rows.empty()) return std::nullopt;
-    return to_message(rows.front());
+std::vector<MessageRecord> SqlStore::messages_after_uid(const std::string& mailbox, std::uint32_t uidvalidity,
+                                                        std::uint32_t after_uid) {
+    return to_messages(db_.query(std::string("SELECT ") + kMessageColumns +
+                                     " FROM messages WHERE mailbox = $1 AND uidvalidity = $2 AND uid > $3",
+                                 {mailbox, std::int64_t{uidvalidity}, std::int64_t{after_uid}}));
 }
 
-std::optional<MessageRecord> SqlStore::find_message_by_message_id(const std::string& message_id) {
-    if (message_id.empty()) return std::nullopt;
-    auto rows = db_.query(std::string("SELECT ") + kMessageColumns + " FROM messages WHERE message_id = $1", {message_id});
-    if (rows.empty()) return std::nullopt;
-    return to_message(rows.front());
+std::vector<MessageRecord> SqlStore::messages_with_message_ids(const std::vector<std::string>& message_ids) {
+    std::vector<SqlParam> wanted;
+    for (const auto& id : message_ids)
+        if (!id.empty()) wanted.emplace_back(id);
+    std::vector<MessageRecord> out;
+    for (std::size_t i = 0; i < wanted.size(); i += 500) {
+        const std::size_t n = std::min<std::size_t>(500, wanted.size() - i);
+        std::vector<SqlParam> params(wanted.begin() + static_cast<long>(i), wanted.begin() + static_cast<long>(i + n));
+        for (auto& m : to_messages(db_.query(std::string("SELECT ") + kMessageColumns + " FROM messages WHERE message_id IN (" +
+                                                 placeholders(1, n) + ")",
+                                             params)))
+            out.push_back(std::move(m));
+    }
+    return out;
 }
 
 std::optional<MessageRecord> SqlStore::message(std::int64_t id) {

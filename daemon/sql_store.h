@@ -27,10 +27,10 @@ public:
     std::optional<workflow::MailboxState> mailbox_state(const std::string& mailbox) override;
     void set_mailbox_state(const std::string& mailbox, const workflow::MailboxState& state) override;
 
-    std::optional<workflow::MessageRecord> find_message(const std::string& mailbox, std::uint32_t uidvalidity,
-                                                        std::uint32_t uid) override;
-    std::optional<workflow::MessageRecord> find_message_by_message_id(const std::string& message_id) override;
     std::optional<workflow::MessageRecord> message(std::int64_t id) override;
+    std::vector<workflow::MessageRecord> messages_after_uid(const std::string& mailbox, std::uint32_t uidvalidity,
+                                                            std::uint32_t after_uid) override;
+    std::vector<workflow::MessageRecord> messages_with_message_ids(const std::vector<std::string>& message_ids) override;
     std::vector<std::int64_t> reserve_message_ids(std::size_t n) override;
     std::int64_t insert_message(const workflow::MessageRecord& record) override;
     void update_message(const workflow::MessageRecord& record) override;

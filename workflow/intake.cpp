@@ -447,15 +447,27 @@ IntakeStats Intake::poll_once() {
     auto summaries = source_.list(after);
     stats.seen = summaries.size();
 
+    // What is already recorded: by UID, else by Message-ID (a copy delivered
+    // twice, or any message after a UIDVALIDITY change). Two queries for the
+    // whole listing rather than two per message.
+    std::map<std::uint32_t, MessageRecord> by_uid;
+    for (auto& m : store_.messages_after_uid(mailbox, uidvalidity, after)) by_uid.emplace(m.uid, std::move(m));
+    std::vector<std::string> unknown_ids;
+    for (const auto& s : summaries)
+        if (!by_uid.count(s.uid) && !s.message_id.empty()) unknown_ids.push_back(s.message_id);
+    std::map<std::string, MessageRecord> by_message_id;
+    for (auto& m : store_.messages_with_message_ids(unknown_ids)) by_message_id.emplace(m.message_id, std::move(m));
+
     std::vector<Handled> refile;
     std::vector<MessageSummary> to_fetch;
     for (const auto& s : summaries) {
-        std::optional<MessageRecord> known = store_.find_message(mailbox, uidvalidity, s.uid);
-        if (!known && !s.message_id.empty()) {
-            known = store_.find_message_by_message_id(s.message_id);
-            if (known)
-                spdlog::info("uid {}: Message-ID {} was already handled as submission {}; filing it in {}", s.uid,
-                             s.message_id, known->id, known->folder);
+        const MessageRecord* known = nullptr;
+        if (auto u = by_uid.find(s.uid); u != by_uid.end()) {
+            known = &u->second;
+        } else if (auto m = by_message_id.find(s.message_id); !s.message_id.empty() && m != by_message_id.end()) {
+            known = &m->second;
+            spdlog::info("uid {}: Message-ID {} was already handled as submission {}; filing it in {}", s.uid,
+                         s.message_id, known->id, known->folder);
         }
         if (known) {
             refile.push_back({known->id, s.uid, folder_from_name(known->folder)});

@@ -90,9 +90,12 @@ public:
     virtual std::optional<MailboxState> mailbox_state(const std::string& mailbox) = 0;
     virtual void set_mailbox_state(const std::string& mailbox, const MailboxState& state) = 0;
 
-    virtual std::optional<MessageRecord> find_message(const std::string& mailbox, std::uint32_t uidvalidity,
-                                                      std::uint32_t uid) = 0;
-    virtual std::optional<MessageRecord> find_message_by_message_id(const std::string& message_id) = 0;
+    // What a listing already holds, in two queries for the whole listing: the
+    // messages recorded in (mailbox, uidvalidity) with a UID above
+    // `after_uid`, and those carrying one of `message_ids` (empty ones ignored).
+    virtual std::vector<MessageRecord> messages_after_uid(const std::string& mailbox, std::uint32_t uidvalidity,
+                                                          std::uint32_t after_uid) = 0;
+    virtual std::vector<MessageRecord> messages_with_message_ids(const std::vector<std::string>& message_ids) = 0;
     virtual std::optional<MessageRecord> message(std::int64_t id) = 0;
     // `n` message ids no other caller will get, in a transaction of their own
     // (not inside begin()/commit()): the intake names the archive folders with

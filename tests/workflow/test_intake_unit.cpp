@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <map>
 
 using namespace ppo::workflow;
@@ -253,4 +255,39 @@ TEST_F(Fixture, ReservedMessageIdsAreNeverGivenTwice) {
     EXPECT_GT(b[0], picked);
     ASSERT_TRUE(store->message(a[1]).has_value());
     EXPECT_EQ(store->message(a[1])->uid, 1u);
+}
+
+TEST_F(Fixture, KnownMessagesAreFoundByUidAndByMessageIdInBulk) {
+    const auto campaign = store->ensure_campaign(config.campaign.name, config.campaign.deadline, "09,20", 0);
+    store->begin();
+    for (std::uint32_t uid : {3u, 7u, 9u}) {
+        MessageRecord r;
+        r.campaign_id = campaign.id;
+        r.mailbox = "INBOX";
+        r.uidvalidity = uid == 9 ? 2 : 1;   // 9: an older UIDVALIDITY
+        r.uid = uid;
+        r.message_id = "<k" + std::to_string(uid) + "@x>";
+        r.received_at = 1;
+        r.from = "a@b.fr";
+        r.outcome = "ignored";
+        r.folder = "ignored";
+        store->insert_message(r);
+    }
+    store->commit();
+    auto uids = [](const std::vector<MessageRecord>& v) {
+        std::set<std::uint32_t> out;
+        for (const auto& m : v) out.insert(m.uid);
+        return out;
+    };
+    EXPECT_EQ(uids(store->messages_after_uid("INBOX", 1, 0)), (std::set<std::uint32_t>{3, 7}));
+    EXPECT_EQ(uids(store->messages_after_uid("INBOX", 1, 3)), (std::set<std::uint32_t>{7}));
+    EXPECT_TRUE(store->messages_after_uid("Other", 1, 0).empty());
+    // More ids than one query takes (500), empty ones, unknown ones.
+    std::vector<std::string> ids(1200, "<unknown@x>");
+    ids[0] = "";
+    ids[10] = "<k3@x>";
+    ids[700] = "<k9@x>";
+    ids[1199] = "<k7@x>";
+    EXPECT_EQ(uids(store->messages_with_message_ids(ids)), (std::set<std::uint32_t>{3, 7, 9}));
+    EXPECT_TRUE(store->messages_with_message_ids({}).empty());
 }

@@ -34,14 +34,14 @@ public:
     Directory load_directory(const std::vector<std::string>& a) override { return s_.load_directory(a); }
     std::optional<MailboxState> mailbox_state(const std::string& m) override { return s_.mailbox_state(m); }
     void set_mailbox_state(const std::string& m, const MailboxState& st) override { s_.set_mailbox_state(m, st); }
-    std::optional<MessageRecord> find_message(const std::string& m, std::uint32_t v, std::uint32_t u) override {
-        return s_.find_message(m, v, u);
-    }
-    std::optional<MessageRecord> find_message_by_message_id(const std::string& id) override {
-        return s_.find_message_by_message_id(id);
-    }
     std::optional<MessageRecord> message(std::int64_t id) override { return s_.message(id); }
     std::vector<std::int64_t> reserve_message_ids(std::size_t n) override { return s_.reserve_message_ids(n); }
+    std::vector<MessageRecord> messages_after_uid(const std::string& m, std::uint32_t v, std::uint32_t after) override {
+        return s_.messages_after_uid(m, v, after);
+    }
+    std::vector<MessageRecord> messages_with_message_ids(const std::vector<std::string>& ids) override {
+        return s_.messages_with_message_ids(ids);
+    }
     std::int64_t insert_message(const MessageRecord& r) override { return s_.insert_message(r); }
     void update_message(const MessageRecord& r) override { s_.update_message(r); }
     void mark_moved(const std::vector<std::int64_t>& ids) override { s_.mark_moved(ids); }
