@@ -120,6 +120,20 @@ struct Fixture : ::testing::Test {
         return intake.poll_once();
     }
     std::size_t count(const std::string& sql) { return static_cast<std::size_t>(db->query(sql).front().i64(0)); }
+    // A bare record of a message (ignored, no files), Message-ID <k{uid}@x>.
+    MessageRecord row(std::uint32_t uid, std::uint32_t uidvalidity = 1) {
+        MessageRecord r;
+        r.campaign_id = store->ensure_campaign(config.campaign.name, config.campaign.deadline, "09,20", 0).id;
+        r.mailbox = "INBOX";
+        r.uidvalidity = uidvalidity;
+        r.uid = uid;
+        r.message_id = "<k" + std::to_string(uid) + "@x>";
+        r.received_at = 1;
+        r.from = "a@b.fr";
+        r.outcome = "ignored";
+        r.folder = "ignored";
+        return r;
+    }
 };
 
 }  // namespace
@@ -224,20 +238,6 @@ TEST(IntakeRules, AuthenticationResultsOnlyFromTheTrustedServer) {
 }
 
 TEST_F(Fixture, ReservedMessageIdsAreNeverGivenTwice) {
-    const auto campaign = store->ensure_campaign(config.campaign.name, config.campaign.deadline, "09,20", 0);
-    auto row = [&](std::uint32_t uid) {
-        MessageRecord r;
-        r.campaign_id = campaign.id;
-        r.mailbox = "INBOX";
-        r.uidvalidity = 1;
-        r.uid = uid;
-        r.message_id = "<m" + std::to_string(uid) + "@x>";
-        r.received_at = 1;
-        r.from = "a@b.fr";
-        r.outcome = "ignored";
-        r.folder = "ignored";
-        return r;
-    };
     EXPECT_TRUE(store->reserve_message_ids(0).empty());
     const auto a = store->reserve_message_ids(3);
     ASSERT_EQ(a.size(), 3u);
@@ -258,21 +258,9 @@ TEST_F(Fixture, ReservedMessageIdsAreNeverGivenTwice) {
 }
 
 TEST_F(Fixture, KnownMessagesAreFoundByUidAndByMessageIdInBulk) {
-    const auto campaign = store->ensure_campaign(config.campaign.name, config.campaign.deadline, "09,20", 0);
     store->begin();
-    for (std::uint32_t uid : {3u, 7u, 9u}) {
-        MessageRecord r;
-        r.campaign_id = campaign.id;
-        r.mailbox = "INBOX";
-        r.uidvalidity = uid == 9 ? 2 : 1;   // 9: an older UIDVALIDITY
-        r.uid = uid;
-        r.message_id = "<k" + std::to_string(uid) + "@x>";
-        r.received_at = 1;
-        r.from = "a@b.fr";
-        r.outcome = "ignored";
-        r.folder = "ignored";
-        store->insert_message(r);
-    }
+    for (std::uint32_t uid : {3u, 7u}) store->insert_message(row(uid));
+    store->insert_message(row(9, 2));   // an older UIDVALIDITY
     store->commit();
     auto uids = [](const std::vector<MessageRecord>& v) {
         std::set<std::uint32_t> out;
