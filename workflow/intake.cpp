@@ -524,10 +524,11 @@ IntakeStats Intake::poll_once() {
     }
     // Three stages, one batch in each: while this thread fetches batch k+2
     // over IMAP, batch k+1 is parsed and judged on two worker threads (no
-    // lock held) and batch k is recorded on a third: database rows, archived
-    // files, one sync and one commit. Filing batch k (MOVE) comes back to
-    // this thread, which owns the IMAP session. A batch is committed whole or
-    // not at all, in UID order; the sender is woken after each commit.
+    // lock held) and batch k is recorded on a third: ids reserved, files
+    // archived and synced, then the rows in one transaction. Filing batch k
+    // (MOVE) comes back to this thread, which owns the IMAP session. A batch
+    // is committed whole or not at all, in UID order; the sender is woken
+    // after each commit.
     struct Stage {
         std::uint32_t first_uid = 0;
         std::vector<MessageSummary> oversized;
@@ -590,7 +591,7 @@ IntakeStats Intake::poll_once() {
                                  std::to_string(config_.intake.max_message_size) + ")";
                     rec.folder = "triage";
                     rec.id = ids[j];
-                    rec.id = store_.insert_message(rec);
+                    store_.insert_message(rec);
                     ++stats.quarantined;
                     if (on_message) on_message(rec);
                     handled.push_back({rec.id, s.uid, Folder::triage});
