@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <string_view>
 #include <fstream>
 #include <mutex>
 #include <regex>
@@ -193,7 +194,11 @@ void Database::rollback() {
     try {
         if (backend_ == "sqlite") exec("ROLLBACK");
         else session_->rollback();
-    } catch (const ppo::Error&) {
+    } catch (const ppo::Error& e) {
+        // SQLite already rolled back by itself after some errors (SQLITE_FULL,
+        // SQLITE_IOERR...): nothing is left to undo, and the caller's error,
+        // not this one, is the one to report.
+        if (std::string_view(e.what()).find("no transaction is active") != std::string_view::npos) return;
         throw;   // from exec(), already translated
     } catch (const std::exception& e) {
         translate_and_throw(e, "ROLLBACK");
