@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <poll.h>
 #include <random>
 #include <signal.h>
@@ -212,12 +213,14 @@ int DaemonProcess::terminate(std::chrono::seconds timeout) {
     return -1;
 }
 
-std::string DaemonProcess::log() const {
-    std::ifstream in(log_, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+std::string DaemonProcess::log() const { return read_file(log_); }
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
+
+std::string tail(const std::string& s, std::size_t n) { return s.size() <= n ? s : "..." + s.substr(s.size() - n); }
 
 std::string header_of(const std::string& raw, const std::string& name) {
     std::istringstream in(raw);

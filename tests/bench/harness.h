@@ -109,4 +109,9 @@ private:
 // Header value (first occurrence, unfolded) of a raw message, "" if absent.
 std::string header_of(const std::string& raw, const std::string& name);
 
+// A whole file, bytes as they are ("" when it cannot be read).
+std::string read_file(const std::string& path);
+// The last `n` bytes of a (log) text, for failure messages.
+std::string tail(const std::string& s, std::size_t n = 6000);
+
 }  // namespace ppo::testbench

@@ -54,14 +54,6 @@ int env_int(const char* name, int fallback) {
     return std::max(0, std::atoi(v));
 }
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string tail(const std::string& s, std::size_t n = 6000) { return s.size() <= n ? s : "..." + s.substr(s.size() - n); }
 
 
 struct Lycee {
@@ -272,7 +264,7 @@ TEST(Crash, RandomKillsDuringABurstLoseAndDuplicateNothing) {
                      f->getValue<std::int64_t>("size") == static_cast<std::int64_t>(want.pdf.size());
                 auto a = archived.find(want.lycee->uai + "/" + std::to_string(s->getValue<std::int64_t>("id")) + "/" +
                                        want.file_name);
-                ok = ok && a != archived.end() && slurp(a->second.string()) == want.pdf;
+                ok = ok && a != archived.end() && read_file(a->second.string()) == want.pdf;
             }
             if (!ok) {
                 ++corrupted;

@@ -35,11 +35,6 @@ namespace fs = std::filesystem;
 const std::string kBefore = "2022-03-01T10:30:00+01:00";
 const std::string kHostileDir = std::string(PPO_TEST_DATA_DIR) + "/hostile";
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 struct Expected {
     std::string outcome;
     std::string reason;                 // substring of messages.reason ("" = not checked)

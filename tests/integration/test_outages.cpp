@@ -43,14 +43,6 @@ const std::string kClaudelMail = "ce.0596082r@ac-lille.fr";
 const std::string kRibot = "0597091M";
 const std::string kRibotMail = "ce.0597091m@ac-lille.fr";
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string tail(const std::string& s, std::size_t n = 6000) { return s.size() <= n ? s : "..." + s.substr(s.size() - n); }
 
 
 Harness::Options options() {
@@ -130,7 +122,7 @@ int drop_imap_sessions(int port) {
     for (const auto& e : fs::directory_iterator("/proc")) {
         const std::string pid_text = e.path().filename().string();
         if (pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::string cmdline = slurp(e.path().string() + "/cmdline");
+        std::string cmdline = read_file(e.path().string() + "/cmdline");
         cmdline = cmdline.substr(0, cmdline.find('\0'));
         if (cmdline != title && cmdline.rfind(title + " ", 0) != 0) continue;
         if (::kill(static_cast<pid_t>(std::stol(pid_text)), SIGKILL) == 0) ++n;
@@ -324,7 +316,7 @@ TEST(Outage, ArchiveDiskFullThenFreed) {
     for (const auto& e : fs::recursive_directory_iterator(archive)) {
         if (!e.is_regular_file() || e.path().filename() != "PPO disk-full.pdf") continue;
         ++found;
-        EXPECT_EQ(slurp(e.path().string()), pdf) << e.path();
+        EXPECT_EQ(read_file(e.path().string()), pdf) << e.path();
     }
     EXPECT_EQ(found, 1u);
     EXPECT_EQ(h.imap().count("PPO.Traites"), 1u);
