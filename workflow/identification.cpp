@@ -222,22 +222,17 @@ std::optional<NameKey> distinctive_name(const std::string& name) {
 }
 
 // Start offsets (in the padded folded text, of the phrase's first letter) of every
-// word-bounded occurrence of `phrase`.
-std::vector<std::size_t> occurrences(const std::string& text, const std::string& phrase) {
-    std::vector<std::size_t> out;
-    if (phrase.empty()) return out;
-    const std::string needle = " " + phrase + " ";
-    for (std::size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1))
-        out.push_back(p + 1);
-    return out;
-}
-
-// Same, with the needle " phrase " already padded.
+// word-bounded occurrence of a phrase, given padded: " phrase ".
 std::vector<std::size_t> padded_occurrences(const std::string& text, const std::string& needle) {
     std::vector<std::size_t> out;
     for (std::size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1))
         out.push_back(p + 1);
     return out;
+}
+
+std::vector<std::size_t> occurrences(const std::string& text, const std::string& phrase) {
+    if (phrase.empty()) return {};
+    return padded_occurrences(text, " " + phrase + " ");
 }
 
 // ---------------------------------------------------------------------------
