@@ -98,6 +98,17 @@ std::string placeholders(std::size_t first, std::size_t n) {
     return s;
 }
 
+// Calls fn(list, params) for each run of at most 500 of `values`, `list`
+// being "$1, $2, ..." for an IN (...): far below SQLite's 999 parameters.
+template <class Fn>
+void in_chunks(const std::vector<SqlParam>& values, Fn&& fn) {
+    for (std::size_t i = 0; i < values.size(); i += 500) {
+        const std::size_t n = std::min<std::size_t>(500, values.size() - i);
+        fn(placeholders(1, n),
+           std::vector<SqlParam>(values.begin() + static_cast<long>(i), values.begin() + static_cast<long>(i + n)));
+    }
+}
+
 }  // namespace
 
 workflow::CampaignInfo SqlStore::ensure_campaign(const std::string& name, const std::string& deadline,
@@ -156,14 +167,12 @@ std::vector<MessageRecord> SqlStore::messages_with_message_ids(const std::vector
     for (const auto& id : message_ids)
         if (!id.empty()) wanted.emplace_back(id);
     std::vector<MessageRecord> out;
-    for (std::size_t i = 0; i < wanted.size(); i += 500) {
-        const std::size_t n = std::min<std::size_t>(500, wanted.size() - i);
-        std::vector<SqlParam> params(wanted.begin() + static_cast<long>(i), wanted.begin() + static_cast<long>(i + n));
-        for (auto& m : to_messages(db_.query(std::string("SELECT ") + kMessageColumns + " FROM messages WHERE message_id IN (" +
-                                                 placeholders(1, n) + ")",
+    in_chunks(wanted, [&](const std::string& list, const std::vector<SqlParam>& params) {
+        for (auto& m : to_messages(db_.query(std::string("SELECT ") + kMessageColumns +
+                                                 " FROM messages WHERE message_id IN (" + list + ")",
                                              params)))
             out.push_back(std::move(m));
-    }
+    });
     return out;
 }
 
@@ -229,11 +238,9 @@ void SqlStore::update_message(const MessageRecord& m) {
 }
 
 void SqlStore::mark_moved(const std::vector<std::int64_t>& ids) {
-    for (std::size_t i = 0; i < ids.size(); i += 500) {
-        std::size_t n = std::min<std::size_t>(500, ids.size() - i);
-        std::vector<SqlParam> params(ids.begin() + static_cast<long>(i), ids.begin() + static_cast<long>(i + n));
-        db_.exec("UPDATE messages SET moved = 1 WHERE id IN (" + placeholders(1, n) + ")", params);
-    }
+    in_chunks(std::vector<SqlParam>(ids.begin(), ids.end()), [&](const std::string& list, const std::vector<SqlParam>& params) {
+        db_.exec("UPDATE messages SET moved = 1 WHERE id IN (" + list + ")", params);
+    });
 }
 
 std::vector<MessageRecord> SqlStore::unmoved_messages(const std::string& mailbox) {
