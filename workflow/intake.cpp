@@ -286,8 +286,7 @@ Intake::Intake(const Config& config, Store& store, MailSource& source, Archive& 
         return s;
     }();
     campaign_ = store_.ensure_campaign(config.campaign.name, config.campaign.deadline, academies, epoch(clock));
-    directory_ = store_.load_directory(config.campaign.academies);
-    names_.emplace(directory_);
+    // The directory (and its NameIndex) is loaded by each poll_once(), the only user.
 }
 
 Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalidity) const {
