@@ -1,5 +1,7 @@
 #include "workflow/outbox.h"
 
+#include "workflow/crash_point.h"
+
 #include "parsers/error.h"
 #include "workflow/mail_builder.h"
 
@@ -68,6 +70,7 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                 }
                 continue;
             }
+            crash_point("send");
             // The server has the mail: a lock held for a while by another
             // connection must not turn into sending it again later.
             for (int attempt = 1;; ++attempt) {
@@ -80,6 +83,7 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                     std::this_thread::sleep_for(std::chrono::milliseconds(250));
                 }
             }
+            crash_point("mark");
             ++stats.sent;
             spdlog::info("outbox {}: {} sent to {}{}", mail.id, mail.kind, mail.recipients.empty() ? "" : mail.recipients.front(),
                          mail.uai.empty() ? "" : " (UAI " + mail.uai + ")");
