@@ -120,6 +120,45 @@ def flowed(text, width=72):
     return "\n".join(out)
 
 
+def msg_props():
+    """attMsgProps as Outlook writes it for a rich-text message: PR_SUBJECT and
+    PR_RTF_COMPRESSED (here the uncompressed "MELA" form of the format) holding
+    the RTF body with Outlook's font and colour tables. It comes before the
+    attachments, so the PDF inside starts well past the first KiB."""
+    rtf = (r"{\rtf1\ansi\ansicpg1252\fromhtml1 \fbidis \deff0{\fonttbl"
+           r"{\f0\fswiss\fcharset0 Arial;}{\f1\fmodern Courier New;}{\f2\fnil\fcharset2 Symbol;}"
+           r"{\f3\fmodern\fcharset0 Courier New;}{\f4\fswiss\fcharset0 Calibri;}"
+           r"{\f5\fswiss\fcharset0 \'44\'65\'66\'61\'75\'6c\'74 Sans Serif;}}"
+           r"{\colortbl\red0\green0\blue0;\red5\green99\blue193;\red149\green79\blue114;}"
+           r"{\*\generator Microsoft Exchange Server;}{\*\formatConverter converted from html;}"
+           r"\viewkind5\viewscale100{\*\bkmkstart BM_BEGIN}"
+           r"{\*\htmltag243 <html xmlns:v=\'22urn:schemas-microsoft-com:vml\'22>}"
+           r"{\*\htmltag34 <head>}{\*\htmltag1 \par }{\*\htmltag241 <style>}"
+           r"{\*\htmltag241 p.MsoNormal, li.MsoNormal, div.MsoNormal \{margin:0cm; font-size:11.0pt; "
+           r"font-family:\'22Calibri\'22,sans-serif; mso-fareast-language:EN-US;\}}"
+           r"{\*\htmltag241 @page WordSection1 \{size:612.0pt 792.0pt; margin:70.85pt 70.85pt 70.85pt 70.85pt;\}}"
+           r"{\*\htmltag249 </style>}{\*\htmltag41 </head>}"
+           r"{\*\htmltag50 <body lang=\'22FR\'22 link=\'22#0563C1\'22 vlink=\'22#954F72\'22>}"
+           r"\htmlrtf {\htmlrtf0 {\*\htmltag96 <div class=\'22WordSection1\'22>}\htmlrtf {\htmlrtf0 "
+           r"{\*\htmltag64 <p class=\'22MsoNormal\'22>}\htmlrtf {\htmlrtf0 Bonjour,"
+           r"{\*\htmltag244 <o:p>}{\*\htmltag252 </o:p>}\htmlrtf \par \htmlrtf0 {\*\htmltag72 </p>}"
+           r"{\*\htmltag64 <p class=\'22MsoNormal\'22>}\htmlrtf {\htmlrtf0 Ci-joint le PPO du lyc\'e9e."
+           r"{\*\htmltag244 <o:p>}{\*\htmltag252 </o:p>}\htmlrtf \par \htmlrtf0 {\*\htmltag72 </p>}"
+           r"{\*\htmltag64 <p class=\'22MsoNormal\'22>}\htmlrtf {\htmlrtf0 Cordialement,"
+           r"{\*\htmltag244 <o:p>}{\*\htmltag252 </o:p>}\htmlrtf \par \htmlrtf0 {\*\htmltag72 </p>}"
+           r"{\*\htmltag64 <p class=\'22MsoNormal\'22>}\htmlrtf {\htmlrtf0 M. Leroy, proviseur adjoint"
+           r"{\*\htmltag244 <o:p>}{\*\htmltag252 </o:p>}\htmlrtf \par \htmlrtf0 {\*\htmltag72 </p>}"
+           r"{\*\htmltag104 </div>}{\*\htmltag58 </body>}{\*\htmltag27 </html>}}").encode("cp1252")
+    comp = struct.pack("<IIII", len(rtf) + 12, len(rtf), 0x414C454D, 0) + rtf   # MELA: uncompressed
+    def pad(b):
+        return b + b"\0" * (-len(b) % 4)
+    subject = b"PPO 2022\0"
+    props = struct.pack("<I", 2)
+    props += struct.pack("<HHII", 0x001E, 0x0037, 1, len(subject)) + pad(subject)   # PR_SUBJECT
+    props += struct.pack("<HHII", 0x0102, 0x1009, 1, len(comp)) + pad(comp)         # PR_RTF_COMPRESSED
+    return props
+
+
 def tnef(attachment_name, data):
     """A Transport Neutral Encapsulation Format stream (MS-OXTNEF) holding one
     attachment: signature, key, message attributes, then attRenddata /
@@ -131,6 +170,8 @@ def tnef(attachment_name, data):
     out += attr(1, 0x00089006, struct.pack("<I", 0x00010000))          # attTnefVersion
     out += attr(1, 0x00069007, struct.pack("<II", 1252, 0))            # attOemCodepage
     out += attr(1, 0x00078008, b"IPM.Microsoft Mail.Note\0")           # attMessageClass
+    out += attr(1, 0x00018004, b"PPO 2022\0")                          # attSubject
+    out += attr(1, 0x00069003, msg_props())                            # attMsgProps: the rich-text body
     out += attr(2, 0x00069002, struct.pack("<HIHHI", 1, 0xFFFFFFFF, 0, 0, 0))  # attAttachRenddata
     out += attr(2, 0x00018010, attachment_name.encode("cp1252") + b"\0")      # attAttachTitle
     out += attr(2, 0x0006800F, data)                                   # attAttachData
