@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -30,21 +31,21 @@ void deliver_all(Harness& h) {
     TestMail a;
     a.from = "ce.0596082r@ac-lille.fr";
     a.message_id = "<a@ac-lille.fr>";
-    a.files = {{"PPO Claudel.pdf", "application/pdf", sample_pdf("a", 30000)}};
+    a.files = {{"PPO Claudel.pdf", "application/pdf", sample_pdf("a", 30000), ""}};
     const std::string raw_a = build_test_mail(a);
     h.imap().append(raw_a);
     TestMail b;
     b.from = "ce.0597091m@ac-lille.fr";
     b.message_id = "<b@ac-lille.fr>";
-    b.files = {{"PPO.pdf", "application/pdf", sample_pdf("b", 30000)},
-               {"annexe.pdf", "application/pdf", sample_pdf("b2", 30000)}};
+    b.files = {{"PPO.pdf", "application/pdf", sample_pdf("b", 30000), ""},
+               {"annexe.pdf", "application/pdf", sample_pdf("b2", 30000), ""}};
     h.deliver(b);
     TestMail unknown;
     unknown.from = "someone@gmail.com";
     unknown.subject = "document";
     unknown.body = "Bonjour";
     unknown.message_id = "<u@gmail.com>";
-    unknown.files = {{"scan.pdf", "application/pdf", sample_pdf("u", 30000)}};
+    unknown.files = {{"scan.pdf", "application/pdf", sample_pdf("u", 30000), ""}};
     h.deliver(unknown);
     h.imap().append(raw_a);   // delivered twice
     TestMail ooo;
@@ -57,7 +58,7 @@ void deliver_all(Harness& h) {
 
 Harness::Options options() {
     Harness::Options o;
-    o.extra_config["intake.batch_size"] = "40K";
+    o.extra_config["intake.batch_size"] = "64K";
     return o;
 }
 
@@ -151,6 +152,7 @@ TEST(CrashSteps, StoppingAfterAnyStepThenRestartingReachesTheUninterruptedState)
         EXPECT_EQ(st.mails, reference.mails);
         EXPECT_LE(st.mails_sent, reference.mails_sent + 1);   // a mail sent just before the stop
     }
+    std::cout << "stopping points tried: " << stopped << "\n";
     // Every step kind was crossed: fetch, archive, commit and move for the
     // batches, send and mark for each of the four mails.
     EXPECT_GE(stopped, 4 * 2 + 2);
