@@ -1,8 +1,7 @@
 #include "workflow/outbox.h"
 
-#include "workflow/crash_point.h"
-
 #include "parsers/error.h"
+#include "workflow/crash_point.h"
 #include "workflow/mail_builder.h"
 
 #include <spdlog/spdlog.h>
