@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <set>
 #include <thread>
@@ -292,7 +293,31 @@ void intake_still_flows(Harness& h) {
     EXPECT_EQ(row.ack_states[0], "sent");
 }
 
-void replay(const std::vector<std::string>& files) {
+// Identification over the corpus: precision (lycées credited that are the
+// right one) must be 100 %, recall (identifiable messages credited) >= 98 %.
+void measure_identification(Harness& h, const std::map<std::string, Shape>& shapes,
+                            const std::map<std::uint32_t, Delivered>& uids) {
+    const auto db = read_database(h.dir());
+    std::size_t identifiable = 0, credited = 0, right = 0;
+    for (const auto& [uid, d] : uids) {
+        if (d.copy != 1) continue;
+        const Outcome& e = shapes.at(d.file).expected;
+        if (e.outcome == "submission") ++identifiable;
+        auto it = db.by_uid.find(uid);
+        if (it == db.by_uid.end() || it->second.outcome != "submission") continue;
+        ++credited;
+        if (e.outcome == "submission" && it->second.uai == e.uai) ++right;
+    }
+    const double precision = credited ? 100.0 * static_cast<double>(right) / static_cast<double>(credited) : 100.0;
+    const double recall = identifiable ? 100.0 * static_cast<double>(right) / static_cast<double>(identifiable) : 100.0;
+    std::cout << "identification over " << uids.size() << " messages: " << identifiable << " identifiable, " << credited
+              << " credited, " << right << " to the right lycée; precision " << precision << " %, recall " << recall
+              << " %\n";
+    EXPECT_EQ(right, credited) << "a message was credited to the wrong lycée";
+    EXPECT_GE(recall, 98.0);
+}
+
+void replay(const std::vector<std::string>& files, bool measure = false) {
     const auto shapes = read_shapes();
     Harness h;
     const auto uids = deliver(h, shapes, files);
@@ -300,6 +325,7 @@ void replay(const std::vector<std::string>& files) {
     EXPECT_EQ(r.exit_code, 0) << tail(r.err);
     EXPECT_EQ(h.imap().count("INBOX"), 0u) << "messages left in the inbox after one poll";
     check(h, shapes, uids);
+    if (measure) measure_identification(h, shapes, uids);
     intake_still_flows(h);
 }
 
@@ -345,5 +371,5 @@ INSTANTIATE_TEST_SUITE_P(Shapes, MailShape, ::testing::ValuesIn(group_names()), 
 TEST(MailShapes, WholeCorpusInOnePollLeavesNothingBehind) {
     std::vector<std::string> files;
     for (const auto& [name, s] : read_shapes()) files.push_back(name);
-    replay(files);
+    replay(files, true);
 }
