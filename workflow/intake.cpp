@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <exception>
 #include <future>
+#include <limits>
 #include <map>
 
 namespace ppo::workflow {
@@ -270,6 +271,12 @@ namespace ppo::workflow {
 
 namespace {
 
+std::string printable_ascii(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) out += (c >= 0x20 && c < 0x7F) ? static_cast<char>(c) : '?';
+    return out;
+}
+
 std::int64_t epoch(const Clock& clock) {
     return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
 }
@@ -440,7 +447,7 @@ void Intake::count(const MessageRecord& rec, IntakeStats& stats) {
     if (on_message) on_message(rec);
 }
 
-std::vector<Filing> Intake::record_batch(const std::vector<MessageSummary>& oversized, std::vector<Prepared>& prepared,
+std::vector<Filing> Intake::record_batch(const std::vector<Unread>& unread, std::vector<Prepared>& prepared,
                                          std::uint32_t uidvalidity, IntakeStats& stats) {
     // What the store knows that bears on the batch, in two queries: messages
     // with the same content, and the lycées of our mails they reply to.
@@ -456,7 +463,7 @@ std::vector<Filing> Intake::record_batch(const std::vector<MessageSummary>& over
 
     // Ids first (a short transaction of their own), so that the files go
     // under their final names before the write lock is taken.
-    const auto ids = store_.reserve_message_ids(oversized.size() + prepared.size());
+    const auto ids = store_.reserve_message_ids(unread.size() + prepared.size());
     JudgeContext ctx;
     ctx.directory = &directory_;
     ctx.uidvalidity = uidvalidity;
@@ -506,7 +513,7 @@ std::vector<Filing> Intake::record_batch(const std::vector<MessageSummary>& over
                 if (it->second.id == p.verdict.refile_of) it->second.uidvalidity = uidvalidity;
             continue;
         }
-        p.rec = make_record(p.facts.base, p.verdict, ids[oversized.size() + j]);
+        p.rec = make_record(p.facts.base, p.verdict, ids[unread.size() + j]);
         // A later copy in this batch is a duplicate of this one.
         if (!p.rec.content_sha256.empty() && p.verdict.outcome != "quarantined")
             by_digest.emplace(p.rec.content_sha256, p.rec);
@@ -531,18 +538,18 @@ std::vector<Filing> Intake::record_batch(const std::vector<MessageSummary>& over
     std::vector<MessageRecord> done;
     store_.begin();
     try {
-        for (std::size_t j = 0; j < oversized.size(); ++j) {
+        for (std::size_t j = 0; j < unread.size(); ++j) {
             MessageRecord base;
             base.campaign_id = campaign_.id;
             base.mailbox = config_.imap.mailbox;
             base.uidvalidity = uidvalidity;
-            base.uid = oversized[j].uid;
-            base.message_id = oversized[j].message_id;
+            base.uid = unread[j].summary.uid;
+            base.message_id = unread[j].summary.message_id;
             base.received_at = epoch(clock_);
-            // Never downloaded: it stays in the triage folder for a person.
-            MessageRecord rec = make_record(base, judge_oversized(oversized[j], config_.intake.max_message_size), ids[j]);
+            // Never read: it stays in the triage folder for a person.
+            MessageRecord rec = make_record(base, unread[j].verdict, ids[j]);
             store_.insert_message(rec);
-            filed.push_back({rec.id, rec.uid, Folder::triage});
+            filed.push_back({rec.id, rec.uid, folder_from_name(rec.folder)});
             done.push_back(std::move(rec));
         }
         for (auto& p : prepared) {
@@ -566,7 +573,15 @@ std::vector<Filing> Intake::record_batch(const std::vector<MessageSummary>& over
                 store_.release_savepoint("ppo_message");
                 spdlog::error("uid {}: message {} quarantined: cannot record it: {}", p.rec.uid, p.rec.id, e.what());
                 p.verdict = quarantine(std::string("cannot record the message: ") + e.what());
-                p.rec = make_record(p.facts.base, p.verdict, p.rec.id);
+                // The row that could not be written may have failed on a
+                // stranger's field (bytes a database refuses): the quarantine
+                // row keeps them as printable ASCII only.
+                MessageRecord plain = p.facts.base;
+                plain.from = printable_ascii(plain.from);
+                plain.subject = printable_ascii(plain.subject);
+                plain.message_id = printable_ascii(plain.message_id);
+                p.verdict.reason = printable_ascii(p.verdict.reason);
+                p.rec = make_record(plain, p.verdict, p.rec.id);
                 p.files.clear();
                 store_.insert_message(p.rec);   // a failure here is the database's: the batch waits
             }
@@ -631,9 +646,14 @@ IntakeStats Intake::poll_once() {
     // commits progress between crashes.
     struct Batch {
         std::vector<std::uint32_t> uids;
-        std::vector<MessageSummary> oversized;
+        std::vector<Unread> unread;
         std::vector<FetchedMessage> fetched;
-        std::uint32_t first_uid() const { return uids.empty() ? oversized.front().uid : uids.front(); }
+        std::uint32_t first_uid() const {
+            std::uint32_t first = std::numeric_limits<std::uint32_t>::max();
+            for (auto u : uids) first = std::min(first, u);
+            for (const auto& u : unread) first = std::min(first, u.summary.uid);
+            return first;
+        }
     };
     std::size_t i = 0;
     auto next_batch = [&] {
@@ -645,7 +665,7 @@ IntakeStats Intake::poll_once() {
         while (i < fresh.size() && batch.uids.size() < kMaxBatchMessages &&
                (batch.uids.empty() || bytes + fresh[i].summary.size <= config_.intake.batch_bytes)) {
             if (fresh[i].oversized) {
-                batch.oversized.push_back(fresh[i].summary);
+                batch.unread.push_back({fresh[i].summary, judge_oversized(fresh[i].summary, config_.intake.max_message_size)});
             } else {
                 batch.uids.push_back(fresh[i].summary.uid);
                 bytes += fresh[i].summary.size;
@@ -676,17 +696,44 @@ IntakeStats Intake::poll_once() {
     // order; the sender is woken after each commit.
     struct Stage {
         std::uint32_t first_uid = 0;
-        std::vector<MessageSummary> oversized;
+        std::vector<Unread> unread;
         std::future<std::vector<Prepared>> prepared;
     };
     auto fetch = [&](Batch& batch) {
-        if (!batch.uids.empty()) batch.fetched = source_.fetch(batch.uids);
+        if (!batch.uids.empty()) {
+            try {
+                batch.fetched = source_.fetch(batch.uids);
+            } catch (const ppo::Error& e) {
+                // The server refused the batch (NO) while the session holds:
+                // one message it cannot deliver (a broken file in its store)
+                // must not keep the others waiting. Each one alone; those it
+                // still refuses are judged unread, the others go on.
+                if (e.kind() == ErrorKind::transient) throw;
+                spdlog::warn("mailbox {}: FETCH of {} message(s) refused ({}); fetching them one by one", mailbox,
+                             batch.uids.size(), e.what());
+                batch.fetched.clear();
+                std::vector<std::uint32_t> readable;
+                for (auto uid : batch.uids) {
+                    try {
+                        for (auto& m : source_.fetch({uid})) batch.fetched.push_back(std::move(m));
+                        readable.push_back(uid);
+                    } catch (const ppo::Error& one) {
+                        if (one.kind() == ErrorKind::transient) throw;
+                        const auto it = std::find_if(fresh.begin(), fresh.end(),
+                                                     [&](const ListingPlan::New& n) { return n.summary.uid == uid; });
+                        spdlog::error("uid {}: the server cannot deliver it: {}; quarantined", uid, one.what());
+                        batch.unread.push_back({it->summary, judge_unfetchable(it->summary, one.what())});
+                    }
+                }
+                batch.uids = std::move(readable);
+            }
+        }
         crash_point("fetch");
     };
     auto start_prepare = [&](Batch batch) {
         Stage st;
         st.first_uid = batch.first_uid();
-        st.oversized = std::move(batch.oversized);
+        st.unread = std::move(batch.unread);
         st.prepared = std::async(std::launch::async, [this, uidvalidity, fetched = std::move(batch.fetched)]() mutable {
             // Reading is most of the CPU: the second half on a thread of its own.
             std::vector<Prepared> out(fetched.size());
@@ -706,10 +753,10 @@ IntakeStats Intake::poll_once() {
         });
         return st;
     };
-    auto start_record = [&](std::vector<MessageSummary> oversized, std::vector<Prepared> prepared) {
-        return std::async(std::launch::async, [this, &stats, uidvalidity, oversized = std::move(oversized),
+    auto start_record = [&](std::vector<Unread> unread, std::vector<Prepared> prepared) {
+        return std::async(std::launch::async, [this, &stats, uidvalidity, unread = std::move(unread),
                                                prepared = std::move(prepared)]() mutable {
-            return record_batch(oversized, prepared, uidvalidity, stats);
+            return record_batch(unread, prepared, uidvalidity, stats);
         });
     };
 
@@ -747,7 +794,7 @@ IntakeStats Intake::poll_once() {
             remember_progress(current.first_uid);
             throw;
         }
-        auto recording = start_record(std::move(current.oversized), std::move(prepared));
+        auto recording = start_record(std::move(current.unread), std::move(prepared));
         if (pending_batch) {
             preparing = start_prepare(std::move(*pending_batch));
             pending_batch.reset();

@@ -111,7 +111,12 @@ private:
     Prepared prepare(FetchedMessage& message, std::uint32_t uidvalidity) const;
     // Judges a batch (two store queries for all of it), archives its files,
     // then writes its rows in one transaction, one savepoint per message.
-    std::vector<Filing> record_batch(const std::vector<MessageSummary>& oversized, std::vector<Prepared>& prepared,
+    // A message judged without its content (too big, or the server cannot deliver it).
+    struct Unread {
+        MessageSummary summary;
+        Verdict verdict;
+    };
+    std::vector<Filing> record_batch(const std::vector<Unread>& unread, std::vector<Prepared>& prepared,
                                      std::uint32_t uidvalidity, IntakeStats& stats);
     void archive_files(Prepared& prepared);
     void write_rows(Prepared& prepared);

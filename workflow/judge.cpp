@@ -46,6 +46,10 @@ Verdict judge_oversized(const MessageSummary& s, std::uint64_t max_message_size)
                       std::to_string(max_message_size) + ")");
 }
 
+Verdict judge_unfetchable(const MessageSummary& s, const std::string& error) {
+    return quarantine("the IMAP server cannot deliver this message (uid " + std::to_string(s.uid) + "): " + error);
+}
+
 Verdict judge(const MessageFacts& f, const Known& known, const JudgeContext& ctx) {
     if (!f.unreadable.empty()) return quarantine(f.unreadable);
 

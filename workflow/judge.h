@@ -76,6 +76,10 @@ Verdict judge(const MessageFacts& facts, const Known& known, const JudgeContext&
 // A message over max_message_size, never downloaded.
 Verdict judge_oversized(const MessageSummary& summary, std::uint64_t max_message_size);
 
+// A message the IMAP server refuses to deliver (FETCH answered NO) while it
+// delivers the others: its bytes cannot be read, it stays for a person.
+Verdict judge_unfetchable(const MessageSummary& summary, const std::string& error);
+
 // A message whose handling failed on its own (not the environment's fault).
 Verdict quarantine(const std::string& reason);
 

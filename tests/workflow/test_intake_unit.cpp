@@ -24,6 +24,7 @@ public:
     std::map<Folder, std::vector<std::string>> folders;
     int fail_moves = 0;          // the next N move() calls throw (a crash before the move)
     int fetch_calls = 0;
+    std::set<std::uint32_t> undeliverable;   // a FETCH naming one of these is refused (NO)
 
     std::uint32_t open() override { return uidvalidity; }
     std::vector<MessageSummary> list(std::uint32_t after) override {
@@ -38,6 +39,8 @@ public:
     }
     std::vector<FetchedMessage> fetch(const std::vector<std::uint32_t>& uids) override {
         ++fetch_calls;
+        for (auto u : uids)
+            if (undeliverable.count(u)) throw ppo::permanent_error("IMAP UID FETCH: NO [SERVERBUG] Internal error");
         std::vector<FetchedMessage> out;
         for (auto u : uids)
             if (inbox.count(u)) out.push_back({u, inbox[u], 0});
@@ -283,6 +286,19 @@ TEST_F(Fixture, AFailureAtAnyStageAndPositionQuarantinesThatMessageOnly) {
             EXPECT_TRUE(source.inbox.empty());
         }
     }
+}
+
+TEST_F(Fixture, AMessageTheServerCannotDeliverIsQuarantinedAndTheOthersAreTaken) {
+    for (std::uint32_t u = 1; u <= 4; ++u)
+        source.inbox[u] = mail("ce.0596082r@ac-lille.fr", "<m" + std::to_string(u) + "@x>", "f.pdf");
+    source.undeliverable = {3};
+    auto stats = poll();
+    EXPECT_EQ(stats.submissions, 3u);
+    EXPECT_EQ(stats.quarantined, 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages WHERE uid = 3 AND outcome = 'quarantined' AND reason LIKE "
+                    "'the IMAP server cannot deliver%'"), 1u);
+    EXPECT_TRUE(source.inbox.empty());
+    EXPECT_EQ(source.folders[Folder::triage].size(), 1u);
 }
 
 TEST_F(Fixture, AFileNameTheDiskRefusesQuarantinesTheMessageNotTheBatch) {
