@@ -36,7 +36,7 @@ def record(kind, line):
             f.flush()
 
 
-class Handler(socketserver.StreamRequestHandler):
+class Handler(socketserver.BaseRequestHandler):
     def setup(self):
         self.sock = self.request
         self.tls = False

@@ -43,7 +43,7 @@ struct Certificates {
 };
 
 const Certificates& certs() {
-    static const Certificates c = [] {
+    static const Certificates made = [] {
         Certificates c;
         c.dir = tb::detail::make_temp_dir("ppo-tls-");
         c.ca = tb::make_test_ca(c.dir, "trusted-ca");
@@ -56,7 +56,7 @@ const Certificates& certs() {
         c.self_signed = tb::make_self_signed_cert(c.dir, "self-signed");
         return c;
     }();
-    return c;
+    return made;
 }
 
 class CertificateCleanup : public ::testing::Environment {
@@ -123,7 +123,9 @@ TEST(TlsImap, RefusedCertificatesStopBeforeLogin) {
             EXPECT_NE(what.find(r.reason), std::string::npos) << what;
             EXPECT_NE(what.find(std::string("[imap] ") + r.key), std::string::npos) << what;
             EXPECT_NE(what.find("[imap] verify_certificate = false"), std::string::npos) << what;
-            if (!implicit_tls) EXPECT_TRUE(server.received("STARTTLS"));   // it got as far as the handshake
+            if (!implicit_tls) {
+                EXPECT_TRUE(server.received("STARTTLS"));   // it got as far as the handshake
+            }
             expect_no_imap_credential(server);
         }
     }
@@ -152,7 +154,9 @@ TEST(TlsImap, ControlAcceptedCertificateLetsLoginThrough) {
         EXPECT_TRUE(server.received("tls "));
         EXPECT_TRUE(server.received(kImapPassword));
         for (const auto& line : server.lines())
-            if (line.find("LOGIN") != std::string::npos) EXPECT_EQ(line.rfind("tls ", 0), 0u) << line;
+            if (line.find("LOGIN") != std::string::npos) {
+                EXPECT_EQ(line.rfind("tls ", 0), 0u) << line;
+            }
     }
 }
 
@@ -252,7 +256,9 @@ TEST(TlsSmtp, RefusedCertificatesStopBeforeAuth) {
             EXPECT_NE(what.find("127.0.0.1"), std::string::npos) << what;
             EXPECT_NE(what.find(r.reason), std::string::npos) << what;
             EXPECT_NE(what.find(std::string("[smtp] ") + r.key), std::string::npos) << what;
-            if (!implicit_tls) EXPECT_TRUE(server.received("STARTTLS"));
+            if (!implicit_tls) {
+                EXPECT_TRUE(server.received("STARTTLS"));
+            }
             expect_nothing_sent(server);
         }
     }
