@@ -90,13 +90,15 @@ TEST(SmtpSender, ThreeMailsOverOneConnectionDataIntact) {
     EXPECT_NE(got[3].peer_port, got[2].peer_port);
 }
 
-TEST(SmtpSender, BareLineFeedsBecomeCrlf) {
+// In the body only: a bare line end in the header section is refused (see
+// BareLineEndsOrNulInTheHeaderAreRefusedNotRepaired).
+TEST(SmtpSender, BareLineFeedsInTheBodyBecomeCrlf) {
     tb::SmtpCapture capture;
     SmtpSender sender(settings_for(capture));
     OutgoingMail m;
     m.envelope_from = "";
     m.recipients = {"a@example.org"};
-    m.data = "Subject: lf\n\n.dot\nline\n";
+    m.data = "Subject: lf\r\n\r\n.dot\nline\n";
     sender.send(m);
     // Mixed line ends, a lone CR, a line of a single dot (which would end
     // DATA if it were not doubled) and no line end at the very end.
