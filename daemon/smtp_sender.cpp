@@ -369,7 +369,6 @@ struct SmtpSender::Impl {
             }
             if (!usable) drop();
         }
-        check_header_section(mail);   // before connecting: nothing to send
         if (!session) connect();
         transaction(mail);
     }
@@ -387,6 +386,7 @@ SmtpSender::~SmtpSender() {
 }
 
 void SmtpSender::send(const workflow::OutgoingMail& mail) {
+    Impl::check_header_section(mail);   // before any I/O: a refused mail costs no connection
     try {
         impl_->send(mail);
         return;
