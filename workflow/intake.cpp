@@ -134,17 +134,7 @@ std::string auto_reply_reason(const parsers::MimeMessage& m, const Config& confi
 }
 
 bool sender_authenticated(const parsers::MimeMessage& m, const std::string& trusted) {
-    if (trusted.empty()) return true;
-    for (const auto& h : m.headers) {
-        if (lower(h.name) != "authentication-results") continue;
-        std::string v = lower(h.value);
-        auto semi = v.find(';');
-        std::string authserv = trim(v.substr(0, semi));
-        if (auto sp = authserv.find_first_of(" \t"); sp != std::string::npos) authserv = authserv.substr(0, sp);
-        if (authserv != trusted) continue;  // anyone can add such a header: only the trusted server counts
-        if (v.find("dmarc=fail") != std::string::npos || v.find("spf=fail") != std::string::npos) return false;
-    }
-    return true;
+    return authenticate_sender(m, trusted).authenticated;
 }
 
 void enqueue_submission_mails(const Config& config, Store& store, const Templates& templates,
