@@ -776,6 +776,22 @@ MimeMessage parse_mime_message(std::string_view raw, const MimeLimits& limits) {
             return msg;
         }
 
+        // libetpan ends a header line at a bare CR too: give it the top-level
+        // header block as split_header_block read it (bare CRs dropped), so
+        // that both agree on where the headers end. A copy only then.
+        const auto bare_cr = [&](std::size_t i) { return raw[i] == '\r' && (i + 1 >= raw.size() || raw[i + 1] != '\n'); };
+        std::string cleaned;
+        std::size_t body_at = body_start;
+        for (std::size_t i = 0; i < body_start; ++i) {
+            if (!bare_cr(i)) continue;
+            cleaned.reserve(raw.size());
+            for (std::size_t k = 0; k < body_start; ++k)
+                if (!bare_cr(k)) cleaned.push_back(raw[k]);
+            body_at = cleaned.size();
+            cleaned.append(raw.substr(body_start));
+            raw = cleaned;
+            break;
+        }
         std::size_t idx = 0;
         mailmime* root = nullptr;
         const int r = mailmime_parse(raw.data(), raw.size(), &idx, &root);
@@ -783,7 +799,7 @@ MimeMessage parse_mime_message(std::string_view raw, const MimeLimits& limits) {
         if (r != MAILIMF_NO_ERROR || root == nullptr) {
             add_problem(msg.problems, "MIME structure could not be parsed (libetpan error " + std::to_string(r) +
                                           "); body read as text");
-            body_as_text(raw.substr(body_start), fields, msg);
+            body_as_text(raw.substr(body_at), fields, msg);
         } else {
             Walker walker(raw, limits, max_depth, msg);
             walker.walk(root->mm_type == MAILMIME_MESSAGE ? root->mm_data.mm_message.mm_msg_mime : root);

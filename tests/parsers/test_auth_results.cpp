@@ -100,7 +100,7 @@ TEST(AuthResults, MalformedPiecesAreSkippedNotCrashedOn) {
     EXPECT_TRUE(a.results.empty());
     EXPECT_FALSE(a.complete);
 
-    for (const std::string v : {""s, ";"s, ";;;"s, "("s, "(((("s, "\""s, "mx; dmarc=pass (unclosed"s, "mx; \"x"s,
+    for (const std::string& v : {""s, ";"s, ";;;"s, "("s, "(((("s, "\""s, "mx; dmarc=pass (unclosed"s, "mx; \"x"s,
                                 "mx; a.b.c=d"s, "\0\r\n;="s, "mx; dkim=pass header.=x header.d"s, "=;=;=.=/"s,
                                 std::string(10000, '(') , std::string(10000, ';')}) {
         (void)parse_auth_results(v);

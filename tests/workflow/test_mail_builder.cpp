@@ -195,7 +195,7 @@ TEST(MailBuilder, RefusesCrLfAndNulInEveryHeaderValue) {
         {"content type", [](MailSpec& s, const std::string& v) { s.attachments[0].content_type = "application/pdf" + v; }},
     };
     for (const auto& [what, mutate] : fields) {
-        for (const std::string bad : {std::string("\r"), std::string("\n"), std::string("\r\nBcc: evil@attacker.example"),
+        for (const std::string& bad : {std::string("\r"), std::string("\n"), std::string("\r\nBcc: evil@attacker.example"),
                                       std::string(1, '\0')}) {
             MailSpec s = base();
             mutate(s, bad);
