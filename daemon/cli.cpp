@@ -109,6 +109,12 @@ int cmd_check_config(Context& ctx) {
               << ctx.config.campaign.timezone << "), académies " << academies_csv(ctx.config) << "\n"
               << "  templates " << ctx.templates_dir << "\n";
     for (const auto& w : workflow::tls_warnings(ctx.config)) std::cout << "  warning   " << w << "\n";
+    if (ctx.config.intake.trusted_authserv_id.empty())
+        std::cout << "warning: [intake] trusted_authserv_id is empty: sender authentication is off. Anyone can\n"
+                     "  write From: ce.<UAI>@ac-lille.fr; such a mail is then credited to that lycée, acknowledged\n"
+                     "  and forwarded in its name. Set it to the authserv-id your receiving server writes at the\n"
+                     "  start of its Authentication-Results headers (RFC 8601), e.g. \"mx.ac-lille.fr\": a lycée's\n"
+                     "  address then counts only with dmarc=pass, or an aligned dkim=pass or spf=pass, from it.\n";
     return 0;
 }
 

@@ -8,15 +8,18 @@
 // test dies with the message).
 #pragma once
 
+#include "parsers/auth_results.h"
 #include "parsers/csv.h"
 #include "parsers/document_type.h"
 #include "parsers/error.h"
 #include "parsers/header_decode.h"
 #include "parsers/mime_message.h"
+#include "parsers/msg_id.h"
 #include "workflow/archive.h"
 #include "workflow/directory.h"
 #include "workflow/directory_import.h"
 #include "workflow/identification.h"
+#include "workflow/sender_auth.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -188,9 +191,67 @@ inline void fuzz_identify(const std::uint8_t* data, std::size_t size) {
             fuzz_fail("identify", "unknown identified_by " + id.identified_by);
         if (id.identified_by == "sender" && !in.sender_authenticated)
             fuzz_fail("identify", "identified by an unauthenticated sender");
+        if (!in.sender_authenticated && dir.by_uai("0596082R") != nullptr &&
+            (in.from_address == "ce.0596082r@ac-lille.fr" || in.from_address == "direction.jeanne-darc@orange.fr"))
+            fuzz_fail("identify", "identified a message from an unauthenticated lycée address");
     } else if (id.reason.empty()) {
         fuzz_fail("identify", "unidentified without a reason");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Authentication-Results (RFC 8601) and the sender verdict built on it.
+
+inline bool is_lower_keyword(const std::string& s) {
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+    return true;
+}
+
+inline void fuzz_auth_results(const std::uint8_t* data, std::size_t size) {
+    const std::string_view value(reinterpret_cast<const char*>(data), size);
+    const parsers::AuthResults a = parsers::parse_auth_results(value);
+    if (a.results.size() > parsers::kMaxAuthResults) fuzz_fail("auth_results", "more results than the limit");
+    for (const auto& r : a.results) {
+        if (r.method.empty() || r.result.empty()) fuzz_fail("auth_results", "a result without method or result");
+        if (!is_lower_keyword(r.method) || !is_lower_keyword(r.result))
+            fuzz_fail("auth_results", "method or result not a lower-case keyword: " + r.method + "=" + r.result);
+        for (const auto& p : r.properties)
+            if (p.property.empty() || !is_lower_keyword(p.ptype) || !is_lower_keyword(p.property))
+                fuzz_fail("auth_results", "property name not a lower-case keyword");
+    }
+    const std::vector<std::string> headers{std::string(value)};
+    const auto untrusted = workflow::authenticate_sender(headers, "ce.0596082r@ac-lille.fr", "");
+    if (!untrusted.authenticated) fuzz_fail("auth_results", "not authenticated with authentication off");
+    const auto v = workflow::authenticate_sender(headers, "ce.0596082r@ac-lille.fr", "mx.example.fr");
+    if (v.reason.empty()) fuzz_fail("auth_results", "a verdict without a reason");
+    if (v.authenticated) {
+        bool from_trusted = false;
+        std::string id = a.authserv_id;
+        for (char& c : id) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        from_trusted = id == "mx.example.fr";
+        if (!from_trusted) fuzz_fail("auth_results", "authenticated by another server's header");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Message-IDs: what passes may be copied into a header we write.
+
+inline void check_msg_id(const std::string& id) {
+    if (id.size() < 5 || id.front() != '<' || id.back() != '>' || id.find('@') == std::string::npos)
+        fuzz_fail("msg_id", "not <left@right>: " + id);
+    for (unsigned char c : id)
+        if (c <= 32 || c >= 127) fuzz_fail("msg_id", "control, space or 8-bit byte in an accepted id");
+    if (parsers::parse_msg_id(id) != id) fuzz_fail("msg_id", "an accepted id does not parse to itself: " + id);
+}
+
+inline void fuzz_msg_id(const std::uint8_t* data, std::size_t size) {
+    const std::string_view value(reinterpret_cast<const char*>(data), size);
+    if (const auto id = parsers::parse_msg_id(value)) check_msg_id(*id);
+    const auto ids = parsers::parse_msg_id_list(value);
+    if (ids.size() > parsers::kMaxMsgIds) fuzz_fail("msg_id", "more ids than the limit");
+    for (const auto& id : ids) check_msg_id(id);
+    if (parsers::parse_msg_id_list(parsers::join_msg_ids(ids)) != ids) fuzz_fail("msg_id", "the joined list does not parse back");
 }
 
 // ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 
 #include "parsers/header_decode.h"
 #include "parsers/mime_util.h"
+#include "parsers/msg_id.h"
 
 namespace ppo::parsers {
 
@@ -169,21 +170,6 @@ std::string angle_content(std::string_view value, bool keep_brackets) {
     return std::string(trim(value));
 }
 
-std::string collapse_spaces(std::string_view value) {
-    std::string out;
-    bool space = false;
-    for (char c : trim(value)) {
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-            space = true;
-            continue;
-        }
-        if (space && !out.empty()) out.push_back(' ');
-        space = false;
-        out.push_back(c);
-    }
-    return out;
-}
-
 void parse_from(std::string_view value, MimeMessage& msg) {
     std::size_t idx = 0;
     mailimf_mailbox_list* list = nullptr;
@@ -250,7 +236,7 @@ void parse_top_headers(const std::vector<RawField>& fields, MimeMessage& msg) {
     msg.headers.reserve(fields.size());
     for (const RawField& f : fields) {
         const std::string_view raw_value = trim(f.value);
-        msg.headers.push_back(Header{f.name, decode_rfc2047(raw_value)});
+        msg.headers.push_back(Header{f.name, decode_rfc2047(raw_value), std::string(raw_value)});
         if (!have_subject && iequals(f.name, "Subject")) {
             have_subject = true;
             msg.subject = msg.headers.back().value;
@@ -259,11 +245,12 @@ void parse_top_headers(const std::vector<RawField>& fields, MimeMessage& msg) {
             parse_from(raw_value, msg);
         } else if (!have_mid && iequals(f.name, "Message-ID")) {
             have_mid = true;
-            msg.message_id = angle_content(raw_value, true);
+            // A stranger wrote it and our acknowledgement copies it: only a valid msg-id is kept.
+            msg.message_id = parse_msg_id(raw_value).value_or("");
         } else if (msg.in_reply_to.empty() && iequals(f.name, "In-Reply-To")) {
-            msg.in_reply_to = collapse_spaces(raw_value);
+            msg.in_reply_to = join_msg_ids(parse_msg_id_list(raw_value));
         } else if (msg.references.empty() && iequals(f.name, "References")) {
-            msg.references = collapse_spaces(raw_value);
+            msg.references = join_msg_ids(parse_msg_id_list(raw_value));
         } else if (!msg.has_return_path && iequals(f.name, "Return-Path")) {
             msg.has_return_path = true;
             msg.return_path = normalize_addr_spec(angle_content(raw_value, false));
@@ -830,6 +817,22 @@ MimeMessage parse_mime_message(std::string_view raw, const MimeLimits& limits) {
             return msg;
         }
 
+        // libetpan ends a header line at a bare CR too: give it the top-level
+        // header block as split_header_block read it (bare CRs dropped), so
+        // that both agree on where the headers end. A copy only then.
+        const auto bare_cr = [&](std::size_t i) { return raw[i] == '\r' && (i + 1 >= raw.size() || raw[i + 1] != '\n'); };
+        std::string cleaned;
+        std::size_t body_at = body_start;
+        for (std::size_t i = 0; i < body_start; ++i) {
+            if (!bare_cr(i)) continue;
+            cleaned.reserve(raw.size());
+            for (std::size_t k = 0; k < body_start; ++k)
+                if (!bare_cr(k)) cleaned.push_back(raw[k]);
+            body_at = cleaned.size();
+            cleaned.append(raw.substr(body_start));
+            raw = cleaned;
+            break;
+        }
         std::size_t idx = 0;
         mailmime* root = nullptr;
         const int r = mailmime_parse(raw.data(), raw.size(), &idx, &root);
@@ -837,7 +840,7 @@ MimeMessage parse_mime_message(std::string_view raw, const MimeLimits& limits) {
         if (r != MAILIMF_NO_ERROR || root == nullptr) {
             add_problem(msg.problems, "MIME structure could not be parsed (libetpan error " + std::to_string(r) +
                                           "); body read as text");
-            body_as_text(raw.substr(body_start), fields, msg);
+            body_as_text(raw.substr(body_at), fields, msg);
         } else {
             Walker walker(raw, limits, max_depth, msg);
             walker.walk(root->mm_type == MAILMIME_MESSAGE ? root->mm_data.mm_message.mm_msg_mime : root);

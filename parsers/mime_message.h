@@ -32,6 +32,9 @@ struct Attachment {
 struct Header {
     std::string name;   // as written
     std::string value;  // unfolded, RFC 2047 decoded to UTF-8
+    std::string raw;    // unfolded and trimmed, not decoded: for structured fields whose
+                        // syntax has no encoded words (Authentication-Results), where decoding
+                        // would let a stranger's "=?UTF-8?Q?...?=" pass for the real thing
 };
 
 // A message carried inside another as a message/rfc822 part (a forward "as
@@ -49,9 +52,9 @@ struct MimeMessage {
     std::string subject;                     // UTF-8
     std::string from_address;                // addr-spec of From, lower-cased domain, "" if none
     std::string from_display;                // display name, UTF-8
-    std::string message_id;                  // with <>, "" if none
-    std::string in_reply_to;
-    std::string references;
+    std::string message_id;                  // with <>, "" if none or not a valid RFC 5322 msg-id (msg_id.h)
+    std::string in_reply_to;                 // the valid msg-ids only, space-joined (invalid ones dropped)
+    std::string references;                  // likewise
     std::string return_path;                 // addr-spec without <>; "<>" stays "" with has_empty_return_path
     bool has_return_path = false;
     std::optional<std::int64_t> date_epoch;  // Date: header, seconds since epoch

@@ -232,6 +232,17 @@ std::size_t split_header_block(std::string_view data, std::vector<RawField>* fie
         const std::size_t next = nl ? eol + 1 : data.size();
         std::string_view line = data.substr(pos, eol - pos);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        // Lines end at LF (CRLF, or bare LF as some servers store them). A CR
+        // anywhere else is dropped, never taken for a line break: a stranger's
+        // "Message-ID: <a\rBcc: x>" must not become two fields here, nor in
+        // whatever copies the value into a mail we send.
+        std::string no_cr;
+        if (line.find('\r') != std::string_view::npos) {
+            no_cr.reserve(line.size());
+            for (char c : line)
+                if (c != '\r') no_cr.push_back(c);
+            line = no_cr;
+        }
         if (line.empty()) {
             if (terminated_by_empty_line != nullptr) *terminated_by_empty_line = true;
             return next;

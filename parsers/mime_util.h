@@ -43,13 +43,14 @@ std::string split_header_params(std::string_view value,
                                 std::vector<std::pair<std::string, std::string>>* params);
 
 // A header field of a raw header block: name as written, value unfolded (CR LF
-// before white space removed), not decoded.
+// or LF before white space removed, every other CR removed), not decoded.
 struct RawField {
     std::string name;
     std::string value;
 };
 
-// Reads the header block at the start of `data` up to the first empty line
+// Reads the header block at the start of `data` (lines end at LF, with or
+// without CR before it) up to the first empty line
 // (consumed) or the first line that is not a header field (not consumed).
 // Returns the offset where the body starts. Never throws on odd input.
 std::size_t split_header_block(std::string_view data, std::vector<RawField>* fields,

@@ -91,7 +91,7 @@ struct IntakeConfig {
     std::size_t max_depth = 50;
     std::size_t batch_bytes = 32u * 1024 * 1024;   // fetched and committed together
     std::vector<std::string> allowed_domains;      // extra domains acknowledgements may go to
-    std::string trusted_authserv_id;               // Authentication-Results to trust; empty: none
+    std::string trusted_authserv_id;               // Authentication-Results to trust (sender_auth.h); empty: every From believed
     std::string message_id_domain;                 // our Message-IDs; default: domain of smtp.from
     bool acknowledge = true;
 };

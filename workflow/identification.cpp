@@ -315,6 +315,31 @@ void sender_evidence(Collector& c, const IdentificationInput& input, const Direc
     for (const auto& uai : uais) c.vote(uai, Kind::sender, "sender", evidence_line);
 }
 
+// A lycée's own address: an official one (ce.<7 digits><letter> at an académie
+// domain, or at any ac-*.fr, check letter right or wrong) or a lycée's
+// directory Mail. Such a From, when not authenticated, is a forgery until shown
+// otherwise.
+bool lycee_address(const IdentificationInput& input, const Directory& directory,
+                   const std::vector<std::string>& academie_domains) {
+    std::string address = ascii_lower(trim(input.from_address));
+    if (const auto lt = address.rfind('<'), gt = address.rfind('>'); lt != std::string::npos && gt != std::string::npos && lt < gt)
+        address = trim(std::string_view(address).substr(lt + 1, gt - lt - 1));
+    const auto at = address.rfind('@');
+    if (at == std::string::npos || at == 0) return false;
+    const std::string local = address.substr(0, at);
+    const std::string domain = address.substr(at + 1);
+    bool academie = domain.starts_with("ac-") && domain.ends_with(".fr");
+    for (const auto& d : academie_domains)
+        if (ascii_lower(d) == domain) academie = true;
+    if (academie && local.size() == 11 && local.starts_with("ce.") &&
+        std::all_of(local.begin() + 3, local.begin() + 10, [](char ch) { return ch >= '0' && ch <= '9'; }) &&
+        local[10] >= 'a' && local[10] <= 'z')
+        return true;
+    for (const Lycee* lycee : directory.by_mail_domain(domain))
+        if (ascii_lower(trim(lycee->mail)) == address) return true;
+    return false;
+}
+
 void uai_mentions(Collector& c, const std::vector<Location>& locations, const Directory& directory) {
     for (const auto& loc : locations) {
         for (const auto& m : parsers::find_uai_mentions(loc.raw)) {
@@ -481,6 +506,10 @@ Identification identify(const IdentificationInput& input, const Directory& direc
     result.evidence = c.evidence;
 
     std::vector<std::string> reasons = c.blockers;
+    if (!input.sender_authenticated && lycee_address(input, directory, academie_domains))
+        reasons.insert(reasons.begin(), "sender not authenticated" +
+                                            (input.sender_auth_detail.empty() ? std::string()
+                                                                              : " (" + input.sender_auth_detail + ")"));
     if (lycees.size() >= 2) {
         std::vector<std::string> each;
         for (const auto& [uai, labels] : lycees) each.push_back(uai + " (" + join(labels, ", ") + ")");

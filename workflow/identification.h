@@ -3,11 +3,16 @@
 //
 // Evidence, strongest first:
 //   sender   the From address is ce.<UAI>@<académie domain> (any case) or a
-//            lycée's directory Mail — unless the sender is not authenticated
-//            (Authentication-Results said DMARC/SPF failed);
+//            lycée's directory Mail, and the sender is authenticated
+//            (sender_auth.h);
 //   uai      UAI codes with a valid check letter in the subject, body or file names;
 //   name     the lycée's distinctive name together with its town, in the subject,
 //            body or file names.
+// A lycée's address that is not authenticated (an official ce.<UAI>@ac-*.fr
+// address or a directory Mail, when a trusted authserv-id is configured) is not
+// evidence against the rest: such a message is never identified, whatever its
+// subject says, so that nothing is acknowledged or forwarded in a lycée's name
+// on a forged From; reason "sender not authenticated (<detail>)".
 // Identified when every piece of evidence points at the same single lycée of the
 // campaign. Unidentified (with a reason, in English, for the triage list) when
 // there is none, when two lycées are named, when a UAI has a wrong check letter,
@@ -15,6 +20,7 @@
 #pragma once
 
 #include "workflow/directory.h"
+#include "workflow/sender_auth.h"
 
 #include <memory>
 #include <string>
@@ -24,7 +30,9 @@ namespace ppo::workflow {
 
 struct IdentificationInput {
     std::string from_address;            // addr-spec, any case
-    bool sender_authenticated = true;    // false: the From address is not evidence
+    bool sender_authenticated = true;    // false: the From address is not evidence, and a
+                                         //   lycée's address blocks identification
+    std::string sender_auth_detail;      // why not authenticated (SenderAuth::reason), for the reason
     std::string subject;                 // UTF-8
     std::string body_text;               // UTF-8
     std::vector<std::string> filenames;  // UTF-8

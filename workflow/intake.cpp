@@ -138,17 +138,7 @@ std::string auto_reply_reason(const parsers::MimeMessage& m, const Config& confi
 }
 
 bool sender_authenticated(const parsers::MimeMessage& m, const std::string& trusted) {
-    if (trusted.empty()) return true;
-    for (const auto& h : m.headers) {
-        if (lower(h.name) != "authentication-results") continue;
-        std::string v = lower(h.value);
-        auto semi = v.find(';');
-        std::string authserv = trim(v.substr(0, semi));
-        if (auto sp = authserv.find_first_of(" \t"); sp != std::string::npos) authserv = authserv.substr(0, sp);
-        if (authserv != trusted) continue;  // anyone can add such a header: only the trusted server counts
-        if (v.find("dmarc=fail") != std::string::npos || v.find("spf=fail") != std::string::npos) return false;
-    }
-    return true;
+    return authenticate_sender(m, trusted).authenticated;
 }
 
 void enqueue_submission_mails(const Config& config, Store& store, const Templates& templates,
@@ -354,7 +344,9 @@ Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalid
             if (f.auto_reply.empty() && f.documents > 0) {
                 IdentificationInput in;
                 in.from_address = msg.from_address;
-                in.sender_authenticated = sender_authenticated(msg, config_.intake.trusted_authserv_id);
+                const auto auth = authenticate_sender(msg, config_.intake.trusted_authserv_id);
+                in.sender_authenticated = auth.authenticated;
+                in.sender_auth_detail = auth.reason;
                 in.subject = msg.subject;
                 in.body_text = msg.text;
                 for (const auto& a : msg.attachments) in.filenames.push_back(a.filename);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ctime>
 #include <random>
+#include <stdexcept>
+#include <string_view>
 
 namespace ppo::workflow {
 
@@ -98,6 +100,50 @@ std::string format_address(const std::string& from) {
     if (!is_ascii_printable(name)) return encode_header_words(name) + " " + addr;
     bool needs_quotes = name.find_first_of("()<>[]:;@\\,.\"") != std::string::npos;
     return (needs_quotes ? "\"" + name + "\"" : name) + " " + addr;
+}
+
+// Every value the builder writes into a header passes here. A CR, LF or NUL in
+// one would end the field early and let its author add fields (Bcc:) or body
+// lines to a mail sent from the official address: callers validate what comes
+// from outside (msg_id.h for Message-IDs), so one reaching this is a bug.
+const std::string& checked(std::string_view field, const std::string& value) {
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+        throw std::logic_error("mail builder: CR, LF or NUL in the " + std::string(field) + " header value");
+    return value;
+}
+
+void check_field_name(const std::string& name) {
+    bool ok = !name.empty();
+    for (unsigned char c : name) ok = ok && c > 32 && c < 127 && c != ':';
+    if (!ok) throw std::logic_error("mail builder: invalid header field name \"" + ascii_fallback(name) + "\"");
+}
+
+// Space-separated msg-ids folded between ids, so that a long thread's
+// References stays within the line length.
+std::string fold_ids(const std::string& ids) {
+    std::string out;
+    std::size_t col = 14;  // "References: "
+    std::size_t pos = 0;
+    while (pos < ids.size()) {
+        auto sp = ids.find(' ', pos);
+        if (sp == std::string::npos) sp = ids.size();
+        if (sp > pos) {
+            const std::string id = ids.substr(pos, sp - pos);
+            if (!out.empty()) {
+                if (col + 1 + id.size() > 78) {
+                    out += "\r\n ";
+                    col = 1;
+                } else {
+                    out += ' ';
+                    ++col;
+                }
+            }
+            out += id;
+            col += id.size();
+        }
+        pos = sp + 1;
+    }
+    return out;
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -203,6 +249,24 @@ std::string rfc5322_date(std::int64_t epoch) {
 }
 
 std::string build_mail(const MailSpec& s) {
+    checked("From", s.from);
+    for (const auto& a : s.to) checked("To", a);
+    for (const auto& a : s.cc) checked("Cc", a);
+    checked("Reply-To", s.reply_to);
+    checked("Subject", s.subject);
+    checked("Message-ID", s.message_id);
+    checked("In-Reply-To", s.in_reply_to);
+    checked("References", s.references);
+    checked("Auto-Submitted", s.auto_submitted);
+    for (const auto& [k, v] : s.extra_headers) {
+        check_field_name(k);
+        checked(k, v);
+    }
+    for (const auto& a : s.attachments) {
+        checked("Content-Disposition filename", a.filename);
+        checked("Content-Type", a.content_type);
+        checked("file reference", a.source_path);
+    }
     std::string h;
     h += "From: " + format_address(s.from) + "\r\n";
     if (!s.to.empty()) h += "To: " + join(s.to) + "\r\n";
@@ -212,7 +276,7 @@ std::string build_mail(const MailSpec& s) {
     h += "Date: " + rfc5322_date(s.date) + "\r\n";
     h += "Message-ID: " + s.message_id + "\r\n";
     if (!s.in_reply_to.empty()) h += "In-Reply-To: " + s.in_reply_to + "\r\n";
-    if (!s.references.empty()) h += "References: " + s.references + "\r\n";
+    if (!s.references.empty()) h += "References: " + fold_ids(s.references) + "\r\n";
     if (!s.auto_submitted.empty()) h += "Auto-Submitted: " + s.auto_submitted + "\r\n";
     for (const auto& [k, v] : s.extra_headers) h += k + ": " + v + "\r\n";
     h += "MIME-Version: 1.0\r\n";

@@ -27,7 +27,7 @@ struct MailSpec {
     std::string subject;               // UTF-8
     std::string message_id;            // "<...@domain>"
     std::string in_reply_to;           // "<...>" or empty
-    std::string references;
+    std::string references;            // "<...> <...>": space-separated, folded when written
     std::string auto_submitted;        // "auto-replied" | "auto-generated" | empty
     std::vector<std::pair<std::string, std::string>> extra_headers;
     std::int64_t date = 0;             // seconds since the epoch
@@ -36,6 +36,10 @@ struct MailSpec {
     std::vector<MailAttachment> attachments;
 };
 
+// Throws std::logic_error when a header value of `spec` (addresses, subject,
+// ids, extra headers, file names and types) holds a CR, LF or NUL, or an extra
+// header name is not a field name: values from outside must be validated before
+// (a Message-ID with parsers::parse_msg_id), never passed through.
 std::string build_mail(const MailSpec& spec);
 
 // True when `data` holds file references left by build_mail.

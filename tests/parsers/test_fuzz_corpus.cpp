@@ -36,6 +36,8 @@ TEST(FuzzCorpus, Header) { EXPECT_GT(replay("header", ppo::fuzz::fuzz_header), 0
 TEST(FuzzCorpus, Identify) { EXPECT_GT(replay("identify", ppo::fuzz::fuzz_identify), 0u); }
 TEST(FuzzCorpus, Csv) { EXPECT_GT(replay("csv", ppo::fuzz::fuzz_csv), 0u); }
 TEST(FuzzCorpus, SafeFileName) { EXPECT_GT(replay("safe_file_name", ppo::fuzz::fuzz_safe_file_name), 0u); }
+TEST(FuzzCorpus, AuthResults) { EXPECT_GT(replay("auth_results", ppo::fuzz::fuzz_auth_results), 0u); }
+TEST(FuzzCorpus, MsgId) { EXPECT_GT(replay("msg_id", ppo::fuzz::fuzz_msg_id), 0u); }
 
 // The hostile integration corpus is MIME input too.
 TEST(FuzzCorpus, HostileMessages) {

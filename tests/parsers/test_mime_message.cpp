@@ -237,6 +237,42 @@ TEST(MimeMessageHeaders, FoldedAndReplyHeaders) {
     EXPECT_EQ(m.text, "body");
 }
 
+TEST(MimeMessageHeaders, BareCrIsRemovedNeverALineBreak) {
+    const std::string raw =
+        "From: ce.0596082r@ac-lille.fr\r\n"
+        "Subject: PPO\rBcc: evil@attacker.example\r\n"
+        "Message-ID: <abc\rBcc: evil@attacker.example>\r\n"
+        "In-Reply-To: <ok@x>\r\n"
+        "References: <ok@x> <bad\rBcc: evil@attacker.example> <fine@y>\r\n"
+        "X-Odd\r: value\r\n"
+        "\r\nbody\r\n";
+    const MimeMessage m = parse_mime_message(raw);
+    for (const auto& h : m.headers) {
+        EXPECT_NE(h.name, "Bcc");
+        EXPECT_EQ(h.raw.find('\r'), std::string::npos) << h.name;
+        EXPECT_EQ(h.value.find('\r'), std::string::npos) << h.name;
+    }
+    EXPECT_EQ(m.subject, "PPOBcc: evil@attacker.example");
+    EXPECT_EQ(m.message_id, "");  // "<abcBcc: evil@attacker.example>" has a space: not a msg-id
+    EXPECT_EQ(m.in_reply_to, "<ok@x>");
+    EXPECT_EQ(m.references, "<ok@x> <fine@y>");
+    EXPECT_EQ(m.header("X-Odd").value_or("?"), "value");
+    EXPECT_EQ(m.text, "body");
+}
+
+TEST(MimeMessageHeaders, BareLfLineEndsAndInvalidIds) {
+    const std::string raw =
+        "From: ce.0596082r@ac-lille.fr\nMessage-ID: <a b@c>\nIn-Reply-To: John's message <x@y>\n"
+        "References: (comment) <1@a>\n <2@b> junk\nSubject: s\n\nbody\n";
+    const MimeMessage m = parse_mime_message(raw);
+    EXPECT_EQ(m.message_id, "");
+    EXPECT_EQ(m.in_reply_to, "<x@y>");
+    EXPECT_EQ(m.references, "<1@a> <2@b>");
+    EXPECT_EQ(m.subject, "s");
+    EXPECT_EQ(m.text, "body");
+    EXPECT_EQ(parse_mime_message("Message-ID: (c) <ok@host> \r\n\r\nx").message_id, "<ok@host>");
+}
+
 // ---------------------------------------------------------------------------
 // Malformed and pathological input.
 

@@ -86,17 +86,25 @@ const Case kCases[] = {
      .reason = "UAI 0590001F is not a lycée of this campaign"},
     {.name = "OfficialAddressWrongCheckLetter", .from = "ce.0590072x@ac-lille.fr",
      .reason = "has a wrong check letter (expected 0590072H)"},
+    // An unauthenticated lycée address is a forgery until shown otherwise: the
+    // message is never identified, whatever else it says.
     {.name = "UnauthenticatedSenderAlone", .from = "ce.0590072h@ac-lille.fr", .authenticated = false,
-     .subject = "PPO", .reason = "no evidence: sender ce.0590072h@ac-lille.fr not authenticated", .evidence_count = 0},
+     .subject = "PPO", .reason = "sender not authenticated", .evidence_count = 0},
     {.name = "UnauthenticatedPrivateSenderAlone", .from = "direction.jeanne-darc@orange.fr", .authenticated = false,
-     .reason = "not authenticated"},
+     .reason = "sender not authenticated"},
     {.name = "UnauthenticatedSenderPlusUaiInSubject", .from = "ce.0590072h@ac-lille.fr", .authenticated = false,
+     .subject = "PPO 0590072H", .reason = "sender not authenticated", .evidence = "UAI 0590072H in subject",
+     .evidence_count = 1},
+    {.name = "UnauthenticatedSenderPlusOtherUai", .from = "ce.0596082r@ac-lille.fr",
+     .authenticated = false, .subject = "PPO 0590072H", .reason = "sender not authenticated", .evidence_count = 1},
+    {.name = "UnauthenticatedOfficialAddressNotInCampaign", .from = "ce.0590001f@ac-lille.fr",
+     .authenticated = false, .subject = "PPO 0590072H", .reason = "sender not authenticated"},
+    {.name = "UnauthenticatedOfficialAddressOfAnotherAcademie", .from = "ce.0590072h@ac-versailles.fr",
+     .authenticated = false, .subject = "PPO 0590072H", .reason = "sender not authenticated"},
+    {.name = "UnauthenticatedPersonalAddressPlusUai", .from = "jean.dupont@ac-lille.fr", .authenticated = false,
      .subject = "PPO 0590072H", .identified = true, .uai = "0590072H", .by = "uai", .evidence_count = 1},
-    {.name = "UnauthenticatedSenderIsNotAVoteAgainstTheUai", .from = "ce.0596082r@ac-lille.fr",
-     .authenticated = false, .subject = "PPO 0590072H",
-     .identified = true, .uai = "0590072H", .by = "uai", .evidence_count = 1},
-    {.name = "UnauthenticatedSenderNotInCampaignIsNotABlocker", .from = "ce.0590001f@ac-lille.fr",
-     .authenticated = false, .subject = "PPO 0590072H", .identified = true, .uai = "0590072H", .by = "uai"},
+    {.name = "UnauthenticatedOutsideAddressPlusUai", .from = "parent@gmail.com", .authenticated = false,
+     .subject = "PPO 0590072H", .identified = true, .uai = "0590072H", .by = "uai", .evidence_count = 1},
 
     // --- UAI ------------------------------------------------------------
     {.name = "UaiOnlyInFileName", .from = "parent@gmail.com", .files = {"notes.txt", "PPO 0590072H.pdf"},
@@ -218,6 +226,19 @@ TEST_P(Identify, Outcome) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, Identify, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<Case>& p) { return std::string(p.param.name); });
+
+TEST(Identify, UnauthenticatedLyceeSenderReasonCarriesTheDetail) {
+    IdentificationInput in;
+    in.from_address = "ce.0590072h@ac-lille.fr";
+    in.sender_authenticated = false;
+    in.sender_auth_detail = "dmarc=fail";
+    in.subject = "PPO 0590072H";
+    const auto r = identify(in, directory());
+    EXPECT_FALSE(r.identified);
+    EXPECT_EQ(r.reason, "sender not authenticated (dmarc=fail)");
+    in.sender_authenticated = true;
+    EXPECT_TRUE(identify(in, directory()).identified);
+}
 
 TEST(Identify, AcademieDomainsCanBeReplaced) {
     // 0620001P has no directory mail: only the ce.<UAI> rule can identify it.

@@ -392,7 +392,11 @@ TEST(IntakeRules, AuthenticationResultsOnlyFromTheTrustedServer) {
     EXPECT_FALSE(sender_authenticated(m("mx.example.fr; dmarc=fail header.from=ac-lille.fr"), "mx.example.fr"));
     EXPECT_FALSE(sender_authenticated(m("mx.example.fr 1; spf=fail smtp.mailfrom=ac-lille.fr"), "mx.example.fr"));
     EXPECT_TRUE(sender_authenticated(m("mx.example.fr; dmarc=pass; spf=pass"), "mx.example.fr"));
-    EXPECT_TRUE(sender_authenticated(m("evil.example; dmarc=fail"), "mx.example.fr"));
+    // Only the trusted server speaks: another's header (fail or pass) leaves the sender unauthenticated.
+    EXPECT_FALSE(sender_authenticated(m("evil.example; dmarc=fail"), "mx.example.fr"));
+    EXPECT_FALSE(sender_authenticated(m("evil.example; dmarc=pass"), "mx.example.fr"));
+    EXPECT_FALSE(sender_authenticated(m("mx.example.fr; dmarc = fail"), "mx.example.fr"));
+    EXPECT_FALSE(sender_authenticated(m("mx.example.fr; dmarc=none"), "mx.example.fr"));
     EXPECT_TRUE(sender_authenticated(m("mx.example.fr; dmarc=fail"), ""));
 }
 

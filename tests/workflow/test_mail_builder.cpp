@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <stdexcept>
 
 using namespace ppo::workflow;
 
@@ -160,4 +161,61 @@ TEST(MailBuilder, Base64LinesAtEveryLengthAroundTheLineAndGroupSizes) {
         EXPECT_EQ(lines.empty(), n == 0);
         data += static_cast<char>((n * 151 + 7) & 0xFF);
     }
+}
+
+TEST(MailBuilder, RefusesCrLfAndNulInEveryHeaderValue) {
+    const auto base = [] {
+        MailSpec s;
+        s.from = "PPO <ppo@region-academique-hauts-de-france.fr>";
+        s.to = {"ce.0596082r@ac-lille.fr"};
+        s.subject = "Accusé";
+        s.message_id = "<1.2@region-academique-hauts-de-france.fr>";
+        s.in_reply_to = "<orig@ac-lille.fr>";
+        s.references = "<a@b> <orig@ac-lille.fr>";
+        s.text = "x\n";
+        s.attachments = {{"PPO.pdf", "application/pdf", "%PDF", ""}};
+        return s;
+    };
+    EXPECT_NO_THROW(build_mail(base()));
+    using Mutate = void (*)(MailSpec&, const std::string&);
+    const std::pair<const char*, Mutate> fields[] = {
+        {"from", [](MailSpec& s, const std::string& v) { s.from = "PPO <ppo@x.fr" + v + ">"; }},
+        {"display name", [](MailSpec& s, const std::string& v) { s.from = "PPO" + v + " <ppo@x.fr>"; }},
+        {"to", [](MailSpec& s, const std::string& v) { s.to.push_back("a@b.fr" + v); }},
+        {"cc", [](MailSpec& s, const std::string& v) { s.cc = {"a@b.fr" + v}; }},
+        {"reply-to", [](MailSpec& s, const std::string& v) { s.reply_to = "a@b.fr" + v; }},
+        {"subject", [](MailSpec& s, const std::string& v) { s.subject = "Accusé" + v; }},
+        {"message-id", [](MailSpec& s, const std::string& v) { s.message_id = "<1" + v + "@x.fr>"; }},
+        {"in-reply-to", [](MailSpec& s, const std::string& v) { s.in_reply_to = "<abc" + v + "@x.fr>"; }},
+        {"references", [](MailSpec& s, const std::string& v) { s.references += v; }},
+        {"auto-submitted", [](MailSpec& s, const std::string& v) { s.auto_submitted = "auto-replied" + v; }},
+        {"extra value", [](MailSpec& s, const std::string& v) { s.extra_headers = {{"X-Loop", "a@b.fr" + v}}; }},
+        {"extra name", [](MailSpec& s, const std::string& v) { s.extra_headers = {{"X-Loop" + v, "a@b.fr"}}; }},
+        {"file name", [](MailSpec& s, const std::string& v) { s.attachments[0].filename = "PPO" + v + ".pdf"; }},
+        {"content type", [](MailSpec& s, const std::string& v) { s.attachments[0].content_type = "application/pdf" + v; }},
+    };
+    for (const auto& [what, mutate] : fields) {
+        for (const std::string& bad : {std::string("\r"), std::string("\n"), std::string("\r\nBcc: evil@attacker.example"),
+                                      std::string(1, '\0')}) {
+            MailSpec s = base();
+            mutate(s, bad);
+            EXPECT_THROW(build_mail(s), std::logic_error) << what;
+        }
+    }
+    MailSpec s = base();
+    s.extra_headers = {{"X Loop", "a"}};
+    EXPECT_THROW(build_mail(s), std::logic_error);
+}
+
+TEST(MailBuilder, LongReferencesAreFoldedBetweenIds) {
+    MailSpec s;
+    s.from = "ppo@x.fr";
+    s.to = {"a@b.fr"};
+    s.message_id = "<1@x.fr>";
+    for (int i = 0; i < 40; ++i) s.references += (i ? " " : "") + std::string("<") + std::to_string(i) + ".thread@lycee.ac-lille.fr>";
+    const std::string raw = build_mail(s);
+    const auto m = ppo::parsers::parse_mime_message(raw);
+    EXPECT_EQ(m.references, s.references);
+    for (std::size_t start = 0, nl; (nl = raw.find("\r\n", start)) != std::string::npos; start = nl + 2)
+        EXPECT_LE(nl - start, 78u);
 }
