@@ -125,10 +125,18 @@ private:
             if (n <= 0) return;
             sent += static_cast<std::size_t>(n);
         }
+        // Lingering close: what the client still sends is read and dropped
+        // for a moment, so that closing does not reset the connection (and
+        // lose the answer) while its bytes are unread.
         socket().shutdownSend();
+        const auto linger_end = steady::now() + std::chrono::milliseconds(500);
+        char sink[1024];
+        while (steady::now() < linger_end &&
+               socket().poll(Poco::Timespan(100'000), Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR))
+            if (socket().receiveBytes(sink, sizeof sink) <= 0) break;
     }
 
-    std::string peer() const {
+    std::string peer() {
         try {
             return socket().peerAddress().toString();
         } catch (const Poco::Exception&) {
