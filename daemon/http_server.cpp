@@ -106,8 +106,8 @@ private:
     }
 
     void reply(const Reply& r, bool head) {
-        HTTPResponse response(Poco::Net::HTTPMessage::HTTP_1_1);
-        response.setStatusAndReason(r.status);   // setStatus() alone would keep the reason "OK"
+        // With its reason phrase: setStatus() alone would keep the default "OK".
+        HTTPResponse response(Poco::Net::HTTPMessage::HTTP_1_1, r.status);
         response.setContentType(r.type);
         response.setContentLength(static_cast<std::streamsize>(r.body.size()));
         response.set("Cache-Control", "no-store");
