@@ -98,8 +98,11 @@ Database::Database(const workflow::DatabaseConfig& config) : backend_(config.bac
     } catch (const ppo::Error&) {
         throw;
     } catch (const std::exception& e) {
-        // Never echo a PostgreSQL connection string: it may carry the password.
+        // Poco's what() is the exception's name only; libpq's reason is in
+        // displayText(). Never echo a PostgreSQL connection string: it may
+        // carry the password.
         std::string what = e.what();
+        if (const auto* pe = dynamic_cast<const Poco::Exception*>(&e)) what = pe->displayText();
         if (auto p = what.find("password="); p != std::string::npos) what = what.substr(0, p) + "password=***";
         throw transient_error("cannot open the " + backend_ + " database: " + what);
     }

@@ -106,8 +106,11 @@ private:
     }
 
     void reply(const Reply& r, bool head) {
-        // With its reason phrase: setStatus() alone would keep the default "OK".
-        HTTPResponse response(Poco::Net::HTTPMessage::HTTP_1_1, r.status);
+        // With its reason phrase (setStatus() alone would keep the default
+        // "OK"), as RFC 9110 spells it: Poco 1.11 still says "Request Time-out".
+        const std::string reason =
+            r.status == HTTPResponse::HTTP_REQUEST_TIMEOUT ? "Request Timeout" : HTTPResponse::getReasonForStatus(r.status);
+        HTTPResponse response(Poco::Net::HTTPMessage::HTTP_1_1, r.status, reason);
         response.setContentType(r.type);
         response.setContentLength(static_cast<std::streamsize>(r.body.size()));
         response.set("Cache-Control", "no-store");

@@ -58,11 +58,11 @@ struct DatabaseConfig {
     std::string connection;             // SQLite: the file path ("" for PostgreSQL)
     // PostgreSQL: the URL's parts, kept apart; daemon/database.cpp quotes
     // each one into the libpq connection string.
-    std::string pg_host;
+    std::string pg_host{};
     int pg_port = 5432;
-    std::string pg_dbname;
-    std::string pg_user;
-    Secret pg_password;
+    std::string pg_dbname{};
+    std::string pg_user{};
+    Secret pg_password{};
     int busy_timeout_ms = 5000;
 };
 
