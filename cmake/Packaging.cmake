@@ -59,6 +59,19 @@ foreach(_page ppo-intake.8 ppo-intake.conf.5)
     install(FILES "${PPO_SOURCE_DIR}/doc/${_page}" DESTINATION "${CMAKE_INSTALL_MANDIR}/man${_section}")
   endif()
 endforeach()
+
+# /usr/share/doc/ppo-intake: the copyright file and the (native) package's
+# changelog, gzipped as Debian policy and lintian want them.
+set(_ppo_docdir "${CMAKE_INSTALL_DATADIR}/doc/ppo-intake")
+install(FILES "${PPO_SOURCE_DIR}/cmake/deb/copyright" DESTINATION "${_ppo_docdir}")
+configure_file("${PPO_SOURCE_DIR}/cmake/deb/changelog" "${CMAKE_CURRENT_BINARY_DIR}/package/changelog" @ONLY)
+if(PPO_GZIP)
+  add_custom_command(OUTPUT "${CMAKE_CURRENT_BINARY_DIR}/package/changelog.gz"
+                     COMMAND "${PPO_GZIP}" -9nc "${CMAKE_CURRENT_BINARY_DIR}/package/changelog" > "${CMAKE_CURRENT_BINARY_DIR}/package/changelog.gz"
+                     DEPENDS "${CMAKE_CURRENT_BINARY_DIR}/package/changelog" VERBATIM)
+  list(APPEND _ppo_man_outputs "${CMAKE_CURRENT_BINARY_DIR}/package/changelog.gz")
+  install(FILES "${CMAKE_CURRENT_BINARY_DIR}/package/changelog.gz" DESTINATION "${_ppo_docdir}")
+endif()
 if(_ppo_man_outputs)
   add_custom_target(ppo_man_pages ALL DEPENDS ${_ppo_man_outputs})
 endif()
@@ -71,8 +84,14 @@ set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_VENDOR "DRAIO Hauts-de-France")
 set(CPACK_PACKAGE_CONTACT "DRAIO Hauts-de-France <draio@region-academique-hauts-de-france.fr>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "mail-intake daemon collecting the lycées' PPO documents")
+# The extended description in lines of at most 80 characters (lintian).
 set(CPACK_PACKAGE_DESCRIPTION
-    "ppo-intake takes the PPO submissions of the lycées from an IMAP mailbox, records them, keeps their documents, acknowledges them, forwards them to the IEN-IO of each bassin, sends reminders and a daily digest. Runs as a hardened systemd service (Type=notify, watchdog) with /healthz and Prometheus /metrics on loopback.")
+    "ppo-intake takes the PPO submissions of the lycées from an IMAP mailbox,\n"
+    "records them, keeps their documents, acknowledges them, forwards them to the\n"
+    "IEN-IO of each bassin, sends reminders and a daily digest. Runs as a hardened\n"
+    "systemd service (Type=notify, watchdog) with /healthz and Prometheus /metrics\n"
+    "on loopback.")
+string(REPLACE ";" "" CPACK_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_STRIP_FILES ON)
@@ -82,8 +101,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)   # ppo-intake_0.1.0_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION "mail")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)   # dpkg-shlibdeps: libpoco*, libetpan, libspdlog, libsystemd...
-# The maintainer scripts run systemd-sysusers and systemd-tmpfiles.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd | systemd-standalone-sysusers")
+# The maintainer scripts run systemd-sysusers, systemd-tmpfiles and
+# deb-systemd-helper / deb-systemd-invoke (init-system-helpers).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd | systemd-standalone-sysusers, init-system-helpers (>= 1.54~)")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "postgresql-client")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 

@@ -4,6 +4,7 @@
 #include "daemon/file_archive.h"
 #include "daemon/imap_mail_source.h"
 #include "daemon/logging.h"
+#include "daemon/privileges.h"
 #include "daemon/service.h"
 #include "daemon/smtp_sender.h"
 #include "daemon/sql_store.h"
@@ -17,10 +18,12 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ppo::daemon {
@@ -98,6 +101,7 @@ std::string academies_csv(const workflow::Config& c) {
 int cmd_check_config(Context& ctx) {
     auto templates = workflow::Templates::load(ctx.templates_dir);
     (void)templates;
+    if (ctx.config.database.backend == "postgresql") (void)postgres_conninfo(ctx.config.database);   // throws when unusable
     std::cout << "Configuration OK: " << ctx.config.source << "\n"
               << "  mailbox   " << ctx.config.imap.url.scheme << "://" << ctx.config.imap.url.host << ":"
               << ctx.config.imap.url.port << " " << ctx.config.imap.mailbox << "\n"
@@ -201,6 +205,9 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
+    // What the daemon writes (database, archive, outbox copies) is for the
+    // service user and its group only, under systemd (UMask=0027) or not.
+    ::umask(027);
     std::vector<std::string> args(argv + 1, argv + argc);
     std::string config_path = "/etc/ppo-intake/ppo-intake.conf";
     std::string now_text;
@@ -240,7 +247,14 @@ int run_cli(int argc, char** argv) {
         Context ctx(config_path, now_text);
         if (verbosity == 0) set_log_level(ctx.config.log.level);
 
+        // check-config opens neither the database nor the archive; every
+        // other command does, as the owner of the state directory.
         if (command == "check-config") return cmd_check_config(ctx);
+        const char* allow_root = std::getenv("PPO_ALLOW_ROOT");
+        Identity became;
+        if (drop_root_privileges(ctx.config, allow_root && std::string(allow_root) == "1", &became))
+            spdlog::info("running as {} (uid {}, gid {}), the owner of {}", became.name, became.uid, became.gid,
+                         state_directory(ctx.config));
         if (command == "status") return cmd_status(ctx, rest);
         if (command == "directory") {
             if (rest.empty() || rest[0] != "import") throw UsageError("directory: expected 'directory import ...'");

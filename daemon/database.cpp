@@ -8,6 +8,8 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -16,6 +18,8 @@
 #include <mutex>
 #include <regex>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace ppo::daemon {
 
@@ -45,6 +49,21 @@ void bind_all(Poco::Data::Statement& stmt, const std::vector<SqlParam>& params) 
     }
 }
 
+// The database holds the lycées' mail addresses and the IMAP state: 0640,
+// like what the umask (027) gives new files. Files made by an older version
+// (0644 outside systemd) are brought back to it.
+void restrict_database_files(const std::string& path) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        const std::string f = path + suffix;
+        struct stat st {};
+        if (::stat(f.c_str(), &st) != 0 || st.st_uid != ::geteuid()) continue;
+        const mode_t mode = st.st_mode & 07777;
+        if ((mode & ~static_cast<mode_t>(0640)) == 0) continue;
+        if (::chmod(f.c_str(), mode & 0640) == 0)
+            spdlog::warn("database file {}: mode {:o} was wider than 0640, now {:o}", f, mode, mode & 0640);
+    }
+}
+
 std::int64_t now_epoch() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -64,6 +83,7 @@ Database::Database(const workflow::DatabaseConfig& config) : backend_(config.bac
             if (config.connection != ":memory:") {
                 auto parent = fs::path(config.connection).parent_path();
                 if (!parent.empty()) fs::create_directories(parent);
+                restrict_database_files(config.connection);
             }
             session_ = std::make_unique<Poco::Data::Session>("SQLite", config.connection);
             exec("PRAGMA journal_mode=WAL");
@@ -71,15 +91,18 @@ Database::Database(const workflow::DatabaseConfig& config) : backend_(config.bac
             exec("PRAGMA synchronous=FULL");
             exec("PRAGMA busy_timeout=" + std::to_string(config.busy_timeout_ms));
         } else if (backend_ == "postgresql") {
-            session_ = std::make_unique<Poco::Data::Session>("PostgreSQL", config.connection);
+            session_ = std::make_unique<Poco::Data::Session>("PostgreSQL", postgres_conninfo(config));
         } else {
             throw config_error("[database] url: unsupported backend '" + backend_ + "'");
         }
     } catch (const ppo::Error&) {
         throw;
     } catch (const std::exception& e) {
-        // Never echo a PostgreSQL connection string: it may carry the password.
+        // Poco's what() is the exception's name only; libpq's reason is in
+        // displayText(). Never echo a PostgreSQL connection string: it may
+        // carry the password.
         std::string what = e.what();
+        if (const auto* pe = dynamic_cast<const Poco::Exception*>(&e)) what = pe->displayText();
         if (auto p = what.find("password="); p != std::string::npos) what = what.substr(0, p) + "password=***";
         throw transient_error("cannot open the " + backend_ + " database: " + what);
     }
@@ -264,6 +287,38 @@ std::string default_sql_dir() {
     std::error_code ec;
     if (fs::exists(fs::path(PPO_SOURCE_DIR) / "sql" / "001_init.sql", ec)) return (fs::path(PPO_SOURCE_DIR) / "sql").string();
     return (fs::path(PPO_DATADIR) / "sql").string();
+}
+
+
+std::string libpq_conninfo(const std::vector<std::pair<std::string, std::string>>& keywords) {
+    std::string conninfo;
+    for (const auto& [keyword, value] : keywords) {
+        if (keyword.empty() || keyword.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos)
+            throw config_error("[database] libpq keyword '" + keyword + "': expected lower-case letters and '_'");
+        if (value.empty()) continue;
+        if (value.find(' ') != std::string::npos)
+            throw config_error("[database] the PostgreSQL " + keyword +
+                               " contains a space, which the PostgreSQL connector (Poco) cannot pass to libpq "
+                               "intact: choose one without spaces");
+        if (value.find('\0') != std::string::npos)
+            throw config_error("[database] the PostgreSQL " + keyword + " contains a NUL byte");
+        if (!conninfo.empty()) conninfo += ' ';
+        conninfo += keyword + "='";
+        for (char ch : value) {
+            if (ch == '\'' || ch == '\\') conninfo += '\\';
+            conninfo += ch;
+        }
+        conninfo += '\'';
+    }
+    return conninfo;
+}
+
+std::string postgres_conninfo(const workflow::DatabaseConfig& config) {
+    return libpq_conninfo({{"host", config.pg_host},
+                           {"port", std::to_string(config.pg_port)},
+                           {"dbname", config.pg_dbname},
+                           {"user", config.pg_user},
+                           {"password", config.pg_password.value}});
 }
 
 }  // namespace ppo::daemon

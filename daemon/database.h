@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -71,5 +72,18 @@ private:
 // Where the migrations live: $PPO_SQL_DIR, the installed data dir, or the
 // source tree (when run from a build directory).
 std::string default_sql_dir();
+
+// A libpq connection string: "keyword='value' ...", each value in single
+// quotes with ' and \ escaped by a backslash, so that no value (a password
+// "x' port=5433") can close its quotes and add or override a keyword.
+// Poco's PostgreSQL connector splits the string at spaces and re-joins it
+// before libpq reads it: a value containing a space cannot reach libpq
+// intact, so it is refused (ppo::Error(config) naming the keyword, never the
+// value). Empty values are left out (libpq's default, or its PG* variable).
+std::string libpq_conninfo(const std::vector<std::pair<std::string, std::string>>& keywords);
+
+// The connection string of a [database] url = postgresql://... (host, port,
+// dbname, user, password), through libpq_conninfo().
+std::string postgres_conninfo(const workflow::DatabaseConfig& config);
 
 }  // namespace ppo::daemon

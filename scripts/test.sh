@@ -3,7 +3,9 @@
 # warnings as errors, runs every test (unit and integration: each integration
 # test starts and stops its own Dovecot and SMTP capture server on loopback),
 # then builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs
-# every test again. Exit status 0 only when both runs pass.
+# every test again. Exit status 0 only when both runs pass. The release
+# binary's hardening is checked too (scripts/check-hardening.sh). The Debian
+# package is not built here (CI time): see README, "Checking the package".
 #   PPO_SKIP_SANITIZERS=1  skip the second run (quicker local iterations)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,8 @@ scripts/setup.sh
 echo "== build (warnings are errors)"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPPO_WERROR=ON >/dev/null
 cmake --build build/release -j "$jobs"
+echo "== hardening (PIE, stack protector, fortify, RELRO, BIND_NOW)"
+scripts/check-hardening.sh build/release/daemon/ppo-intake
 echo "== tests"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
 

@@ -397,10 +397,11 @@ Config parse_config(const std::string& text, const std::string& source) {
         }
         Secret pw = resolve_secret("database-password", db_password_file, password, source + ": [database] password_file");
         if (u.path.empty()) throw config_error(source + ": [database] url: expected postgresql://user@host/dbname, got no database name");
-        std::string conn = "host=" + u.host + " port=" + std::to_string(u.port) + " dbname=" + u.path;
-        if (!user.empty()) conn += " user=" + user;
-        if (!pw.empty()) conn += " password=" + pw.value;
-        c.database.connection = conn;
+        c.database.pg_host = u.host;
+        c.database.pg_port = u.port;
+        c.database.pg_dbname = u.path;
+        c.database.pg_user = user;
+        c.database.pg_password = pw;
     } else {
         throw config_error(source + ": [database] url: expected sqlite:///path/to/file.db or postgresql://user@host/db, got '" + db_url + "'");
     }

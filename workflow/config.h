@@ -61,7 +61,14 @@ struct SmtpConfig {
 struct DatabaseConfig {
     std::string url = "sqlite:///var/lib/ppo-intake/ppo.db";
     std::string backend;                // "sqlite" | "postgresql"
-    std::string connection;             // SQLite file path, or libpq key=value string
+    std::string connection;             // SQLite: the file path ("" for PostgreSQL)
+    // PostgreSQL: the URL's parts, kept apart; daemon/database.cpp quotes
+    // each one into the libpq connection string.
+    std::string pg_host{};
+    int pg_port = 5432;
+    std::string pg_dbname{};
+    std::string pg_user{};
+    Secret pg_password{};
     int busy_timeout_ms = 5000;
 };
 

@@ -24,6 +24,15 @@ namespace ppo::testbench {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The tests run as root in CI, their state in root-owned temporary folders: a
+// root-only deployment, which ppo-intake refuses unless told so
+// (daemon/privileges.h). tests/integration/test_privileges.cpp unsets it.
+[[maybe_unused]] const int kAllowRoot = ::setenv("PPO_ALLOW_ROOT", "1", 0);
+
+}  // namespace
+
 RunResult run_command(const std::vector<std::string>& argv, int timeout_s) {
     int out_pipe[2], err_pipe[2];
     if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");

@@ -87,10 +87,17 @@ TEST(Config, ValuesAreParsed) {
     EXPECT_EQ(c.academie_domains(), (std::vector<std::string>{"ac-amiens.fr"}));
 }
 
-TEST(Config, PostgresUrlBecomesAKeyValueConnectionString) {
+TEST(Config, PostgresUrlIsKeptInParts) {
+    // Quoted into a libpq connection string by daemon/database.cpp
+    // (tests/daemon/test_database.cpp).
     auto c = parse_config("[database]\nurl = postgresql://ppo:s3cret@db.example.fr/ppo\n", "/x/ppo.conf");
     EXPECT_EQ(c.database.backend, "postgresql");
-    EXPECT_EQ(c.database.connection, "host=db.example.fr port=5432 dbname=ppo user=ppo password=s3cret");
+    EXPECT_EQ(c.database.pg_host, "db.example.fr");
+    EXPECT_EQ(c.database.pg_port, 5432);
+    EXPECT_EQ(c.database.pg_dbname, "ppo");
+    EXPECT_EQ(c.database.pg_user, "ppo");
+    EXPECT_EQ(c.database.pg_password.value, "s3cret");
+    EXPECT_EQ(c.database.connection, "");
 }
 
 struct BadConfig {
