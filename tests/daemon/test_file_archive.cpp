@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <set>
+#include <vector>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,7 +53,7 @@ TEST(ArchivePath, RefusesWhatLeavesTheFolder) {
     EXPECT_FALSE(archive_path_problem("09/095912/0590072H/12"));
     EXPECT_FALSE(archive_path_problem("_triage/3"));
     EXPECT_FALSE(archive_path_problem("a..b/c"));
-    for (std::string bad : {"", "/etc", "09/../../../x/0590072H/1", "..", "09/./x", "09//x", "09/x/", "09\\..\\x",
+    for (const std::string& bad : std::vector<std::string>{"", "/etc", "09/../../../x/0590072H/1", "..", "09/./x", "09//x", "09/x/", "09\\..\\x",
                             std::string("09/a\0b", 6), "09/a\nb"})
         EXPECT_TRUE(archive_path_problem(bad)) << bad;
 }
