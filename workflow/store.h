@@ -126,7 +126,8 @@ public:
     virtual void mark_sent(std::int64_t outbox_id, std::int64_t now) = 0;
     virtual void mark_attempt_failed(std::int64_t outbox_id, const std::string& error, std::int64_t next_attempt_at,
                                      bool permanent) = 0;
-    // Outgoing mails of this kind to this recipient created since `since` (rate limit).
+    // Outgoing mails of this kind to this recipient created since `since` (rate
+    // limit). The address is matched exactly (ASCII case aside), never as a pattern.
     virtual std::size_t count_outbox_to(const std::string& kind, const std::string& recipient, std::int64_t since) = 0;
     virtual std::size_t outbox_pending_count() = 0;
 
