@@ -121,6 +121,7 @@ int cmd_check_config(Context& ctx) {
               << "  campaign  " << ctx.config.campaign.name << ", deadline " << ctx.config.campaign.deadline << " ("
               << ctx.config.campaign.timezone << "), académies " << academies_csv(ctx.config) << "\n"
               << "  templates " << ctx.templates_dir << "\n";
+    for (const auto& w : workflow::tls_warnings(ctx.config)) std::cout << "  warning   " << w << "\n";
     return 0;
 }
 

@@ -96,7 +96,14 @@ workflow::StoredFile FileArchive::write(const std::string& relative_dir, const s
     fs::path final_path = dir / file_name;
     fs::path tmp = dir / (".tmp-" + std::to_string(::getpid()) + "-" + file_name);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-    if (fd < 0) throw transient_error("archive: cannot create " + tmp.string() + ": " + std::strerror(errno));
+    if (fd < 0) {
+        // A name this file system refuses is the message's problem (it is
+        // quarantined); a full, read-only or unreachable disk is everyone's.
+        const int err = errno;
+        const std::string what = "archive: cannot create " + tmp.string() + ": " + std::strerror(err);
+        if (err == ENAMETOOLONG || err == EINVAL || err == EILSEQ) throw permanent_error(what);
+        throw transient_error(what);
+    }
     std::size_t off = 0;
     while (off < data.size()) {
         ssize_t n = ::write(fd, data.data() + off, data.size() - off);

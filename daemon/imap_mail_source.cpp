@@ -14,13 +14,16 @@
 //  - In a set, 0 as the upper bound means '*'.
 #include "daemon/imap_mail_source.h"
 
+#include "daemon/tls_policy.h"
 #include "parsers/error.h"
 
 #include <libetpan/libetpan.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <limits>
@@ -386,6 +389,32 @@ bool busy_code(const std::string& atom) {
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
+// libetpan calls this before the TLS handshake: SNI for a host name (an IP
+// literal is not a valid server name).
+void set_server_name(mailstream_ssl_context* context, void* data) {
+    const auto* host = static_cast<const std::string*>(data);
+    if (!is_ip_literal(*host)) mailstream_ssl_set_server_name(context, const_cast<char*>(host->c_str()));
+}
+
+// The DER chain the server sent, its own certificate first; empty when none.
+std::vector<std::string> peer_chain(mailstream* stream) {
+    std::vector<std::string> out;
+    // libetpan's GnuTLS chain getter returns an uninitialised pointer when the
+    // peer sent no certificate: ask for the first one alone beforehand.
+    unsigned char* first = nullptr;
+    const ssize_t first_len = mailstream_ssl_get_certificate(stream, &first);
+    std::free(first);
+    if (first_len <= 0) return out;
+    carray* chain = mailstream_get_certificate_chain(stream);
+    if (chain == nullptr) return out;
+    for (unsigned i = 0; i < carray_count(chain); ++i) {
+        const auto* der = static_cast<const MMAPString*>(carray_get(chain, i));
+        if (der != nullptr) out.emplace_back(der->str, der->len);
+    }
+    mailstream_certificate_chain_free(chain);
+    return out;
+}
+
 }  // namespace
 
 // ===========================================================================
@@ -489,11 +518,42 @@ struct ImapMailSource::Impl {
         if (r != MAILIMAP_NO_ERROR) fail(r, "CAPABILITY on " + where(), false);
     }
 
+    // After the TLS handshake, before anything else is sent: the chain and
+    // the host name, or the session is dropped.
+    void verify_peer() {
+        if (!s.verify_certificate) return;
+        const std::string refused = verify_chain(peer_chain(imap->imap_stream), s.host, s.ca_file, "imap");
+        if (refused.empty()) return;
+        disconnect();
+        throw config_error("IMAP " + where() + ": " + refused + "; not logging in");
+    }
+
+    // The server offers no STARTTLS: log in only where the policy allows it.
+    void check_plaintext() {
+        const int fd = mailstream_low_get_fd(mailstream_get_low(imap->imap_stream));
+        switch (plaintext_verdict(peer_is_loopback(fd), s.allow_plaintext, s.tls_required)) {
+        case Plaintext::loopback:
+            spdlog::debug("IMAP {}: no STARTTLS offered; logging in without TLS (loopback peer)", where());
+            return;
+        case Plaintext::allowed_by_config:
+            spdlog::warn("IMAP {}: no STARTTLS offered; logging in without TLS ([imap] allow_plaintext = true)",
+                         where());
+            return;
+        case Plaintext::refused:
+            break;
+        }
+        disconnect();
+        throw config_error("IMAP " + where() + " does not offer STARTTLS; the password is not sent in clear (use " +
+                           "imaps:// in [imap] url, enable STARTTLS on the server, or set [imap] allow_plaintext = true" +
+                           (s.tls_required ? " and tls_required = false" : "") + ")");
+    }
+
     void connect_and_login() {
         imap = check_alloc(mailimap_new(0, nullptr));
         mailimap_set_timeout(imap, static_cast<time_t>(std::max(1, s.timeout_seconds)));
         const auto port = static_cast<std::uint16_t>(s.port);
-        int r = s.implicit_tls ? mailimap_ssl_connect(imap, s.host.c_str(), port)
+        int r = s.implicit_tls ? mailimap_ssl_connect_with_callback(imap, s.host.c_str(), port, set_server_name,
+                                                                    const_cast<std::string*>(&s.host))
                                : mailimap_socket_connect(imap, s.host.c_str(), port);
         if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
             const int code = (r == MAILIMAP_NO_ERROR) ? MAILIMAP_ERROR_STREAM : r;
@@ -506,11 +566,12 @@ struct ImapMailSource::Impl {
             fail(code, what, false);
         }
         const bool preauth = (r == MAILIMAP_NO_ERROR_AUTHENTICATED);
+        if (s.implicit_tls) verify_peer();
 
         refresh_capabilities();
         if (!s.implicit_tls) {
             if (mailimap_has_extension(imap, "STARTTLS")) {
-                r = mailimap_socket_starttls(imap);
+                r = mailimap_socket_starttls_with_callback(imap, set_server_name, const_cast<std::string*>(&s.host));
                 if (r != MAILIMAP_NO_ERROR) {
                     if (r == MAILIMAP_ERROR_SSL || r == MAILIMAP_ERROR_STREAM) {
                         disconnect();
@@ -518,11 +579,10 @@ struct ImapMailSource::Impl {
                     }
                     fail(r, "STARTTLS with " + where(), false);
                 }
+                verify_peer();
                 refresh_capabilities();
-            } else if (s.tls_required) {
-                disconnect();
-                throw permanent_error("IMAP " + where() +
-                                      " does not offer STARTTLS and TLS is required; not sending credentials");
+            } else {
+                check_plaintext();
             }
         }
 

@@ -1,5 +1,9 @@
-// MailSource over IMAP with libetpan: imap:// (STARTTLS when offered, required
-// when `tls_required`), imaps://; LOGIN or AUTHENTICATE PLAIN; IDLE when
+// MailSource over IMAP with libetpan: imaps://, or imap:// upgraded with
+// STARTTLS. The server's certificate chain and host name are verified (see
+// tls_policy.h) before LOGIN or AUTHENTICATE is sent; without STARTTLS the
+// password goes in clear only to a loopback peer or with `allow_plaintext`
+// (tls_policy.h's plaintext_verdict). A refused certificate or a missing
+// STARTTLS is a ppo::Error of kind config. LOGIN or AUTHENTICATE PLAIN; IDLE when
 // advertised; MOVE when advertised, else UID COPY + \Deleted + UID EXPUNGE
 // (UIDPLUS) or EXPUNGE. Folder names from the config use '/' between levels and
 // are mapped to the server's own delimiter (LIST "" "").
@@ -17,8 +21,10 @@ struct ImapSettings {
     std::string host;
     int port = 143;
     bool implicit_tls = false;      // imaps://
-    bool tls_required = false;      // imap:// : fail if STARTTLS is not offered
-    bool verify_certificate = true; // (libetpan does not verify; kept for the record)
+    bool tls_required = false;      // no plaintext LOGIN even to a loopback peer
+    bool allow_plaintext = false;   // plaintext LOGIN to any peer when STARTTLS is not offered
+    bool verify_certificate = true; // chain and host name
+    std::string ca_file;            // PEM CAs to trust instead of the system's
     std::string user;
     std::string password;
     std::string mailbox = "INBOX";

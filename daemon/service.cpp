@@ -73,6 +73,13 @@ private:
     workflow::MailSource& inner_;
 };
 
+// The TLS opt-outs of one section, said each time its adapter is made (once
+// per command, once per daemon start).
+void warn_tls(const workflow::Config& config, const std::string& section) {
+    for (const auto& w : workflow::tls_warnings(config))
+        if (w.rfind(section, 0) == 0) spdlog::warn("{}", w);
+}
+
 std::string outcome_line(const workflow::MessageRecord& r) {
     std::string line = "uid " + std::to_string(r.uid) + ": submission " + std::to_string(r.id) + ": " + r.outcome;
     if (!r.uai.empty()) line += " UAI " + r.uai + " (by " + r.identified_by + ")";
@@ -121,6 +128,10 @@ std::unique_ptr<workflow::MailSource> Context::make_mail_source() const {
     s.port = config.imap.url.port;
     s.implicit_tls = config.imap.url.scheme == "imaps";
     s.tls_required = config.imap.tls_required;
+    s.allow_plaintext = config.imap.allow_plaintext;
+    s.verify_certificate = config.imap.verify_certificate;
+    s.ca_file = config.imap.ca_file;
+    warn_tls(config, "[imap]");
     s.user = config.imap.user;
     s.password = config.imap.password.value;
     s.mailbox = config.imap.mailbox;
@@ -138,6 +149,10 @@ std::unique_ptr<workflow::MailSender> Context::make_mail_sender() const {
     s.port = config.smtp.url.port;
     s.implicit_tls = config.smtp.url.scheme == "smtps";
     s.tls_required = config.smtp.tls_required;
+    s.allow_plaintext = config.smtp.allow_plaintext;
+    s.verify_certificate = config.smtp.verify_certificate;
+    s.ca_file = config.smtp.ca_file;
+    warn_tls(config, "[smtp]");
     s.user = config.smtp.user;
     s.password = config.smtp.password.value;
     s.timeout_seconds = config.smtp.timeout;

@@ -1,25 +1,34 @@
 #include "daemon/smtp_sender.h"
 
+#include "daemon/tls_policy.h"
 #include "parsers/error.h"
 
 #include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/DialogSocket.h>
+#include <Poco/Net/InvalidCertificateHandler.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SMTPClientSession.h>
 #include <Poco/Net/SSLException.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cctype>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <sstream>
+#include <utility>
 
 namespace ppo::daemon {
 
@@ -34,6 +43,54 @@ public:
     using SMTPClientSession::SMTPClientSession;
     Poco::Net::DialogSocket& dialog() { return socket(); }
 };
+
+// Poco asks the process-wide client certificate handler what to do with a
+// certificate OpenSSL refused during the handshake; without one set here it
+// may build a ConsoleCertificateHandler (asks on stdin) or accept. This one
+// refuses, and records OpenSSL's reason for the error message of the thread
+// that ran the handshake.
+struct RefusedCertificate {
+    bool seen = false;
+    int error = 0;
+    int depth = 0;
+    std::string subject;
+};
+thread_local RefusedCertificate t_refused;
+
+class RecordingRejectHandler final : public Poco::Net::InvalidCertificateHandler {
+public:
+    RecordingRejectHandler() : InvalidCertificateHandler(false) {}
+    void onInvalidCertificate(const void*, Poco::Net::VerificationErrorArgs& args) override {
+        if (!t_refused.seen) {   // the first error is the cause; later ones follow from it
+            t_refused.seen = true;
+            t_refused.error = args.errorNumber();
+            t_refused.depth = args.errorDepth();
+            t_refused.subject = args.certificate().subjectName();
+        }
+        args.setIgnoreError(false);
+    }
+};
+
+void install_reject_handler(const Poco::Net::Context::Ptr& context) {
+    static std::once_flag once;
+    std::call_once(once, [&] {
+        Poco::Net::SSLManager::instance().initializeClient(nullptr, new RecordingRejectHandler, context);
+    });
+}
+
+// The first NUL, or CR or LF not part of CRLF, in the header section (up to
+// the first empty line); npos when clean.
+std::size_t bad_header_byte(const std::string& data) {
+    const std::size_t end = data.find("\r\n\r\n");
+    const std::size_t limit = end == std::string::npos ? data.size() : end + 2;
+    for (std::size_t i = 0; i < limit; ++i) {
+        const char c = data[i];
+        if (c == '\0') return i;
+        if (c == '\r' && (i + 1 >= data.size() || data[i + 1] != '\n')) return i;
+        if (c == '\n' && (i == 0 || data[i - 1] != '\r')) return i;
+    }
+    return std::string::npos;
+}
 
 std::string base64(const std::string& data) {
     std::ostringstream out;
@@ -119,12 +176,46 @@ struct SmtpSender::Impl {
         }
     }
 
+    // One context per connection: OpenSSL checks the chain (system CAs or
+    // ca_file) and the host name during the handshake. Poco's own host check
+    // (which skips "localhost" unless VERIFY_STRICT) is off: OpenSSL's
+    // X509_check_host/IP check is the one that counts.
     Poco::Net::Context::Ptr tls_context() const {
         Poco::Net::Context::Params params;
         params.verificationMode =
-            settings.verify_certificate ? Poco::Net::Context::VERIFY_RELAXED : Poco::Net::Context::VERIFY_NONE;
-        params.loadDefaultCAs = settings.verify_certificate;
-        return new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+            settings.verify_certificate ? Poco::Net::Context::VERIFY_STRICT : Poco::Net::Context::VERIFY_NONE;
+        params.caLocation = settings.verify_certificate ? settings.ca_file : std::string();
+        params.loadDefaultCAs = settings.verify_certificate && settings.ca_file.empty();
+        Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+        context->enableExtendedCertificateVerification(false);
+        if (settings.verify_certificate) {
+            X509_VERIFY_PARAM* param = SSL_CTX_get0_param(context->sslContext());
+            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            const int ok = is_ip_literal(settings.host)
+                               ? X509_VERIFY_PARAM_set1_ip_asc(param, settings.host.c_str())
+                               : X509_VERIFY_PARAM_set1_host(param, settings.host.c_str(), settings.host.size());
+            if (ok != 1)
+                throw ppo::config_error(where() + ": '" + settings.host + "' is not a host name a certificate can name ([smtp] url)");
+        }
+        install_reject_handler(context);
+        t_refused = {};
+        return context;
+    }
+
+    // The server offers no usable STARTTLS: go on in clear only where the
+    // policy allows it.
+    void check_plaintext(const std::string& why) {
+        const int fd = static_cast<int>(session->dialog().impl()->sockfd());
+        switch (plaintext_verdict(peer_is_loopback(fd), settings.allow_plaintext, settings.tls_required)) {
+        case Plaintext::loopback:
+        case Plaintext::allowed_by_config:
+            return;   // allow_plaintext is warned about at start (config.h tls_warnings)
+        case Plaintext::refused:
+            break;
+        }
+        throw ppo::config_error(where() + ": " + why + "; nothing is sent in clear (use smtps:// in [smtp] url, " +
+                                "enable STARTTLS on the server, or set [smtp] allow_plaintext = true" +
+                                (settings.tls_required ? " and tls_required = false" : "") + ")");
     }
 
     void ehlo() {
@@ -212,12 +303,12 @@ struct SmtpSender::Impl {
                 session->dialog() = secure;
                 tls_active = true;
                 ehlo();   // the extensions may differ once encrypted
-            } else if (settings.tls_required) {
-                expect(status, 2, "STARTTLS", reply);
+            } else {
+                check_plaintext("STARTTLS answered " + std::to_string(status) + " " + one_line(reply));
             }
+        } else if (!tls_active) {
+            check_plaintext("the server does not offer STARTTLS");
         }
-        if (settings.tls_required && !tls_active)
-            throw ppo::config_error(where() + ": TLS is required but the server does not offer STARTTLS");
         if (!settings.user.empty()) authenticate();
     }
 
@@ -225,6 +316,21 @@ struct SmtpSender::Impl {
         session.reset();   // closes the socket (no QUIT: the session is in an unknown state)
         extensions.clear();
         tls_active = false;
+    }
+
+    // A bare CR or LF in a header would be read differently by the next
+    // servers (header injection); the composer never makes one, so refuse
+    // rather than guess what was meant.
+    static void check_header_section(const workflow::OutgoingMail& mail) {
+        const std::size_t at = bad_header_byte(mail.data);
+        if (at == std::string::npos) return;
+        const char c = mail.data[at];
+        const char* what = c == '\0' ? "a NUL byte" : c == '\r' ? "a CR not followed by LF" : "an LF not preceded by CR";
+        const auto line = 1 + std::count(mail.data.begin(), mail.data.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+        throw ppo::permanent_error("SMTP: " + (mail.key.empty() ? std::string("a message") : mail.key) +
+                                   " not sent: its header section holds " + what + " at line " +
+                                   std::to_string(line) + " (byte " + std::to_string(at) +
+                                   "); header line ends must be CRLF");
     }
 
     void transaction(const workflow::OutgoingMail& mail) {
@@ -280,6 +386,7 @@ SmtpSender::~SmtpSender() {
 }
 
 void SmtpSender::send(const workflow::OutgoingMail& mail) {
+    Impl::check_header_section(mail);   // before any I/O: a refused mail costs no connection
     try {
         impl_->send(mail);
         return;
@@ -296,6 +403,13 @@ void SmtpSender::send(const workflow::OutgoingMail& mail) {
         impl_->drop();
         // A certificate that does not verify will not fix itself: the
         // administrator must act (CA, host name, verify_certificate).
+        if (t_refused.seen) {
+            const RefusedCertificate refused = std::exchange(t_refused, {});
+            throw ppo::config_error(impl_->where() + ": " +
+                                    describe_certificate_error(impl_->settings.host, refused.error, refused.depth,
+                                                               refused.subject, "smtp") +
+                                    "; nothing sent");
+        }
         if (e.displayText().find("certificate verify failed") != std::string::npos)
             throw ppo::config_error(impl_->where() + ": certificate not accepted: " + e.displayText());
         throw ppo::transient_error(impl_->where() + ": " + e.displayText());

@@ -1,6 +1,12 @@
-// MailSender over SMTP with Poco::Net: smtp:// (STARTTLS when offered, required
-// when `tls_required`), smtps://, AUTH LOGIN/PLAIN when a user is set. Keeps one
-// connection open across send() calls until close() (or an error).
+// MailSender over SMTP with Poco::Net: smtps://, or smtp:// upgraded with
+// STARTTLS; AUTH LOGIN/PLAIN when a user is set. The server's certificate chain
+// and host name are verified during the handshake (system CAs or `ca_file`);
+// without STARTTLS nothing is sent (no AUTH, no mail) unless the peer is
+// loopback or `allow_plaintext` (tls_policy.h). A refused certificate or a
+// missing STARTTLS is a ppo::Error of kind config. A message whose header
+// section holds a NUL, or a CR or LF that is not part of CRLF, is refused
+// (permanent), not repaired. Keeps one connection open across send() calls
+// until close() (or an error).
 #pragma once
 
 #include "workflow/ports.h"
@@ -14,8 +20,10 @@ struct SmtpSettings {
     std::string host;
     int port = 25;
     bool implicit_tls = false;     // smtps://
-    bool tls_required = false;
+    bool tls_required = false;     // no plaintext even to a loopback peer
+    bool allow_plaintext = false;  // plaintext to any peer when STARTTLS is not offered
     bool verify_certificate = true;
+    std::string ca_file;           // PEM CAs to trust instead of the system's
     std::string user;              // empty: no AUTH
     std::string password;
     std::string helo_name = "localhost";

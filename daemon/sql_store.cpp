@@ -54,7 +54,7 @@ std::string lower_ascii(std::string s) {
 
 const char* kMessageColumns =
     "id, campaign_id, mailbox, uidvalidity, uid, message_id, received_at, from_addr, subject, outcome, reason, "
-    "uai, identified_by, evidence, late, folder, moved";
+    "uai, identified_by, evidence, late, folder, moved, content_sha256, duplicate_of";
 
 MessageRecord to_message(const SqlRow& r) {
     MessageRecord m;
@@ -75,6 +75,8 @@ MessageRecord to_message(const SqlRow& r) {
     m.late = r.i64(14) != 0;
     m.folder = r.str(15);
     m.moved = r.i64(16) != 0;
+    m.content_sha256 = r.str(17);
+    m.duplicate_of = r.is_null(18) ? 0 : r.i64(18);
     return m;
 }
 
@@ -185,16 +187,36 @@ std::vector<MessageRecord> SqlStore::messages_after_uid(const std::string& mailb
                                  {mailbox, std::int64_t{uidvalidity}, std::int64_t{after_uid}}));
 }
 
-std::vector<MessageRecord> SqlStore::messages_with_message_ids(const std::vector<std::string>& message_ids) {
+std::vector<MessageRecord> SqlStore::messages_with_content(const std::vector<std::string>& digests) {
     std::vector<SqlParam> wanted;
-    for (const auto& id : message_ids)
-        if (!id.empty()) wanted.emplace_back(id);
+    for (const auto& d : digests)
+        if (!d.empty()) wanted.emplace_back(d);
     std::vector<MessageRecord> out;
     in_chunks(wanted, [&](const std::string& list, const std::vector<SqlParam>& params) {
         for (auto& m : to_messages(db_.query(std::string("SELECT ") + kMessageColumns +
-                                                 " FROM messages WHERE message_id IN (" + list + ")",
+                                                 " FROM messages WHERE content_sha256 IN (" + list + ") ORDER BY id",
                                              params)))
             out.push_back(std::move(m));
+    });
+    return out;
+}
+
+void SqlStore::relocate_message(std::int64_t id, std::uint32_t uidvalidity, std::uint32_t uid) {
+    db_.exec("UPDATE messages SET uidvalidity = $1, uid = $2 WHERE id = $3",
+             {std::int64_t{uidvalidity}, std::int64_t{uid}, id});
+}
+
+std::vector<std::pair<std::string, std::string>> SqlStore::lycees_of_sent_mails(
+    const std::vector<std::string>& message_ids) {
+    std::vector<SqlParam> wanted;
+    for (const auto& id : message_ids)
+        if (!id.empty()) wanted.emplace_back(id);
+    std::vector<std::pair<std::string, std::string>> out;
+    in_chunks(wanted, [&](const std::string& list, const std::vector<SqlParam>& params) {
+        for (const auto& r : db_.query("SELECT message_id, uai FROM outbox WHERE uai IS NOT NULL AND message_id IN (" +
+                                           list + ") ORDER BY id",
+                                       params))
+            out.emplace_back(r.str(0), r.str(1));
     });
     return out;
 }
@@ -236,21 +258,23 @@ std::vector<std::int64_t> SqlStore::reserve_message_ids(std::size_t n) {
 std::int64_t SqlStore::insert_message(const MessageRecord& m) {
     if (m.id != 0) {
         db_.exec("INSERT INTO messages (id, campaign_id, mailbox, uidvalidity, uid, message_id, received_at, from_addr, "
-                 "subject, outcome, reason, uai, identified_by, evidence, late, folder, moved, created_at) VALUES "
-                 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                 "subject, outcome, reason, uai, identified_by, evidence, late, folder, moved, created_at, "
+                 "content_sha256, duplicate_of) VALUES "
+                 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
                  {m.id, m.campaign_id, m.mailbox, std::int64_t{m.uidvalidity}, std::int64_t{m.uid},
                   text_or_null(m.message_id), m.received_at, m.from, m.subject, m.outcome, m.reason, text_or_null(m.uai),
                   m.identified_by, m.evidence, std::int64_t{m.late ? 1 : 0}, m.folder, std::int64_t{m.moved ? 1 : 0},
-                  m.received_at});
+                  m.received_at, text_or_null(m.content_sha256), id_or_null(m.duplicate_of)});
         return m.id;
     }
     return db_.insert(
         "INSERT INTO messages (campaign_id, mailbox, uidvalidity, uid, message_id, received_at, from_addr, subject, "
-        "outcome, reason, uai, identified_by, evidence, late, folder, moved, created_at) VALUES "
-        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        "outcome, reason, uai, identified_by, evidence, late, folder, moved, created_at, content_sha256, duplicate_of) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         {m.campaign_id, m.mailbox, std::int64_t{m.uidvalidity}, std::int64_t{m.uid}, text_or_null(m.message_id),
          m.received_at, m.from, m.subject, m.outcome, m.reason, text_or_null(m.uai), m.identified_by, m.evidence,
-         std::int64_t{m.late ? 1 : 0}, m.folder, std::int64_t{m.moved ? 1 : 0}, m.received_at});
+         std::int64_t{m.late ? 1 : 0}, m.folder, std::int64_t{m.moved ? 1 : 0}, m.received_at,
+         text_or_null(m.content_sha256), id_or_null(m.duplicate_of)});
 }
 
 void SqlStore::update_message(const MessageRecord& m) {
@@ -308,11 +332,13 @@ std::int64_t SqlStore::enqueue(const OutboxMail& m) {
     if (!existing.empty()) return existing.front().i64(0);
     std::vector<SqlParam> params{m.campaign_id, m.kind, id_or_null(m.message_ref), text_or_null(m.uai), m.dedupe_key,
                                  m.envelope_from, recipients_json(m.recipients), SqlNull{}, m.state,
-                                 std::int64_t{m.attempts}, m.next_attempt_at, m.last_error, m.created_at};
+                                 std::int64_t{m.attempts}, m.next_attempt_at, m.last_error, m.created_at,
+                                 text_or_null(m.message_id)};
     params[7] = m.data;  // the mail itself: one copy here, where a braced list makes two
     const std::int64_t id = db_.insert(
         "INSERT INTO outbox (campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, data, state, "
-        "attempts, next_attempt_at, last_error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "attempts, next_attempt_at, last_error, created_at, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+        "$11, $12, $13, $14)",
         params);
     // One row per distinct address, for the per-recipient count.
     std::set<std::string> addresses;

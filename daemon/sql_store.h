@@ -20,6 +20,9 @@ public:
     void begin() override { db_.begin(); }
     void commit() override { db_.commit(); }
     void rollback() override { db_.rollback(); }
+    void savepoint(const std::string& name) override { db_.exec("SAVEPOINT " + name); }
+    void release_savepoint(const std::string& name) override { db_.exec("RELEASE SAVEPOINT " + name); }
+    void rollback_to_savepoint(const std::string& name) override { db_.exec("ROLLBACK TO SAVEPOINT " + name); }
 
     workflow::CampaignInfo ensure_campaign(const std::string& name, const std::string& deadline,
                                            const std::string& academies_csv, std::int64_t now) override;
@@ -31,7 +34,10 @@ public:
     std::optional<workflow::MessageRecord> message(std::int64_t id) override;
     std::vector<workflow::MessageRecord> messages_after_uid(const std::string& mailbox, std::uint32_t uidvalidity,
                                                             std::uint32_t after_uid) override;
-    std::vector<workflow::MessageRecord> messages_with_message_ids(const std::vector<std::string>& message_ids) override;
+    std::vector<workflow::MessageRecord> messages_with_content(const std::vector<std::string>& digests) override;
+    void relocate_message(std::int64_t id, std::uint32_t uidvalidity, std::uint32_t uid) override;
+    std::vector<std::pair<std::string, std::string>> lycees_of_sent_mails(
+        const std::vector<std::string>& message_ids) override;
     std::vector<std::int64_t> reserve_message_ids(std::size_t n) override;
     std::int64_t insert_message(const workflow::MessageRecord& record) override;
     void update_message(const workflow::MessageRecord& record) override;

@@ -528,8 +528,9 @@ public:
             mailmime* node;
             std::size_t depth;
             bool in_related;
+            int owner;   // index in msg_.forwarded of the innermost message/rfc822 around it, -1: none
         };
-        std::vector<Frame> stack{{body, 0, false}};
+        std::vector<Frame> stack{{body, 0, false, -1}};
         while (!stack.empty()) {
             const Frame f = stack.back();
             stack.pop_back();
@@ -551,14 +552,15 @@ public:
                     if (list == nullptr) break;
                     const std::size_t first = stack.size();
                     for (clistiter* it = clist_begin(list); it != nullptr; it = clist_next(it))
-                        stack.push_back(Frame{static_cast<mailmime*>(clist_content(it)), f.depth + 1, related});
+                        stack.push_back(Frame{static_cast<mailmime*>(clist_content(it)), f.depth + 1, related, f.owner});
                     std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(first), stack.end());
                     break;
                 }
                 case MAILMIME_MESSAGE:
-                    stack.push_back(Frame{f.node->mm_data.mm_message.mm_msg_mime, f.depth + 1, false});
+                    stack.push_back(Frame{f.node->mm_data.mm_message.mm_msg_mime, f.depth + 1, false, forwarded(f.node, f.owner)});
                     break;
                 default:
+                    owner_ = f.owner;
                     leaf(f.node, f.in_related);
             }
         }
@@ -575,10 +577,47 @@ public:
         msg_.text = std::move(text);
     }
 
-    void add_plain(std::string t) { plain_.push_back(std::move(t)); }
-    void add_html(std::string t) { html_.push_back(std::move(t)); }
+    void add_plain(std::string t) {
+        if (owner_ >= 0) append_text(msg_.forwarded[static_cast<std::size_t>(owner_)].text, t);
+        plain_.push_back(std::move(t));
+    }
+    void add_html(std::string t) {
+        if (owner_ >= 0) append_text(msg_.forwarded[static_cast<std::size_t>(owner_)].text, t);
+        html_.push_back(std::move(t));
+    }
 
 private:
+    static void append_text(std::string& to, const std::string& t) {
+        if (t.empty()) return;
+        if (!to.empty()) to.push_back('\n');
+        to += t;
+    }
+
+    // A message/rfc822 part: its sender and subject, read from its own header
+    // block. Returns its index in msg_.forwarded (the owner of the parts
+    // inside it), or `outer` once kMaxForwarded are recorded.
+    int forwarded(const mailmime* node, int outer) {
+        const mailmime_data* body = node->mm_body;
+        if (msg_.forwarded.size() >= kMaxForwarded || body == nullptr || body->dt_type != MAILMIME_DATA_TEXT ||
+            body->dt_data.dt_text.dt_data == nullptr)
+            return outer;
+        const char* lo = raw_.data();
+        const char* hi = raw_.data() + raw_.size();
+        const char* start = body->dt_data.dt_text.dt_data;
+        if (start < lo || start > hi) return outer;
+        const std::size_t len = std::min<std::size_t>(body->dt_data.dt_text.dt_length, static_cast<std::size_t>(hi - start));
+        std::vector<RawField> fields;
+        split_header_block(std::string_view(start, len), &fields, nullptr);
+        MimeMessage inner;
+        parse_top_headers(fields, inner);
+        ForwardedMessage fwd;
+        fwd.from_address = std::move(inner.from_address);
+        fwd.from_display = std::move(inner.from_display);
+        fwd.subject = std::move(inner.subject);
+        msg_.forwarded.push_back(std::move(fwd));
+        return static_cast<int>(msg_.forwarded.size() - 1);
+    }
+
     void corrupt(std::string reason) {
         if (!msg_.corrupt) {
             msg_.corrupt = true;
@@ -699,6 +738,7 @@ private:
             a.inline_disposition = disposition == MAILMIME_DISPOSITION_TYPE_INLINE ||
                                    (!have_disposition && in_related && !a.content_id.empty());
             a.data = decode_transfer(data, len, encoding, msg_.problems, label);
+            if (owner_ >= 0 && !a.filename.empty()) msg_.forwarded[static_cast<std::size_t>(owner_)].filenames.push_back(a.filename);
             msg_.attachments.push_back(std::move(a));
             return;
         }
@@ -722,6 +762,7 @@ private:
     MimeMessage& msg_;
     std::size_t nodes_ = 0;
     std::size_t leaf_index_ = 0;
+    int owner_ = -1;   // of the leaf being read
     std::vector<std::string> plain_, html_;
 };
 

@@ -34,6 +34,16 @@ struct Header {
     std::string value;  // unfolded, RFC 2047 decoded to UTF-8
 };
 
+// A message carried inside another as a message/rfc822 part (a forward "as
+// attachment"): who wrote it and what it says, as evidence of its origin.
+struct ForwardedMessage {
+    std::string from_address;            // addr-spec, "" if none
+    std::string from_display;
+    std::string subject;                 // UTF-8
+    std::string text;                    // its own text parts (they are in MimeMessage::text too)
+    std::vector<std::string> filenames;  // its own attachments' names (they are in MimeMessage::attachments too)
+};
+
 struct MimeMessage {
     std::vector<Header> headers;             // top-level headers, in order
     std::string subject;                     // UTF-8
@@ -48,6 +58,7 @@ struct MimeMessage {
     std::string text;                        // every text/plain part (text/html stripped when no plain), UTF-8, joined with "\n"
     std::vector<Attachment> attachments;     // every leaf part that carries a file (name or non-text type), in tree order,
                                              // including those inside nested message/rfc822
+    std::vector<ForwardedMessage> forwarded; // message/rfc822 parts, in tree order (at most kMaxForwarded)
     std::vector<std::string> problems;       // non-fatal oddities, human-readable, English
     bool corrupt = false;
     std::string corrupt_reason;
@@ -55,6 +66,8 @@ struct MimeMessage {
     // First header of that name (case-insensitive), decoded; nullopt if absent.
     std::optional<std::string> header(std::string_view name) const;
 };
+
+inline constexpr std::size_t kMaxForwarded = 20;
 
 MimeMessage parse_mime_message(std::string_view raw, const MimeLimits& limits = {});
 

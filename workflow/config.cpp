@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 namespace ppo::workflow {
 
@@ -130,6 +131,18 @@ Secret resolve_secret(const std::string& credential, const std::string& file, co
     return Secret{inline_value};
 }
 
+// A CA file must exist and hold PEM certificates: a typo would otherwise show
+// only at the first connection, as "unknown CA".
+std::string check_ca_file(const std::string& path, const std::string& where) {
+    if (path.empty()) return path;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw config_error(where + ": cannot read the CA file " + path);
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (s.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+        throw config_error(where + ": expected PEM certificates (-----BEGIN CERTIFICATE-----) in " + path);
+    return path;
+}
+
 std::string resolve_path(const std::string& p, const fs::path& base) {
     if (p.empty()) return p;
     fs::path path(p);
@@ -224,6 +237,9 @@ Config parse_config(const std::string& text, const std::string& source) {
         {"imap",
          {{"url", [&](auto& v, auto& w) { c.imap.url = parse_url(v, {"imap", "imaps"}, w); }},
           {"tls_required", [&](auto& v, auto& w) { c.imap.tls_required = parse_bool(v, w); }},
+          {"allow_plaintext", [&](auto& v, auto& w) { c.imap.allow_plaintext = parse_bool(v, w); }},
+          {"verify_certificate", [&](auto& v, auto& w) { c.imap.verify_certificate = parse_bool(v, w); }},
+          {"ca_file", [&](auto& v, auto& w) { c.imap.ca_file = check_ca_file(resolve_path(v, base), w); }},
           {"user", [&](auto& v, auto&) { c.imap.user = v; }},
           {"password", [&](auto& v, auto&) { imap_password = v; }},
           {"password_file", [&](auto& v, auto&) { imap_password_file = resolve_path(v, base); }},
@@ -238,6 +254,9 @@ Config parse_config(const std::string& text, const std::string& source) {
         {"smtp",
          {{"url", [&](auto& v, auto& w) { c.smtp.url = parse_url(v, {"smtp", "smtps"}, w); }},
           {"tls_required", [&](auto& v, auto& w) { c.smtp.tls_required = parse_bool(v, w); }},
+          {"allow_plaintext", [&](auto& v, auto& w) { c.smtp.allow_plaintext = parse_bool(v, w); }},
+          {"verify_certificate", [&](auto& v, auto& w) { c.smtp.verify_certificate = parse_bool(v, w); }},
+          {"ca_file", [&](auto& v, auto& w) { c.smtp.ca_file = check_ca_file(resolve_path(v, base), w); }},
           {"user", [&](auto& v, auto&) { c.smtp.user = v; }},
           {"password", [&](auto& v, auto&) { smtp_password = v; }},
           {"password_file", [&](auto& v, auto&) { smtp_password_file = resolve_path(v, base); }},
@@ -345,6 +364,14 @@ Config parse_config(const std::string& text, const std::string& source) {
         key->second(e.value, where);
     }
 
+    for (const auto& [section, tls_required, allow_plaintext] :
+         {std::tuple{"imap", c.imap.tls_required, c.imap.allow_plaintext},
+          std::tuple{"smtp", c.smtp.tls_required, c.smtp.allow_plaintext}}) {
+        if (tls_required && allow_plaintext)
+            throw config_error(source + ": [" + section + "] tls_required = true and allow_plaintext = true contradict "
+                               "each other; keep one");
+    }
+
     c.imap.password = resolve_secret("imap-password", imap_password_file, imap_password, source + ": [imap] password_file");
     c.smtp.password = resolve_secret("smtp-password", smtp_password_file, smtp_password, source + ": [smtp] password_file");
     c.smtp.from_address = address_of(c.smtp.from);
@@ -378,6 +405,22 @@ Config parse_config(const std::string& text, const std::string& source) {
         throw config_error(source + ": [database] url: expected sqlite:///path/to/file.db or postgresql://user@host/db, got '" + db_url + "'");
     }
     return c;
+}
+
+std::vector<std::string> tls_warnings(const Config& c) {
+    std::vector<std::string> out;
+    auto add = [&](const char* section, const Url& url, bool verify, bool plaintext) {
+        const std::string where = std::string("[") + section + "] ";
+        if (!verify)
+            out.push_back(where + "verify_certificate = false: the certificate of " + url.host +
+                          " is not checked; anyone on the path can pose as the server and read the password");
+        if (plaintext)
+            out.push_back(where + "allow_plaintext = true: when " + url.host +
+                          " offers no STARTTLS, the password and the mail go over the network in clear");
+    };
+    add("imap", c.imap.url, c.imap.verify_certificate, c.imap.allow_plaintext);
+    add("smtp", c.smtp.url, c.smtp.verify_certificate, c.smtp.allow_plaintext);
+    return out;
 }
 
 Config load_config(const std::string& path) {

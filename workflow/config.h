@@ -29,7 +29,10 @@ struct Url {
 
 struct ImapConfig {
     Url url;                            // imap:// or imaps://
-    bool tls_required = false;          // imap:// must upgrade with STARTTLS
+    bool tls_required = false;          // no plaintext even to a loopback address
+    bool allow_plaintext = false;       // log in without TLS to a server that offers none (warned)
+    bool verify_certificate = true;     // chain and host name; false is an opt-out (warned)
+    std::string ca_file;                // PEM CA(s) to trust instead of the system's; empty: system CAs
     std::string user;
     Secret password;
     std::string mailbox = "INBOX";
@@ -42,7 +45,10 @@ struct ImapConfig {
 
 struct SmtpConfig {
     Url url;                            // smtp:// or smtps://
-    bool tls_required = false;
+    bool tls_required = false;          // as in ImapConfig
+    bool allow_plaintext = false;
+    bool verify_certificate = true;
+    std::string ca_file;
     std::string user;
     Secret password;
     std::string from = "PPO Hauts-de-France <ppo@region-academique-hauts-de-france.fr>";
@@ -119,6 +125,11 @@ struct Config {
     static std::string academie_domain(const std::string& code);
     std::vector<std::string> academie_domains() const;
 };
+
+// The settings that weaken TLS (verify_certificate = false, allow_plaintext =
+// true), one sentence each naming the key; logged as warnings at start and
+// printed by check-config.
+std::vector<std::string> tls_warnings(const Config& config);
 
 // Parses text read from `source`. Relative paths (database, archive,
 // password_file) are resolved against the folder of `source`.

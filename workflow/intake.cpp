@@ -2,7 +2,10 @@
 
 #include "parsers/document_type.h"
 #include "parsers/error.h"
+#include "parsers/content_digest.h"
+#include "parsers/forward_block.h"
 #include "workflow/campaign_time.h"
+#include "workflow/crash_point.h"
 #include "workflow/identification.h"
 #include "workflow/mail_builder.h"
 
@@ -11,6 +14,7 @@
 #include <algorithm>
 #include <exception>
 #include <future>
+#include <limits>
 #include <map>
 
 namespace ppo::workflow {
@@ -214,6 +218,7 @@ void enqueue_submission_mails(const Config& config, Store& store, const Template
             mail.envelope_from = config.smtp.from_address;
             mail.recipients = rcpt;
             mail.data = build_mail(spec);
+            mail.message_id = spec.message_id;
             mail.next_attempt_at = now;
             mail.created_at = now;
             store.enqueue(mail);
@@ -255,6 +260,7 @@ void enqueue_submission_mails(const Config& config, Store& store, const Template
         // outbox keeps references, expanded from the archive when it is sent.
         for (const auto& f : files) spec.attachments.push_back({f.name, content_type_for(f.kind), "", f.path});
         mail.data = build_mail(spec);
+        mail.message_id = spec.message_id;
         store.enqueue(mail);
     }
 }
@@ -265,14 +271,14 @@ namespace ppo::workflow {
 
 namespace {
 
-std::int64_t epoch(const Clock& clock) {
-    return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+std::string printable_ascii(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) out += (c >= 0x20 && c < 0x7F) ? static_cast<char>(c) : '?';
+    return out;
 }
 
-std::string join_evidence(const std::vector<std::string>& e) {
-    std::string out;
-    for (const auto& s : e) out += (out.empty() ? "" : "; ") + s;
-    return out;
+std::int64_t epoch(const Clock& clock) {
+    return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -289,6 +295,23 @@ Intake::Intake(const Config& config, Store& store, MailSource& source, Archive& 
     // The directory (and its NameIndex) is loaded by each poll_once(), the only user.
 }
 
+ListingPlan plan_listing(const std::vector<MessageSummary>& listing, const std::vector<MessageRecord>& recorded,
+                         std::uint64_t max_message_size, std::uint32_t after_uid) {
+    std::map<std::uint32_t, const MessageRecord*> by_uid;
+    for (const auto& m : recorded) by_uid.emplace(m.uid, &m);
+    ListingPlan plan;
+    plan.max_uid = after_uid;
+    for (const auto& s : listing) {
+        plan.max_uid = std::max(plan.max_uid, s.uid);
+        if (auto it = by_uid.find(s.uid); it != by_uid.end()) {
+            plan.refile.push_back({it->second->id, s.uid, folder_from_name(it->second->folder)});
+            continue;
+        }
+        plan.fresh.push_back({s, s.size > max_message_size});
+    }
+    return plan;
+}
+
 Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalidity) const {
     Prepared p;
     const std::int64_t now = p.now = epoch(clock_);
@@ -297,71 +320,82 @@ Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalid
     limits.max_parts = config_.intake.max_parts;
     limits.max_depth = config_.intake.max_depth;
 
-    MessageRecord& rec = p.rec;
-    rec.campaign_id = campaign_.id;
-    rec.mailbox = config_.imap.mailbox;
-    rec.uidvalidity = uidvalidity;
-    rec.uid = fetched.uid;
+    MessageFacts& f = p.facts;
+    MessageRecord& base = f.base;
+    base.campaign_id = campaign_.id;
+    base.mailbox = config_.imap.mailbox;
+    base.uidvalidity = uidvalidity;
+    base.uid = fetched.uid;
     // Arrival is the server's INTERNALDATE; --now replays may set an earlier clock.
-    rec.received_at = fetched.internal_date > 0 ? std::min(fetched.internal_date, now) : now;
+    base.received_at = fetched.internal_date > 0 ? std::min(fetched.internal_date, now) : now;
 
     parsers::MimeMessage& msg = p.msg;
-    auto& documents = p.documents;
     try {
+        fault("read", fetched.uid);
+        base.content_sha256 = parsers::content_digest(fetched.raw);
         msg = parsers::parse_mime_message(fetched.raw, limits);
         // The decoded parts are all that is needed from here on.
         fetched.raw.clear();
         fetched.raw.shrink_to_fit();
-        rec.message_id = msg.message_id;
-        rec.from = lower(msg.from_address);
-        rec.subject = msg.subject;
+        base.message_id = msg.message_id;
+        base.from = lower(msg.from_address);
+        base.subject = msg.subject;
         for (std::size_t i = 0; i < msg.attachments.size(); ++i) {
             const auto& a = msg.attachments[i];
             auto kind = parsers::classify_document(a.filename, a.content_type, a.data);
-            if (kind != parsers::DocumentKind::none) documents.emplace_back(i, kind);
+            if (kind != parsers::DocumentKind::none) p.documents.emplace_back(i, kind);
         }
+        f.documents = p.documents.size();
+        f.attachments = msg.attachments.size();
         if (msg.corrupt) {
-            rec.outcome = "quarantined";
-            rec.reason = "malformed message: " + msg.corrupt_reason;
-        } else if (auto why = auto_reply_reason(msg, config_); !why.empty()) {
-            rec.outcome = "ignored";
-            rec.reason = why;
-        } else if (documents.empty()) {
-            rec.outcome = "unidentified";
-            rec.reason = "no document attached (" + std::to_string(msg.attachments.size()) + " other attachment(s))";
+            f.corrupt_reason = msg.corrupt_reason;
         } else {
-            IdentificationInput in;
-            in.from_address = msg.from_address;
-            in.sender_authenticated = sender_authenticated(msg, config_.intake.trusted_authserv_id);
-            in.subject = msg.subject;
-            in.body_text = msg.text;
-            for (const auto& a : msg.attachments) in.filenames.push_back(a.filename);
-            auto id = identify(in, directory_, config_.academie_domains(), &*names_);
-            rec.evidence = join_evidence(id.evidence);
-            if (!in.sender_authenticated) rec.evidence += (rec.evidence.empty() ? "" : "; ") + std::string("sender not authenticated");
-            if (id.identified) {
-                rec.outcome = "submission";
-                rec.uai = id.uai;
-                rec.identified_by = id.identified_by;
-                rec.late = rec.received_at >= deadline_end(config_.campaign);
-            } else {
-                rec.outcome = "unidentified";
-                rec.reason = id.reason;
+            f.auto_reply = auto_reply_reason(msg, config_);
+            if (f.auto_reply.empty() && f.documents > 0) {
+                IdentificationInput in;
+                in.from_address = msg.from_address;
+                in.sender_authenticated = sender_authenticated(msg, config_.intake.trusted_authserv_id);
+                in.subject = msg.subject;
+                in.body_text = msg.text;
+                for (const auto& a : msg.attachments) in.filenames.push_back(a.filename);
+                f.own = identify(in, directory_, config_.academie_domains(), &*names_);
+                if (!in.sender_authenticated)
+                    f.own.evidence.push_back("sender " + base.from + " not authenticated");
+                // Forwarded messages: attached (message/rfc822) or quoted inline.
+                // Their sender is what they say it is: anyone can write it, so
+                // it only points at a lycée, whose official address is then
+                // the one acknowledged.
+                auto forwards = msg.forwarded;
+                for (auto& inline_fwd : parsers::find_inline_forwards(msg.text)) forwards.push_back(std::move(inline_fwd));
+                for (const auto& fw : forwards) {
+                    IdentificationInput fin;
+                    fin.from_address = fw.from_address;
+                    fin.subject = fw.subject;
+                    fin.body_text = fw.text;
+                    fin.filenames = fw.filenames;
+                    f.forwarded.push_back(identify(fin, directory_, config_.academie_domains(), &*names_));
+                }
+                for (const auto* ids : {&msg.in_reply_to, &msg.references}) {
+                    std::size_t pos = 0;
+                    while ((pos = ids->find('<', pos)) != std::string::npos) {
+                        auto gt = ids->find('>', pos);
+                        if (gt == std::string::npos) break;
+                        f.replied_to.push_back(ids->substr(pos, gt - pos + 1));
+                        pos = gt + 1;
+                    }
+                }
             }
         }
     } catch (const ppo::Error& e) {
         if (e.kind() == ErrorKind::transient) throw;
-        rec.outcome = "quarantined";
-        rec.reason = std::string("cannot handle the message: ") + e.what();
-        documents.clear();
+        f.unreadable = std::string("cannot handle the message: ") + e.what();
     } catch (const std::exception& e) {
-        rec.outcome = "quarantined";
-        rec.reason = std::string("internal error while reading the message: ") + e.what();
-        documents.clear();
+        f.unreadable = std::string("internal error while reading the message: ") + e.what();
     }
-    if (rec.outcome == "ignored") rec.folder = "ignored";
-    else if (rec.outcome == "submission") rec.folder = "processed";
-    else rec.folder = "triage";
+    if (!f.unreadable.empty()) {
+        p.documents.clear();
+        msg.attachments.clear();
+    }
     return p;
 }
 
@@ -369,7 +403,7 @@ void Intake::archive_files(Prepared& p) {
     MessageRecord& rec = p.rec;
     parsers::MimeMessage& msg = p.msg;
     // Files: <académie>/<bassin>/<UAI>/<submission>/ for a lycée's, _triage/<id>/ otherwise.
-    if (rec.outcome == "submission" || rec.outcome == "unidentified") {
+    if (p.verdict.keep_files) {
         std::string dir;
         if (const Lycee* l = directory_.by_uai(rec.uai)) {
             dir = l->academie + "/" + (l->bassin_code.empty() ? std::string("sans-bassin") : l->bassin_code) + "/" + l->uai +
@@ -391,28 +425,183 @@ void Intake::archive_files(Prepared& p) {
     p.documents.clear();
 }
 
-Intake::Handled Intake::record(Prepared& p, IntakeStats& stats) {
+void Intake::write_rows(Prepared& p) {
     MessageRecord& rec = p.rec;
-    rec.id = store_.insert_message(rec);
+    store_.insert_message(rec);
     for (auto& f : p.files) {
         f.message_ref = rec.id;
         f.id = store_.insert_file(f);
     }
-    if (rec.outcome == "submission")
+    fault("record", rec.uid);
+    if (p.verdict.send_mails)
         enqueue_submission_mails(config_, store_, templates_, directory_, rec, p.files, p.msg.message_id,
                                  p.msg.references, true, p.now);
+}
 
+void Intake::count(const MessageRecord& rec, IntakeStats& stats) {
     if (rec.outcome == "submission") ++stats.submissions;
     else if (rec.outcome == "unidentified") ++stats.unidentified;
     else if (rec.outcome == "ignored") ++stats.ignored;
+    else if (rec.outcome == "duplicate") ++stats.duplicates;
     else ++stats.quarantined;
     if (on_message) on_message(rec);
-    return {rec.id, rec.uid, folder_from_name(rec.folder)};
 }
 
-void Intake::file_messages(const std::vector<Handled>& handled) {
-    std::map<Folder, std::vector<const Handled*>> by_folder;
-    for (const auto& h : handled) by_folder[h.folder].push_back(&h);
+std::vector<Filing> Intake::record_batch(const std::vector<Unread>& unread, std::vector<Prepared>& prepared,
+                                         std::uint32_t uidvalidity, IntakeStats& stats) {
+    // What the store knows that bears on the batch, in two queries: messages
+    // with the same content, and the lycées of our mails they reply to.
+    std::vector<std::string> digests, replied;
+    for (const auto& p : prepared) {
+        digests.push_back(p.facts.base.content_sha256);
+        replied.insert(replied.end(), p.facts.replied_to.begin(), p.facts.replied_to.end());
+    }
+    std::multimap<std::string, MessageRecord> by_digest;
+    for (auto& m : store_.messages_with_content(digests)) by_digest.emplace(m.content_sha256, std::move(m));
+    std::multimap<std::string, std::string> thread;
+    for (auto& [mid, uai] : store_.lycees_of_sent_mails(replied)) thread.emplace(mid, uai);
+
+    // Ids first (a short transaction of their own), so that the files go
+    // under their final names before the write lock is taken.
+    const auto ids = store_.reserve_message_ids(unread.size() + prepared.size());
+    JudgeContext ctx;
+    ctx.directory = &directory_;
+    ctx.uidvalidity = uidvalidity;
+    ctx.deadline_end = deadline_end(config_.campaign);
+
+    auto make_record = [&](const MessageRecord& base, const Verdict& v, std::int64_t id) {
+        MessageRecord rec = base;
+        rec.id = id;
+        rec.outcome = v.outcome;
+        rec.reason = v.reason;
+        rec.uai = v.uai;
+        rec.identified_by = v.identified_by;
+        rec.evidence = v.evidence;
+        rec.late = v.late;
+        rec.duplicate_of = v.duplicate_of;
+        rec.folder = v.folder;
+        return rec;
+    };
+
+    for (std::size_t j = 0; j < prepared.size(); ++j) {
+        Prepared& p = prepared[j];
+        const std::uint32_t uid = p.facts.base.uid;
+        try {
+            fault("judge", uid);
+            Known known;
+            auto [lo, hi] = by_digest.equal_range(p.facts.base.content_sha256);
+            for (auto it = lo; it != hi; ++it) known.same_content.push_back(it->second);
+            std::sort(known.same_content.begin(), known.same_content.end(),
+                      [](const MessageRecord& a, const MessageRecord& b) { return a.id < b.id; });
+            std::set<std::string> uais;
+            for (const auto& mid : p.facts.replied_to) {
+                auto [tlo, thi] = thread.equal_range(mid);
+                for (auto it = tlo; it != thi; ++it) uais.insert(it->second);
+            }
+            known.thread_uais.assign(uais.begin(), uais.end());
+            p.verdict = judge(p.facts, known, ctx);
+        } catch (const ppo::Error& e) {
+            if (e.kind() == ErrorKind::transient) throw;
+            p.verdict = quarantine(std::string("cannot judge the message: ") + e.what());
+        } catch (const std::exception& e) {
+            p.verdict = quarantine(std::string("internal error while judging the message: ") + e.what());
+        }
+        if (p.verdict.action == Verdict::Action::refile) {
+            // Relocated now: another copy later in the batch is not this message again.
+            auto [lo, hi] = by_digest.equal_range(p.facts.base.content_sha256);
+            for (auto it = lo; it != hi; ++it)
+                if (it->second.id == p.verdict.refile_of) it->second.uidvalidity = uidvalidity;
+            continue;
+        }
+        p.rec = make_record(p.facts.base, p.verdict, ids[unread.size() + j]);
+        // A later copy in this batch is a duplicate of this one.
+        if (!p.rec.content_sha256.empty() && p.verdict.outcome != "quarantined")
+            by_digest.emplace(p.rec.content_sha256, p.rec);
+        try {
+            fault("archive", uid);
+            archive_files(p);
+        } catch (const ppo::Error& e) {
+            if (e.kind() == ErrorKind::transient) throw;   // the disk, not the message
+            p.verdict = quarantine(std::string("cannot archive the files: ") + e.what());
+            p.rec = make_record(p.facts.base, p.verdict, p.rec.id);
+            p.files.clear();
+        } catch (const std::exception& e) {
+            p.verdict = quarantine(std::string("internal error while archiving the files: ") + e.what());
+            p.rec = make_record(p.facts.base, p.verdict, p.rec.id);
+            p.files.clear();
+        }
+    }
+    archive_.sync();
+    crash_point("archive");
+
+    std::vector<Filing> filed;
+    std::vector<MessageRecord> done;
+    store_.begin();
+    try {
+        for (std::size_t j = 0; j < unread.size(); ++j) {
+            MessageRecord base;
+            base.campaign_id = campaign_.id;
+            base.mailbox = config_.imap.mailbox;
+            base.uidvalidity = uidvalidity;
+            base.uid = unread[j].summary.uid;
+            base.message_id = unread[j].summary.message_id;
+            base.received_at = epoch(clock_);
+            // Never read: it stays in the triage folder for a person.
+            MessageRecord rec = make_record(base, unread[j].verdict, ids[j]);
+            store_.insert_message(rec);
+            filed.push_back({rec.id, rec.uid, folder_from_name(rec.folder)});
+            done.push_back(std::move(rec));
+        }
+        for (auto& p : prepared) {
+            if (p.verdict.action == Verdict::Action::refile) {
+                spdlog::info("uid {}: same message as {} (recorded before the mailbox's UIDVALIDITY changed); filing it in {}",
+                             p.facts.base.uid, p.verdict.refile_of, p.verdict.folder);
+                store_.relocate_message(p.verdict.refile_of, uidvalidity, p.facts.base.uid);
+                filed.push_back({p.verdict.refile_of, p.facts.base.uid, folder_from_name(p.verdict.folder)});
+                ++stats.refiled;
+                continue;
+            }
+            // One savepoint per message: its failure undoes its own rows only.
+            store_.savepoint("ppo_message");
+            try {
+                write_rows(p);
+                store_.release_savepoint("ppo_message");
+            } catch (const std::exception& e) {
+                const auto* pe = dynamic_cast<const ppo::Error*>(&e);
+                if (pe && pe->kind() == ErrorKind::transient) throw;
+                store_.rollback_to_savepoint("ppo_message");
+                store_.release_savepoint("ppo_message");
+                spdlog::error("uid {}: message {} quarantined: cannot record it: {}", p.rec.uid, p.rec.id, e.what());
+                p.verdict = quarantine(std::string("cannot record the message: ") + e.what());
+                // The row that could not be written may have failed on a
+                // stranger's field (bytes a database refuses): the quarantine
+                // row keeps them as printable ASCII only.
+                MessageRecord plain = p.facts.base;
+                plain.from = printable_ascii(plain.from);
+                plain.subject = printable_ascii(plain.subject);
+                plain.message_id = printable_ascii(plain.message_id);
+                p.verdict.reason = printable_ascii(p.verdict.reason);
+                p.rec = make_record(plain, p.verdict, p.rec.id);
+                p.files.clear();
+                store_.insert_message(p.rec);   // a failure here is the database's: the batch waits
+            }
+            filed.push_back({p.rec.id, p.rec.uid, folder_from_name(p.rec.folder)});
+            done.push_back(p.rec);
+            p.msg = parsers::MimeMessage{};
+        }
+        store_.commit();
+    } catch (...) {
+        store_.rollback();
+        throw;
+    }
+    crash_point("commit");
+    for (const auto& rec : done) count(rec, stats);
+    return filed;
+}
+
+void Intake::file_messages(const std::vector<Filing>& filings) {
+    std::map<Folder, std::vector<const Filing*>> by_folder;
+    for (const auto& h : filings) by_folder[h.folder].push_back(&h);
     for (const auto& [folder, items] : by_folder) {
         std::vector<std::uint32_t> uids;
         std::vector<std::int64_t> ids;
@@ -421,6 +610,7 @@ void Intake::file_messages(const std::vector<Handled>& handled) {
             ids.push_back(h->id);
         }
         source_.move(uids, folder);
+        crash_point("move");
         store_.mark_moved(ids);
     }
 }
@@ -436,58 +626,34 @@ IntakeStats Intake::poll_once() {
         if (st->uidvalidity == uidvalidity) {
             after = st->last_uid;
         } else {
-            // Every UID changed meaning: match what is in the inbox by
-            // Message-ID instead of handling it all again.
-            spdlog::warn("mailbox {}: UIDVALIDITY changed from {} to {}; resynchronising by Message-ID", mailbox,
-                         st->uidvalidity, uidvalidity);
+            // Every UID changed meaning: what is in the inbox is recognised by
+            // its content (same digest, never moved) instead of its UID.
+            spdlog::warn("mailbox {}: UIDVALIDITY changed from {} to {}; recognising recorded messages by their content",
+                         mailbox, st->uidvalidity, uidvalidity);
             ++stats.uidvalidity_resyncs;
         }
     }
-    auto summaries = source_.list(after);
-    stats.seen = summaries.size();
-
-    // What is already recorded: by UID, else by Message-ID (a copy delivered
-    // twice, or any message after a UIDVALIDITY change). Two queries for the
-    // whole listing rather than two per message.
-    std::map<std::uint32_t, MessageRecord> by_uid;
-    for (auto& m : store_.messages_after_uid(mailbox, uidvalidity, after)) by_uid.emplace(m.uid, std::move(m));
-    std::vector<std::string> unknown_ids;
-    for (const auto& s : summaries)
-        if (!by_uid.count(s.uid) && !s.message_id.empty()) unknown_ids.push_back(s.message_id);
-    std::map<std::string, MessageRecord> by_message_id;
-    for (auto& m : store_.messages_with_message_ids(unknown_ids)) by_message_id.emplace(m.message_id, std::move(m));
-
-    std::vector<Handled> refile;
-    std::vector<MessageSummary> to_fetch;
-    for (const auto& s : summaries) {
-        const MessageRecord* known = nullptr;
-        if (auto u = by_uid.find(s.uid); u != by_uid.end()) {
-            known = &u->second;
-        } else if (auto m = by_message_id.find(s.message_id); !s.message_id.empty() && m != by_message_id.end()) {
-            known = &m->second;
-            spdlog::info("uid {}: Message-ID {} was already handled as submission {}; filing it in {}", s.uid,
-                         s.message_id, known->id, known->folder);
-        }
-        if (known) {
-            refile.push_back({known->id, s.uid, folder_from_name(known->folder)});
-            ++stats.refiled;
-        } else {
-            to_fetch.push_back(s);
-        }
-    }
-    if (!refile.empty()) file_messages(refile);
-
-    std::uint32_t max_uid = after;
-    for (const auto& s : summaries) max_uid = std::max(max_uid, s.uid);
+    const auto listing = source_.list(after);
+    stats.seen = listing.size();
+    const ListingPlan plan =
+        plan_listing(listing, store_.messages_after_uid(mailbox, uidvalidity, after), config_.intake.max_message_size, after);
+    stats.refiled += plan.refile.size();
+    if (!plan.refile.empty()) file_messages(plan.refile);
+    const auto& fresh = plan.fresh;
 
     // Batches: as many messages as fit in batch_bytes (at least one), and at
     // most kMaxBatchMessages, so that a daemon restarted again and again still
     // commits progress between crashes.
     struct Batch {
         std::vector<std::uint32_t> uids;
-        std::vector<MessageSummary> oversized;
+        std::vector<Unread> unread;
         std::vector<FetchedMessage> fetched;
-        std::uint32_t first_uid() const { return uids.empty() ? oversized.front().uid : uids.front(); }
+        std::uint32_t first_uid() const {
+            std::uint32_t first = std::numeric_limits<std::uint32_t>::max();
+            for (auto u : uids) first = std::min(first, u);
+            for (const auto& u : unread) first = std::min(first, u.summary.uid);
+            return first;
+        }
     };
     std::size_t i = 0;
     auto next_batch = [&] {
@@ -496,13 +662,13 @@ IntakeStats Intake::poll_once() {
         constexpr std::size_t kMaxBatchMessages = 50;
         Batch batch;
         std::uint64_t bytes = 0;
-        while (i < to_fetch.size() && batch.uids.size() < kMaxBatchMessages &&
-               (batch.uids.empty() || bytes + to_fetch[i].size <= config_.intake.batch_bytes)) {
-            if (to_fetch[i].size > config_.intake.max_message_size) {
-                batch.oversized.push_back(to_fetch[i]);
+        while (i < fresh.size() && batch.uids.size() < kMaxBatchMessages &&
+               (batch.uids.empty() || bytes + fresh[i].summary.size <= config_.intake.batch_bytes)) {
+            if (fresh[i].oversized) {
+                batch.unread.push_back({fresh[i].summary, judge_oversized(fresh[i].summary, config_.intake.max_message_size)});
             } else {
-                batch.uids.push_back(to_fetch[i].uid);
-                bytes += to_fetch[i].size;
+                batch.uids.push_back(fresh[i].summary.uid);
+                bytes += fresh[i].summary.size;
             }
             ++i;
         }
@@ -517,31 +683,59 @@ IntakeStats Intake::poll_once() {
         }
     };
 
-    if (to_fetch.empty()) {
-        store_.set_mailbox_state(mailbox, {uidvalidity, max_uid});
+    if (fresh.empty()) {
+        store_.set_mailbox_state(mailbox, {uidvalidity, plan.max_uid});
         return stats;
     }
     // Three stages, one batch in each: while this thread fetches batch k+2
-    // over IMAP, batch k+1 is parsed and judged on two worker threads (no
-    // lock held) and batch k is recorded on a third: ids reserved, files
-    // archived and synced, then the rows in one transaction. Filing batch k
-    // (MOVE) comes back to this thread, which owns the IMAP session. A batch
-    // is committed whole or not at all, in UID order; the sender is woken
-    // after each commit.
+    // over IMAP, batch k+1 is read on two worker threads (no lock held) and
+    // batch k is judged and recorded on a third: ids reserved, files archived
+    // and synced, then the rows in one transaction. Filing batch k (MOVE)
+    // comes back to this thread, which owns the IMAP session. A batch is
+    // committed whole (its failed messages quarantined) or not at all, in UID
+    // order; the sender is woken after each commit.
     struct Stage {
         std::uint32_t first_uid = 0;
-        std::vector<MessageSummary> oversized;
+        std::vector<Unread> unread;
         std::future<std::vector<Prepared>> prepared;
     };
     auto fetch = [&](Batch& batch) {
-        if (!batch.uids.empty()) batch.fetched = source_.fetch(batch.uids);
+        if (!batch.uids.empty()) {
+            try {
+                batch.fetched = source_.fetch(batch.uids);
+            } catch (const ppo::Error& e) {
+                // The server refused the batch (NO) while the session holds:
+                // one message it cannot deliver (a broken file in its store)
+                // must not keep the others waiting. Each one alone; those it
+                // still refuses are judged unread, the others go on.
+                if (e.kind() == ErrorKind::transient) throw;
+                spdlog::warn("mailbox {}: FETCH of {} message(s) refused ({}); fetching them one by one", mailbox,
+                             batch.uids.size(), e.what());
+                batch.fetched.clear();
+                std::vector<std::uint32_t> readable;
+                for (auto uid : batch.uids) {
+                    try {
+                        for (auto& m : source_.fetch({uid})) batch.fetched.push_back(std::move(m));
+                        readable.push_back(uid);
+                    } catch (const ppo::Error& one) {
+                        if (one.kind() == ErrorKind::transient) throw;
+                        const auto it = std::find_if(fresh.begin(), fresh.end(),
+                                                     [&](const ListingPlan::New& n) { return n.summary.uid == uid; });
+                        spdlog::error("uid {}: the server cannot deliver it: {}; quarantined", uid, one.what());
+                        batch.unread.push_back({it->summary, judge_unfetchable(it->summary, one.what())});
+                    }
+                }
+                batch.uids = std::move(readable);
+            }
+        }
+        crash_point("fetch");
     };
     auto start_prepare = [&](Batch batch) {
         Stage st;
         st.first_uid = batch.first_uid();
-        st.oversized = std::move(batch.oversized);
+        st.unread = std::move(batch.unread);
         st.prepared = std::async(std::launch::async, [this, uidvalidity, fetched = std::move(batch.fetched)]() mutable {
-            // Parsing is most of the CPU: the second half on a thread of its own.
+            // Reading is most of the CPU: the second half on a thread of its own.
             std::vector<Prepared> out(fetched.size());
             const std::size_t half = fetched.size() / 2;
             auto second = std::async(std::launch::async, [&, half] {
@@ -559,69 +753,27 @@ IntakeStats Intake::poll_once() {
         });
         return st;
     };
-    auto start_record = [&](std::vector<MessageSummary> oversized, std::vector<Prepared> prepared) {
-        return std::async(std::launch::async, [this, &stats, &mailbox, uidvalidity, oversized = std::move(oversized),
+    auto start_record = [&](std::vector<Unread> unread, std::vector<Prepared> prepared) {
+        return std::async(std::launch::async, [this, &stats, uidvalidity, unread = std::move(unread),
                                                prepared = std::move(prepared)]() mutable {
-            // Ids first (a short transaction of their own), then the files
-            // under their final names and one sync, all without the write
-            // lock; then the rows, in one transaction. The sender thread,
-            // which needs the lock for a moment after each mail, waits little.
-            const auto ids = store_.reserve_message_ids(oversized.size() + prepared.size());
-            for (std::size_t j = 0; j < prepared.size(); ++j) {
-                prepared[j].rec.id = ids[oversized.size() + j];
-                archive_files(prepared[j]);
-            }
-            archive_.sync();
-            std::vector<Handled> handled;
-            try {
-                store_.begin();
-                for (std::size_t j = 0; j < oversized.size(); ++j) {
-                    const auto& s = oversized[j];
-                    // Never downloaded: it stays in the triage folder for a person.
-                    MessageRecord rec;
-                    rec.campaign_id = campaign_.id;
-                    rec.mailbox = mailbox;
-                    rec.uidvalidity = uidvalidity;
-                    rec.uid = s.uid;
-                    rec.message_id = s.message_id;
-                    rec.received_at = epoch(clock_);
-                    rec.outcome = "quarantined";
-                    rec.reason = "message of " + std::to_string(s.size) + " bytes exceeds max_message_size (" +
-                                 std::to_string(config_.intake.max_message_size) + ")";
-                    rec.folder = "triage";
-                    rec.id = ids[j];
-                    store_.insert_message(rec);
-                    ++stats.quarantined;
-                    if (on_message) on_message(rec);
-                    handled.push_back({rec.id, s.uid, Folder::triage});
-                }
-                for (auto& p : prepared) {
-                    handled.push_back(record(p, stats));
-                    p = Prepared{};
-                }
-                store_.commit();
-            } catch (...) {
-                store_.rollback();
-                throw;
-            }
-            return handled;
+            return record_batch(unread, prepared, uidvalidity, stats);
         });
     };
 
-    std::optional<Stage> preparing;       // being parsed
-    std::optional<Batch> pending_batch;   // fetched, waiting for the parsers
+    std::optional<Stage> preparing;       // being read
+    std::optional<Batch> pending_batch;   // fetched, waiting for the readers
     try {
         Batch first = next_batch();
         fetch(first);
         preparing = start_prepare(std::move(first));
     } catch (...) {
-        remember_progress(to_fetch.front().uid);
+        remember_progress(fresh.front().summary.uid);
         throw;
     }
     std::exception_ptr fetch_error;
     std::uint32_t unfetched_uid = 0;   // first UID of the batch whose fetch failed
     auto fetch_next = [&] {
-        if (fetch_error || pending_batch || i >= to_fetch.size()) return;
+        if (fetch_error || pending_batch || i >= fresh.size()) return;
         Batch batch = next_batch();
         try {
             fetch(batch);
@@ -634,7 +786,7 @@ IntakeStats Intake::poll_once() {
     while (preparing) {
         Stage current = std::move(*preparing);
         preparing.reset();
-        fetch_next();   // the first time round: while the first batch is parsed
+        fetch_next();   // the first time round: while the first batch is read
         std::vector<Prepared> prepared;
         try {
             prepared = current.prepared.get();
@@ -642,15 +794,15 @@ IntakeStats Intake::poll_once() {
             remember_progress(current.first_uid);
             throw;
         }
-        auto recording = start_record(std::move(current.oversized), std::move(prepared));
+        auto recording = start_record(std::move(current.unread), std::move(prepared));
         if (pending_batch) {
             preparing = start_prepare(std::move(*pending_batch));
             pending_batch.reset();
         }
         fetch_next();
-        std::vector<Handled> handled;
+        std::vector<Filing> filed;
         try {
-            handled = recording.get();
+            filed = recording.get();
         } catch (...) {
             if (preparing) preparing->prepared.wait();
             remember_progress(current.first_uid);
@@ -658,19 +810,19 @@ IntakeStats Intake::poll_once() {
         }
         if (on_batch_committed) on_batch_committed();
         if (fetch_error) {
-            // What is parsed or fetched but not committed waits for the next pass.
+            // What is read or fetched but not committed waits for the next pass.
             if (preparing) preparing->prepared.wait();
             remember_progress(preparing ? preparing->first_uid : pending_batch ? pending_batch->first_uid() : unfetched_uid);
             try {
-                file_messages(handled);
+                file_messages(filed);
             } catch (...) {
                 // The connection may be gone: the next pass finds them recorded and files them.
             }
             std::rethrow_exception(fetch_error);
         }
-        file_messages(handled);
+        file_messages(filed);
     }
-    store_.set_mailbox_state(mailbox, {uidvalidity, max_uid});
+    store_.set_mailbox_state(mailbox, {uidvalidity, plan.max_uid});
     return stats;
 }
 

@@ -1,6 +1,7 @@
 #include "workflow/outbox.h"
 
 #include "parsers/error.h"
+#include "workflow/crash_point.h"
 #include "workflow/mail_builder.h"
 
 #include <spdlog/spdlog.h>
@@ -43,9 +44,9 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                         // Retried like a refused connection: the archive may be back later.
                         throw transient_error(std::string("cannot attach an archived file: ") + e.what());
                     }
-                    sender.send({mail.envelope_from, mail.recipients, std::move(full)});
+                    sender.send({mail.envelope_from, mail.recipients, std::move(full), "outbox " + std::to_string(mail.id)});
                 } else {
-                    sender.send({mail.envelope_from, mail.recipients, mail.data});
+                    sender.send({mail.envelope_from, mail.recipients, mail.data, "outbox " + std::to_string(mail.id)});
                 }
             } catch (const ppo::Error& e) {
                 bool permanent = e.kind() == ErrorKind::permanent;
@@ -58,8 +59,11 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                     if (on_mail) on_mail(mail, "failed");
                 } else {
                     ++stats.deferred;
-                    spdlog::warn("outbox {}: {} to {} deferred (attempt {}): {}", mail.id, mail.kind,
-                                 mail.recipients.empty() ? "" : mail.recipients.front(), mail.attempts + 1, e.what());
+                    // A config error (refused certificate, no STARTTLS, refused
+                    // login) needs the administrator: error level at every retry.
+                    spdlog::log(e.kind() == ErrorKind::config ? spdlog::level::err : spdlog::level::warn,
+                                "outbox {}: {} to {} deferred (attempt {}): {}", mail.id, mail.kind,
+                                mail.recipients.empty() ? "" : mail.recipients.front(), mail.attempts + 1, e.what());
                     if (on_mail) on_mail(mail, "deferred");
                     // A refused connection fails every mail alike: stop here.
                     stop_pass = true;
@@ -68,6 +72,7 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                 }
                 continue;
             }
+            crash_point("send");
             // The server has the mail: a lock held for a while by another
             // connection must not turn into sending it again later.
             for (int attempt = 1;; ++attempt) {
@@ -80,6 +85,7 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                     std::this_thread::sleep_for(std::chrono::milliseconds(250));
                 }
             }
+            crash_point("mark");
             ++stats.sent;
             spdlog::info("outbox {}: {} sent to {}{}", mail.id, mail.kind, mail.recipients.empty() ? "" : mail.recipients.front(),
                          mail.uai.empty() ? "" : " (UAI " + mail.uai + ")");

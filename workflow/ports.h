@@ -51,6 +51,7 @@ struct OutgoingMail {
     std::string envelope_from;                 // addr-spec
     std::vector<std::string> recipients;       // addr-specs (To + Cc)
     std::string data;                          // the complete RFC 5322 message, CRLF line ends
+    std::string key;                           // names the mail in errors ("outbox 12"); may be empty
 };
 
 class MailSender {

@@ -164,6 +164,7 @@ void run_reminders(const Config& config, Store& store, const Templates& template
         mail.envelope_from = config.smtp.from_address;
         mail.recipients = action.recipients;
         mail.data = build_mail(spec);
+        mail.message_id = spec.message_id;
         mail.next_attempt_at = now;
         mail.created_at = now;
 
@@ -225,6 +226,7 @@ void run_digest(const Config& config, Store& store, const Directory& directory, 
     mail.envelope_from = config.smtp.from_address;
     mail.recipients = config.digest.to;
     mail.data = build_mail(spec);
+    mail.message_id = spec.message_id;
     mail.next_attempt_at = now;
     mail.created_at = now;
 

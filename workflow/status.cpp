@@ -113,9 +113,12 @@ CampaignStatus build_status(Store& store, const Config& config, std::int64_t cam
         return std::tie(a.lycee.academie, a.lycee.bassin_code, a.lycee.uai) <
                std::tie(b.lycee.academie, b.lycee.bassin_code, b.lycee.uai);
     });
-    for (const auto& m : store.messages_with_outcome(campaign_id, "unidentified")) {
-        st.unidentified.push_back({m.id, m.received_at, m.from, m.subject, m.reason, file_statuses(store, m.id)});
-    }
+    for (const auto& m : store.messages_with_outcome(campaign_id, "unidentified"))
+        st.unidentified.push_back({m.id, m.received_at, m.from, m.subject, m.reason, file_statuses(store, m.id), 0});
+    for (const auto& m : store.messages_with_outcome(campaign_id, "quarantined"))
+        st.quarantined.push_back({m.id, m.received_at, m.from, m.subject, m.reason, {}, 0});
+    for (const auto& m : store.messages_with_outcome(campaign_id, "duplicate"))
+        st.duplicates.push_back({m.id, m.received_at, m.from, m.subject, m.reason, {}, m.duplicate_of});
     return st;
 }
 
@@ -144,7 +147,22 @@ std::string status_json(const CampaignStatus& st) {
             o << (j ? ", " : "") << json_string(offset_label(l.reminders_sent[j]));
         o << "]}";
     }
-    o << "\n  ],\n  \"unidentified\": " << unidentified_json(st) << "\n}\n";
+    o << "\n  ],\n  \"unidentified\": " << unidentified_json(st);
+    o << ",\n  \"quarantined\": [";
+    for (std::size_t i = 0; i < st.quarantined.size(); ++i) {
+        const auto& q = st.quarantined[i];
+        o << (i ? ",\n" : "\n") << "    {\"id\": " << q.id << ", \"received_at\": "
+          << json_string(iso_local(q.received_at, st.timezone)) << ", \"from\": " << json_string(q.from)
+          << ", \"subject\": " << json_string(q.subject) << ",\n     \"reason\": " << json_string(q.reason) << "}";
+    }
+    o << (st.quarantined.empty() ? "]" : "\n  ]") << ",\n  \"duplicates\": [";
+    for (std::size_t i = 0; i < st.duplicates.size(); ++i) {
+        const auto& d = st.duplicates[i];
+        o << (i ? ",\n" : "\n") << "    {\"id\": " << d.id << ", \"received_at\": "
+          << json_string(iso_local(d.received_at, st.timezone)) << ", \"from\": " << json_string(d.from)
+          << ", \"subject\": " << json_string(d.subject) << ", \"duplicate_of\": " << d.duplicate_of << "}";
+    }
+    o << (st.duplicates.empty() ? "]" : "\n  ]") << "\n}\n";
     return o.str();
 }
 
@@ -209,11 +227,25 @@ std::string status_table(const CampaignStatus& st) {
 
 std::string unidentified_table(const CampaignStatus& st) {
     std::ostringstream o;
-    if (st.unidentified.empty()) return "The triage queue is empty.\n";
-    o << pad_right("ID", 6) << "  " << pad_right("Received", 25) << "  " << pad_right("From", 32) << "  " << pad_right("Subject", 30) << "  Reason\n";
+    if (st.unidentified.empty()) o << "The triage queue is empty.\n";
+    else o << pad_right("ID", 6) << "  " << pad_right("Received", 25) << "  " << pad_right("From", 32) << "  " << pad_right("Subject", 30) << "  Reason\n";
     for (const auto& u : st.unidentified)
         o << pad_right(std::to_string(u.id), 6) << "  " << pad_right(iso_local(u.received_at, st.timezone), 25) << "  " << pad_right(u.from, 32)
           << "  " << pad_right(u.subject, 30) << "  " << u.reason << "\n";
+    // Not to assign, but a person may want to look: in the triage folder with
+    // their reason, or set aside as a second delivery.
+    if (!st.quarantined.empty()) {
+        o << "\nQuarantined (kept in the triage folder, nothing sent):\n";
+        for (const auto& q : st.quarantined)
+            o << pad_right(std::to_string(q.id), 6) << "  " << pad_right(iso_local(q.received_at, st.timezone), 25) << "  "
+              << pad_right(q.from, 32) << "  " << pad_right(q.subject, 30) << "  " << q.reason << "\n";
+    }
+    if (!st.duplicates.empty()) {
+        o << "\nDuplicates (delivered again; recorded once, acknowledged once):\n";
+        for (const auto& d : st.duplicates)
+            o << pad_right(std::to_string(d.id), 6) << "  " << pad_right(iso_local(d.received_at, st.timezone), 25) << "  "
+              << pad_right(d.from, 32) << "  " << pad_right(d.subject, 30) << "  same as " << d.duplicate_of << "\n";
+    }
     return o.str();
 }
 

@@ -45,6 +45,7 @@ struct UnidentifiedStatus {
     std::string subject;
     std::string reason;
     std::vector<FileStatus> files;
+    std::int64_t duplicate_of = 0;      // duplicates only
 };
 
 struct CampaignStatus {
@@ -53,6 +54,11 @@ struct CampaignStatus {
     std::string timezone;
     std::vector<LyceeStatus> lycees;    // ordered by académie, bassin, UAI
     std::vector<UnidentifiedStatus> unidentified;
+    // Kept in the triage folder with their reason (malformed, oversized, a
+    // failure of their own); no lycée credited, no mail sent.
+    std::vector<UnidentifiedStatus> quarantined;
+    // Delivered again (same content as an earlier message): never a second submission.
+    std::vector<UnidentifiedStatus> duplicates;
 };
 
 CampaignStatus build_status(Store& store, const Config& config, std::int64_t campaign_id, const Directory& directory);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ppo::workflow {
@@ -30,14 +31,16 @@ struct MessageRecord {
     std::string mailbox;
     std::uint32_t uidvalidity = 0;
     std::uint32_t uid = 0;
-    std::string message_id;              // "" stored as NULL
+    std::string message_id;              // "" stored as NULL; a hint, never a key
+    std::string content_sha256;          // content digest (parsers/content_digest.h); "" when not read
+    std::int64_t duplicate_of = 0;       // outcome "duplicate": the first copy's id
     std::int64_t received_at = 0;
     std::string from;
     std::string subject;
-    std::string outcome;                 // "submission" | "unidentified" | "ignored" | "quarantined" | "rejected"
+    std::string outcome;                 // "submission" | "unidentified" | "ignored" | "quarantined" | "duplicate" | "rejected"
     std::string reason;
     std::string uai;                     // "" stored as NULL
-    std::string identified_by;           // "sender" | "uai" | "name" | "manual"
+    std::string identified_by;           // "sender" | "forwarded" | "thread" | "uai" | "name" | "manual"
     std::string evidence;
     bool late = false;
     std::string folder;                  // "processed" | "triage" | "ignored"
@@ -61,6 +64,7 @@ struct OutboxMail {
     std::int64_t message_ref = 0;        // 0 stored as NULL
     std::string uai;
     std::string dedupe_key;              // unique: enqueuing twice is a no-op
+    std::string message_id;              // the mail's own Message-ID, with <> (replies are matched on it)
     std::string envelope_from;
     std::vector<std::string> recipients;
     std::string data;                    // complete RFC 5322 text
@@ -80,6 +84,12 @@ public:
     virtual void begin() = 0;
     virtual void commit() = 0;
     virtual void rollback() = 0;
+    // Inside begin()/commit(): a point to go back to when one message of a
+    // batch fails, so that the others are still committed. `name` is an SQL
+    // identifier chosen by the caller.
+    virtual void savepoint(const std::string& name) = 0;
+    virtual void release_savepoint(const std::string& name) = 0;
+    virtual void rollback_to_savepoint(const std::string& name) = 0;
 
     // Creates the campaign row on first use; returns it.
     virtual CampaignInfo ensure_campaign(const std::string& name, const std::string& deadline,
@@ -90,12 +100,14 @@ public:
     virtual std::optional<MailboxState> mailbox_state(const std::string& mailbox) = 0;
     virtual void set_mailbox_state(const std::string& mailbox, const MailboxState& state) = 0;
 
-    // What a listing already holds, in two queries for the whole listing: the
-    // messages recorded in (mailbox, uidvalidity) with a UID above
-    // `after_uid`, and those carrying one of `message_ids` (empty ones ignored).
+    // What a listing already holds: the messages recorded in (mailbox,
+    // uidvalidity) with a UID above `after_uid` (one query for the listing).
     virtual std::vector<MessageRecord> messages_after_uid(const std::string& mailbox, std::uint32_t uidvalidity,
                                                           std::uint32_t after_uid) = 0;
-    virtual std::vector<MessageRecord> messages_with_message_ids(const std::vector<std::string>& message_ids) = 0;
+    // Messages whose content digest is one of `digests` (one query per batch).
+    virtual std::vector<MessageRecord> messages_with_content(const std::vector<std::string>& digests) = 0;
+    // After a UIDVALIDITY change: the message now lives at (uidvalidity, uid).
+    virtual void relocate_message(std::int64_t id, std::uint32_t uidvalidity, std::uint32_t uid) = 0;
     virtual std::optional<MessageRecord> message(std::int64_t id) = 0;
     // `n` message ids no other caller will get, in a transaction of their own
     // (not inside begin()/commit()): the intake names the archive folders with
@@ -126,6 +138,10 @@ public:
     virtual void mark_sent(std::int64_t outbox_id, std::int64_t now) = 0;
     virtual void mark_attempt_failed(std::int64_t outbox_id, const std::string& error, std::int64_t next_attempt_at,
                                      bool permanent) = 0;
+    // The lycée (UAI) of each mail we sent whose Message-ID is one of `message_ids`
+    // (Message-ID -> UAI; mails with no lycée are left out).
+    virtual std::vector<std::pair<std::string, std::string>> lycees_of_sent_mails(
+        const std::vector<std::string>& message_ids) = 0;
     // Outgoing mails of this kind to this recipient created since `since` (rate
     // limit). The address is matched exactly (ASCII case aside), never as a pattern.
     virtual std::size_t count_outbox_to(const std::string& kind, const std::string& recipient, std::int64_t since) = 0;

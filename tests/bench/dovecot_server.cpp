@@ -388,7 +388,8 @@ DovecotServer::DovecotServer(DovecotOptions options) : impl_(new Impl) {
                 throw std::runtime_error(std::string("DovecotServer: chown mail: ") + std::strerror(errno));
         }
         detail::write_file(d.dir + "/passwd", d.options.user + ":{PLAIN}" + d.options.password + "\n");
-        if (d.options.tls) d.tls = make_self_signed_cert(d.dir, "dovecot");
+        if (d.options.tls)
+            d.tls = d.options.certificate.cert.empty() ? make_self_signed_cert(d.dir, "dovecot") : d.options.certificate;
         d.start_first_time();
     } catch (...) {
         detail::terminate(d.pid);

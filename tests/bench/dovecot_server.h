@@ -5,6 +5,8 @@
 // CI) or a user Dovecot accepts as its own.
 #pragma once
 
+#include "bench/tls_cert.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@ namespace ppo::testbench {
 
 struct DovecotOptions {
     bool tls = false;              // also listen with a self-signed certificate (imaps + STARTTLS)
+    TlsFiles certificate;          // with tls: serve this one instead of a fresh self-signed one
     bool enable_idle = true;       // advertise IDLE
     bool enable_move = true;       // advertise MOVE
     std::string user = "ppo";

@@ -125,7 +125,9 @@ SmtpCapture::SmtpCapture(SmtpCaptureOptions options) : impl_(new Impl) {
         impl_->options = std::move(options);
         impl_->dir = detail::make_temp_dir("ppo-smtp-");
         impl_->log = impl_->dir + "/capture.log";
-        if (impl_->options.tls) impl_->tls = make_self_signed_cert(impl_->dir, "capture");
+        if (impl_->options.tls)
+            impl_->tls = impl_->options.certificate.cert.empty() ? make_self_signed_cert(impl_->dir, "capture")
+                                                                 : impl_->options.certificate;
         if (impl_->options.fail_temporarily > 0) impl_->write_control("fail_temporarily", impl_->options.fail_temporarily);
         impl_->launch();
     } catch (...) {

@@ -4,6 +4,8 @@
 // constructor (waits until it accepts connections), stopped by the destructor.
 #pragma once
 
+#include "bench/tls_cert.h"
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -29,6 +31,8 @@ struct SmtpCaptureOptions {
     bool tls = false;
     // With `tls`: TLS from the first byte (smtps) instead of STARTTLS.
     bool implicit_tls = false;
+    // With `tls`: serve this certificate instead of a fresh self-signed one.
+    TlsFiles certificate;
     // When set, AUTH PLAIN/LOGIN with these credentials is required (also
     // without TLS, loopback only).
     std::string auth_user;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <netinet/in.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sstream>
 #include <stdexcept>
@@ -30,7 +32,69 @@ TlsFiles make_self_signed_cert(const std::string& dir, const std::string& name) 
     return files;
 }
 
+TlsFiles make_test_ca(const std::string& dir, const std::string& name) {
+    TlsFiles files{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
+    detail::run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-days", "2", "-subj", "/CN=" + name + " test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                 "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", files.key, "-out", files.cert},
+                dir + "/" + name + "-openssl.log");
+    return files;
+}
+
+TlsFiles make_signed_cert(const TlsFiles& ca, const std::string& dir, const std::string& name, const std::string& san,
+                          int days) {
+    TlsFiles files{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
+    const std::string log = dir + "/" + name + "-openssl.log";
+    const std::string csr = dir + "/" + name + ".csr";
+    const std::string ext = dir + "/" + name + ".ext";
+    std::string cn = san.substr(san.find(':') + 1);
+    cn = cn.substr(0, cn.find(','));
+    detail::write_file(ext, "subjectAltName=" + san + "\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
+    detail::run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-subj", "/CN=" + cn, "-keyout", files.key, "-out", csr},
+                log);
+    static unsigned serial = 1000;
+    // -days -1: notAfter is yesterday (OpenSSL 3 accepts it), an expired certificate.
+    detail::run({"openssl", "x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial",
+                 std::to_string(++serial) + std::to_string(::getpid()), "-days", std::to_string(days), "-extfile", ext,
+                 "-out", files.cert},
+                log);
+    return files;
+}
+
 namespace detail {
+
+int spawn_until_ready(const std::vector<std::string>& argv, const std::string& log_path, pid_t& pid) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    try {
+        pid = spawn(argv, log_path, fds[1], {fds[0]});
+    } catch (...) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        throw;
+    }
+    ::close(fds[1]);
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (out.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fds[0], POLLIN, 0};
+        const int r = ::poll(&p, 1, 100);
+        if (r < 0 && errno == EINTR) continue;
+        if (r > 0) {
+            char buffer[256];
+            const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+            if (n <= 0) break;   // the child ended
+            out.append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+    ::close(fds[0]);
+    int port = 0;
+    if (std::sscanf(out.c_str(), "READY %d", &port) == 1 && port > 0) return port;
+    terminate(pid, std::chrono::seconds(1));
+    pid = -1;
+    throw std::runtime_error(argv[0] + " did not start (stdout: " + out + "); log:\n" + read_file(log_path));
+}
 
 std::string make_temp_dir(const std::string& prefix) {
     const char* tmp = std::getenv("TMPDIR");

@@ -18,6 +18,14 @@ struct TlsFiles {
 // Writes <dir>/<name>.crt and <dir>/<name>.key with `openssl req -x509`; valid two days.
 TlsFiles make_self_signed_cert(const std::string& dir, const std::string& name = "bench");
 
+// A throwaway certificate authority: <dir>/<name>.crt (CA:TRUE) and .key.
+TlsFiles make_test_ca(const std::string& dir, const std::string& name);
+// A server certificate signed by `ca`: <dir>/<name>.crt and .key, CN=<first
+// name of `san`>, subjectAltName `san` (e.g. "DNS:localhost,IP:127.0.0.1"),
+// valid `days` days from now; days = -1 makes one that expired yesterday.
+TlsFiles make_signed_cert(const TlsFiles& ca, const std::string& dir, const std::string& name, const std::string& san,
+                          int days = 2);
+
 namespace detail {
 
 // mkdtemp under $TMPDIR (or /tmp) with the given prefix; returns the path.
@@ -38,6 +46,11 @@ void run(const std::vector<std::string>& argv, const std::string& log_path);
 void terminate(pid_t pid, std::chrono::milliseconds grace = std::chrono::seconds(5));
 // True while the child is running (reaps it and returns false once it exited).
 bool alive(pid_t pid);
+
+// spawn() with stdout on a pipe, then waits (up to 20 s) for the child's
+// first line "READY <port>"; returns the port, or throws with the log and
+// stops the child. `pid` is set as soon as the child runs.
+int spawn_until_ready(const std::vector<std::string>& argv, const std::string& log_path, pid_t& pid);
 
 // True once a TCP connection to 127.0.0.1:port succeeds.
 bool can_connect(int port);

@@ -90,13 +90,15 @@ TEST(SmtpSender, ThreeMailsOverOneConnectionDataIntact) {
     EXPECT_NE(got[3].peer_port, got[2].peer_port);
 }
 
-TEST(SmtpSender, BareLineFeedsBecomeCrlf) {
+// In the body only: a bare line end in the header section is refused (see
+// BareLineEndsOrNulInTheHeaderAreRefusedNotRepaired).
+TEST(SmtpSender, BareLineFeedsInTheBodyBecomeCrlf) {
     tb::SmtpCapture capture;
     SmtpSender sender(settings_for(capture));
     OutgoingMail m;
     m.envelope_from = "";
     m.recipients = {"a@example.org"};
-    m.data = "Subject: lf\n\n.dot\nline\n";
+    m.data = "Subject: lf\r\n\r\n.dot\nline\n";
     sender.send(m);
     // Mixed line ends, a lone CR, a line of a single dot (which would end
     // DATA if it were not doubled) and no line end at the very end.
@@ -292,3 +294,43 @@ TEST(SmtpSender, MissingAuthIsPermanent) {
     SmtpSender sender(settings_for(capture));   // no user: the server answers 530 to MAIL
     EXPECT_EQ(kind_of(sender, mail("auth", "x\r\n")), ppo::ErrorKind::permanent);
 }
+
+namespace {
+
+TEST(SmtpSender, BareLineEndsOrNulInTheHeaderAreRefusedNotRepaired) {
+    tb::SmtpCapture capture;
+    SmtpSender sender(settings_for(capture));
+    struct Case {
+        const char* name;
+        std::string header;
+        const char* what;
+    };
+    const Case cases[] = {
+        {"lone LF", "Subject: a\nBcc: victim@example.org\r\n", "an LF not preceded by CR"},
+        {"lone CR", "Subject: a\rBcc: victim@example.org\r\n", "a CR not followed by LF"},
+        {"NUL", std::string("Subject: a\0b\r\n", 14), "a NUL byte"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        OutgoingMail m = mail("x", "body\r\n");
+        m.key = "outbox 42";
+        m.data = "From: PPO <ppo@example.org>\r\n" + c.header + "\r\nbody\r\n";
+        try {
+            sender.send(m);
+            ADD_FAILURE() << "sent";
+        } catch (const ppo::Error& e) {
+            EXPECT_EQ(e.kind(), ppo::ErrorKind::permanent);
+            const std::string what = e.what();
+            EXPECT_NE(what.find("outbox 42"), std::string::npos) << what;
+            EXPECT_NE(what.find(c.what), std::string::npos) << what;
+            EXPECT_NE(what.find("line 2"), std::string::npos) << what;
+        }
+    }
+    // A clean mail still goes, and none of the others did.
+    sender.send(mail("clean", "a body line with a bare\nLF is the body's business\r\n"));
+    const auto got = capture.wait_for(1);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_NE(got[0].data.find("Subject: clean"), std::string::npos);
+}
+
+}  // namespace

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 using ppo::Error;
 using ppo::ErrorKind;
@@ -140,4 +141,43 @@ TEST(Config, SecretsNeverAppearInErrors) {
     EXPECT_EQ(msg.find("hunter2"), std::string::npos) << msg;
     auto pg = config_error_of("[database]\nurl = postgresql://u:hunter2@h\n");
     EXPECT_EQ(pg.find("hunter2"), std::string::npos) << pg;
+}
+
+TEST(Config, TlsKeysDefaultToVerifiedAndRequired) {
+    auto c = parse_config("", "/etc/ppo-intake/ppo-intake.conf");
+    for (const auto* tls : {&c.imap.verify_certificate, &c.smtp.verify_certificate}) EXPECT_TRUE(*tls);
+    EXPECT_FALSE(c.imap.allow_plaintext);
+    EXPECT_FALSE(c.smtp.allow_plaintext);
+    EXPECT_TRUE(c.imap.ca_file.empty());
+    EXPECT_TRUE(c.smtp.ca_file.empty());
+    EXPECT_TRUE(ppo::workflow::tls_warnings(c).empty());
+}
+
+TEST(Config, TlsKeysAreParsedAndTheOptOutsWarned) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("ppo-config-ca-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    std::ofstream(dir / "ca.pem") << "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    std::ofstream(dir / "not-pem.txt") << "hello\n";
+    auto c = parse_config("[imap]\nca_file = ca.pem\nallow_plaintext = yes\n"
+                          "[smtp]\nverify_certificate = false\nca_file = " + (dir / "ca.pem").string() + "\n",
+                          (dir / "ppo.conf").string());
+    EXPECT_EQ(c.imap.ca_file, (dir / "ca.pem").string());   // relative to the config file
+    EXPECT_TRUE(c.imap.allow_plaintext);
+    EXPECT_FALSE(c.smtp.verify_certificate);
+    const auto warnings = ppo::workflow::tls_warnings(c);
+    ASSERT_EQ(warnings.size(), 2u);
+    EXPECT_EQ(warnings[0].rfind("[imap] allow_plaintext = true", 0), 0u) << warnings[0];
+    EXPECT_EQ(warnings[1].rfind("[smtp] verify_certificate = false", 0), 0u) << warnings[1];
+
+    std::string what = config_error_of("[imap]\nca_file = " + (dir / "missing.pem").string() + "\n");
+    EXPECT_NE(what.find("test.conf:2: [imap] ca_file"), std::string::npos) << what;
+    EXPECT_NE(what.find("missing.pem"), std::string::npos) << what;
+    what = config_error_of("[smtp]\nca_file = " + (dir / "not-pem.txt").string() + "\n");
+    EXPECT_NE(what.find("[smtp] ca_file: expected PEM"), std::string::npos) << what;
+    what = config_error_of("[smtp]\nverify_certificate = maybe\n");
+    EXPECT_NE(what.find("test.conf:2: [smtp] verify_certificate: expected true or false"), std::string::npos) << what;
+    what = config_error_of("[imap]\ntls_required = true\nallow_plaintext = true\n");
+    EXPECT_NE(what.find("[imap] tls_required = true and allow_plaintext = true"), std::string::npos) << what;
+    fs::remove_all(dir);
 }

@@ -24,6 +24,7 @@ public:
     std::map<Folder, std::vector<std::string>> folders;
     int fail_moves = 0;          // the next N move() calls throw (a crash before the move)
     int fetch_calls = 0;
+    std::set<std::uint32_t> undeliverable;   // a FETCH naming one of these is refused (NO)
 
     std::uint32_t open() override { return uidvalidity; }
     std::vector<MessageSummary> list(std::uint32_t after) override {
@@ -38,6 +39,8 @@ public:
     }
     std::vector<FetchedMessage> fetch(const std::vector<std::uint32_t>& uids) override {
         ++fetch_calls;
+        for (auto u : uids)
+            if (undeliverable.count(u)) throw ppo::permanent_error("IMAP UID FETCH: NO [SERVERBUG] Internal error");
         std::vector<FetchedMessage> out;
         for (auto u : uids)
             if (inbox.count(u)) out.push_back({u, inbox[u], 0});
@@ -63,7 +66,9 @@ public:
     std::map<std::string, std::string> files;
     int fail_writes = 0;
     int syncs = 0;
+    std::string refuse_name;     // a name this "file system" refuses (ENAMETOOLONG, EILSEQ...)
     StoredFile write(const std::string& dir, const std::string& name, std::string_view data) override {
+        if (name == refuse_name) throw ppo::permanent_error("archive: cannot create " + name + ": File name too long");
         if (fail_writes > 0) {
             --fail_writes;
             throw ppo::transient_error("archive: No space left on device");
@@ -128,6 +133,7 @@ struct Fixture : ::testing::Test {
         r.uidvalidity = uidvalidity;
         r.uid = uid;
         r.message_id = "<k" + std::to_string(uid) + "@x>";
+        r.content_sha256 = "d" + std::to_string(uid);
         r.received_at = 1;
         r.from = "a@b.fr";
         r.outcome = "ignored";
@@ -154,7 +160,7 @@ TEST_F(Fixture, CrashBetweenCommitAndMoveRefilesWithoutHandlingAgain) {
     EXPECT_TRUE(source.inbox.empty());
 }
 
-TEST_F(Fixture, UidvalidityChangeResyncsByMessageId) {
+TEST_F(Fixture, UidvalidityChangeRecognisesRecordedMessagesByContent) {
     source.inbox[1] = mail("ce.0596082r@ac-lille.fr", "<a@x>", "a.pdf");
     poll();  // records UIDVALIDITY 7
     source.inbox[2] = mail("ce.0596082r@ac-lille.fr", "<b@x>", "b.pdf");
@@ -198,15 +204,168 @@ TEST_F(Fixture, BatchesShareOneFetchAndOneSync) {
     EXPECT_EQ(count("SELECT COUNT(DISTINCT path) FROM files"), 20u);
 }
 
-TEST_F(Fixture, ARedeliveredMessageIsNotASecondSubmission) {
+TEST_F(Fixture, ARedeliveredMessageIsRecordedAsADuplicateNeverASecondSubmission) {
     auto raw = mail("ce.0596082r@ac-lille.fr", "<same@x>", "a.pdf");
     source.inbox[1] = raw;
     poll();
-    source.inbox[2] = raw;   // the same message delivered again
+    // The same message delivered again, through another relay (one more Received).
+    source.inbox[2] = "Received: from relay2.ac-lille.fr by mx; Tue, 1 Mar 2022 10:00:00 +0100\r\n" + raw;
     auto stats = poll();
-    EXPECT_EQ(stats.refiled, 1u);
-    EXPECT_EQ(count("SELECT COUNT(*) FROM messages"), 1u);
-    EXPECT_EQ(source.folders[Folder::processed].size(), 2u);
+    EXPECT_EQ(stats.duplicates, 1u);
+    EXPECT_EQ(stats.submissions, 0u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages WHERE outcome = 'submission'"), 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages WHERE outcome = 'duplicate' AND duplicate_of = "
+                    "(SELECT id FROM messages WHERE outcome = 'submission')"), 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE kind = 'ack'"), 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM files"), 1u);
+    EXPECT_EQ(source.folders[Folder::processed].size(), 1u);
+    EXPECT_EQ(source.folders[Folder::ignored].size(), 1u);
+    EXPECT_TRUE(source.inbox.empty());
+}
+
+TEST_F(Fixture, IdenticalCopiesInOneBatchAreOneSubmissionAndOneDuplicate) {
+    auto raw = mail("ce.0596082r@ac-lille.fr", "<same@x>", "a.pdf");
+    source.inbox[1] = raw;
+    source.inbox[2] = raw;
+    auto stats = poll();
+    EXPECT_EQ(stats.submissions, 1u);
+    EXPECT_EQ(stats.duplicates, 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE kind = 'ack'"), 1u);
+    EXPECT_EQ(count("SELECT uid FROM messages WHERE outcome = 'duplicate'"), 2u);
+}
+
+TEST_F(Fixture, DifferentMessagesSharingOrLackingAMessageIdAreEachASubmission) {
+    // A copier with a fixed Message-ID, in one batch and in a later one; and two without any.
+    source.inbox[1] = mail("ce.0596082r@ac-lille.fr", "<fixed@copier>", "a.pdf");
+    source.inbox[2] = mail("ce.0596082r@ac-lille.fr", "<fixed@copier>", "b.pdf");
+    source.inbox[3] = mail("ce.0596082r@ac-lille.fr", "<fixed@copier>", "c.pdf");
+    auto no_id = [](const std::string& raw) {
+        auto p = raw.find("Message-ID: ");
+        return raw.substr(0, p) + raw.substr(raw.find("\r\n", p) + 2);
+    };
+    source.inbox[4] = no_id(mail("ce.0596082r@ac-lille.fr", "<x@y>", "d.pdf"));
+    source.inbox[5] = no_id(mail("ce.0596082r@ac-lille.fr", "<x@y>", "e.pdf"));
+    ASSERT_EQ(source.inbox[4].find("Message-ID"), std::string::npos);
+    auto stats = poll();
+    EXPECT_EQ(stats.submissions, 5u);
+    source.inbox[6] = mail("ce.0596082r@ac-lille.fr", "<fixed@copier>", "f.pdf");
+    stats = poll();
+    EXPECT_EQ(stats.submissions, 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages WHERE outcome = 'submission'"), 6u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE kind = 'ack'"), 6u);
+    EXPECT_TRUE(source.inbox.empty());
+}
+
+// One message's failure, wherever it happens, is that message's only: it is
+// quarantined with its reason and the others of its batch are recorded.
+TEST_F(Fixture, AFailureAtAnyStageAndPositionQuarantinesThatMessageOnly) {
+    for (const std::string stage : {"read", "judge", "archive", "record"}) {
+        for (std::uint32_t bad = 1; bad <= 4; ++bad) {
+            SCOPED_TRACE(stage + " at uid " + std::to_string(bad));
+            SetUp();   // a fresh database
+            source = FakeSource{};
+            archive = FakeArchive{};
+            for (std::uint32_t u = 1; u <= 4; ++u)
+                source.inbox[u] = mail("ce.0596082r@ac-lille.fr", "<m" + std::to_string(u) + "@x>", "f" + std::to_string(u) + ".pdf");
+            Intake intake(config, *store, source, archive, templates, clock);
+            intake.fault_hook = [&](const char* at, std::uint32_t uid) {
+                if (at == stage && uid == bad) throw std::runtime_error("injected at " + stage);
+            };
+            IntakeStats stats;
+            ASSERT_NO_THROW(stats = intake.poll_once());
+            EXPECT_EQ(stats.submissions, 3u);
+            EXPECT_EQ(stats.quarantined, 1u);
+            EXPECT_EQ(count("SELECT COUNT(*) FROM messages WHERE outcome = 'quarantined' AND uid = " + std::to_string(bad) +
+                            " AND reason LIKE '%injected at " + stage + "%'"), 1u);
+            // Nothing of the failed message is left half-written: no file row, no mail.
+            EXPECT_EQ(count("SELECT COUNT(*) FROM files f JOIN messages m ON m.id = f.message_ref WHERE m.uid = " +
+                            std::to_string(bad)), 0u);
+            EXPECT_EQ(count("SELECT COUNT(*) FROM outbox"), 6u);   // ack + forward of each other message
+            EXPECT_EQ(source.folders[Folder::triage].size(), 1u);
+            EXPECT_EQ(source.folders[Folder::processed].size(), 3u);
+            EXPECT_TRUE(source.inbox.empty());
+        }
+    }
+}
+
+TEST_F(Fixture, AMessageTheServerCannotDeliverIsQuarantinedAndTheOthersAreTaken) {
+    for (std::uint32_t u = 1; u <= 4; ++u)
+        source.inbox[u] = mail("ce.0596082r@ac-lille.fr", "<m" + std::to_string(u) + "@x>", "f.pdf");
+    source.undeliverable = {3};
+    auto stats = poll();
+    EXPECT_EQ(stats.submissions, 3u);
+    EXPECT_EQ(stats.quarantined, 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages WHERE uid = 3 AND outcome = 'quarantined' AND reason LIKE "
+                    "'the IMAP server cannot deliver%'"), 1u);
+    EXPECT_TRUE(source.inbox.empty());
+    EXPECT_EQ(source.folders[Folder::triage].size(), 1u);
+}
+
+TEST_F(Fixture, AFileNameTheDiskRefusesQuarantinesTheMessageNotTheBatch) {
+    source.inbox[1] = mail("ce.0596082r@ac-lille.fr", "<a@x>", "a.pdf");
+    source.inbox[2] = mail("ce.0596082r@ac-lille.fr", "<b@x>", "b.pdf");
+    archive.refuse_name = "b.pdf";
+    auto stats = poll();
+    EXPECT_EQ(stats.submissions, 1u);
+    EXPECT_EQ(stats.quarantined, 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages WHERE uid = 2 AND outcome = 'quarantined' AND reason LIKE "
+                    "'cannot archive the files:%'"), 1u);
+    EXPECT_TRUE(source.inbox.empty());
+}
+
+TEST_F(Fixture, AForwardedLyceeMailIsCreditedToThatLycee) {
+    // A secretary forwards the lycée's own mail as an attachment (message/rfc822).
+    const std::string inner = mail("ce.0596082r@ac-lille.fr", "<orig@ac-lille.fr>", "PPO.pdf");
+    const std::string outer =
+        "From: Secretariat <secretariat.claudel@gmail.com>\r\nTo: ppo@region-academique-hauts-de-france.fr\r\n"
+        "Subject: TR: envoi\r\nMessage-ID: <fwd1@gmail.com>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Voir ci-dessous.\r\n--b1\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n" +
+        inner + "\r\n--b1--\r\n";
+    source.inbox[1] = outer;
+    // And inline, as Outlook writes it, the PDF attached again.
+    MailSpec s;
+    s.from = "Secretariat <secretariat.claudel@gmail.com>";
+    s.to = {"ppo@region-academique-hauts-de-france.fr"};
+    s.subject = "TR: document";
+    s.message_id = "<fwd2@gmail.com>";
+    s.text = "Bonjour,\n\n________________________________\nDe : Proviseur <ce.0596082r@ac-lille.fr>\n"
+             "Envoyé : mardi 1 mars 2022 09:12\nÀ : Secrétariat\nObjet : document\n\nVoici le document.\n";
+    s.attachments = {{"document.pdf", "application/pdf", "%PDF-1.4\nx\n%%EOF\n", ""}};
+    source.inbox[2] = build_mail(s);
+    auto stats = poll();
+    EXPECT_EQ(stats.submissions, 2u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages WHERE outcome = 'submission' AND uai = '0596082R' AND "
+                    "identified_by = 'forwarded'"), 2u);
+}
+
+TEST_F(Fixture, AReplyToOurReminderIsCreditedToTheRemindedLycee) {
+    const auto campaign = store->ensure_campaign(config.campaign.name, config.campaign.deadline, "09,20", 0);
+    OutboxMail reminder;
+    reminder.campaign_id = campaign.id;
+    reminder.kind = "reminder";
+    reminder.uai = "0596082R";
+    reminder.dedupe_key = "reminder:test";
+    reminder.envelope_from = "ppo@region-academique-hauts-de-france.fr";
+    reminder.recipients = {"ce.0596082r@ac-lille.fr"};
+    reminder.data = "x";
+    reminder.message_id = "<1646125200.abc@region-academique-hauts-de-france.fr>";
+    store->begin();
+    store->enqueue(reminder);
+    store->commit();
+    MailSpec s;
+    s.from = "Marie Dupont <marie.dupont@gmail.com>";
+    s.to = {"ppo@region-academique-hauts-de-france.fr"};
+    s.subject = "le document";
+    s.message_id = "<reply@gmail.com>";
+    s.in_reply_to = reminder.message_id;
+    s.references = "<older@x> " + reminder.message_id;
+    s.text = "Bonjour, voici.";
+    s.attachments = {{"doc.pdf", "application/pdf", "%PDF-1.4\nx\n%%EOF\n", ""}};
+    source.inbox[1] = build_mail(s);
+    auto stats = poll();
+    EXPECT_EQ(stats.submissions, 1u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM messages WHERE uai = '0596082R' AND identified_by = 'thread'"), 1u);
 }
 
 TEST(IntakeRules, AutoReplies) {
@@ -257,7 +416,7 @@ TEST_F(Fixture, ReservedMessageIdsAreNeverGivenTwice) {
     EXPECT_EQ(store->message(a[1])->uid, 1u);
 }
 
-TEST_F(Fixture, KnownMessagesAreFoundByUidAndByMessageIdInBulk) {
+TEST_F(Fixture, KnownMessagesAreFoundByUidAndByContentInBulk) {
     store->begin();
     for (std::uint32_t uid : {3u, 7u}) store->insert_message(row(uid));
     store->insert_message(row(9, 2));   // an older UIDVALIDITY
@@ -270,12 +429,12 @@ TEST_F(Fixture, KnownMessagesAreFoundByUidAndByMessageIdInBulk) {
     EXPECT_EQ(uids(store->messages_after_uid("INBOX", 1, 0)), (std::set<std::uint32_t>{3, 7}));
     EXPECT_EQ(uids(store->messages_after_uid("INBOX", 1, 3)), (std::set<std::uint32_t>{7}));
     EXPECT_TRUE(store->messages_after_uid("Other", 1, 0).empty());
-    // More ids than one query takes (500), empty ones, unknown ones.
-    std::vector<std::string> ids(1200, "<unknown@x>");
-    ids[0] = "";
-    ids[10] = "<k3@x>";
-    ids[700] = "<k9@x>";
-    ids[1199] = "<k7@x>";
-    EXPECT_EQ(uids(store->messages_with_message_ids(ids)), (std::set<std::uint32_t>{3, 7, 9}));
-    EXPECT_TRUE(store->messages_with_message_ids({}).empty());
+    // More digests than one query takes (500), empty ones, unknown ones.
+    std::vector<std::string> digests(1200, "unknown");
+    digests[0] = "";
+    digests[10] = "d3";
+    digests[700] = "d9";
+    digests[1199] = "d7";
+    EXPECT_EQ(uids(store->messages_with_content(digests)), (std::set<std::uint32_t>{3, 7, 9}));
+    EXPECT_TRUE(store->messages_with_content({}).empty());
 }

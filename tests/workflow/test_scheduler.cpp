@@ -28,6 +28,9 @@ public:
     void begin() override { ++begins; s_.begin(); }
     void commit() override { s_.commit(); }
     void rollback() override { s_.rollback(); }
+    void savepoint(const std::string& n) override { s_.savepoint(n); }
+    void release_savepoint(const std::string& n) override { s_.release_savepoint(n); }
+    void rollback_to_savepoint(const std::string& n) override { s_.rollback_to_savepoint(n); }
     CampaignInfo ensure_campaign(const std::string& n, const std::string& d, const std::string& a, std::int64_t now) override {
         return s_.ensure_campaign(n, d, a, now);
     }
@@ -39,8 +42,12 @@ public:
     std::vector<MessageRecord> messages_after_uid(const std::string& m, std::uint32_t v, std::uint32_t after) override {
         return s_.messages_after_uid(m, v, after);
     }
-    std::vector<MessageRecord> messages_with_message_ids(const std::vector<std::string>& ids) override {
-        return s_.messages_with_message_ids(ids);
+    std::vector<MessageRecord> messages_with_content(const std::vector<std::string>& d) override {
+        return s_.messages_with_content(d);
+    }
+    void relocate_message(std::int64_t id, std::uint32_t v, std::uint32_t uid) override { s_.relocate_message(id, v, uid); }
+    std::vector<std::pair<std::string, std::string>> lycees_of_sent_mails(const std::vector<std::string>& ids) override {
+        return s_.lycees_of_sent_mails(ids);
     }
     std::int64_t insert_message(const MessageRecord& r) override { return s_.insert_message(r); }
     void update_message(const MessageRecord& r) override { s_.update_message(r); }

@@ -1,0 +1,144 @@
+#include "workflow/judge.h"
+
+#include <algorithm>
+
+namespace ppo::workflow {
+
+namespace {
+
+// Unidentified because the evidence disagrees or is refused (two lycées, a bad
+// check letter, an unauthenticated sender), not because there is none: the
+// message goes to triage whatever else points somewhere.
+bool blocked(const Identification& id) { return !id.identified && !id.reason.empty() && id.reason.rfind("no evidence", 0) != 0; }
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+    return out;
+}
+
+// Strongest first: what the message itself proves, then a lycée's own mail
+// carried inside it, then our mail it answers, then mentions.
+int rank(const std::string& identified_by) {
+    static const std::vector<std::string> order = {"sender", "forwarded", "thread", "uai", "name"};
+    auto it = std::find(order.begin(), order.end(), identified_by);
+    return static_cast<int>(it - order.begin());
+}
+
+}  // namespace
+
+std::string folder_of(const std::string& outcome) {
+    if (outcome == "submission") return "processed";
+    if (outcome == "ignored" || outcome == "duplicate") return "ignored";
+    return "triage";
+}
+
+Verdict quarantine(const std::string& reason) {
+    Verdict v;
+    v.outcome = "quarantined";
+    v.reason = reason;
+    v.folder = folder_of(v.outcome);
+    return v;
+}
+
+Verdict judge_oversized(const MessageSummary& s, std::uint64_t max_message_size) {
+    return quarantine("message of " + std::to_string(s.size) + " bytes exceeds max_message_size (" +
+                      std::to_string(max_message_size) + ")");
+}
+
+Verdict judge_unfetchable(const MessageSummary& s, const std::string& error) {
+    return quarantine("the IMAP server cannot deliver this message (uid " + std::to_string(s.uid) + "): " + error);
+}
+
+Verdict judge(const MessageFacts& f, const Known& known, const JudgeContext& ctx) {
+    if (!f.unreadable.empty()) return quarantine(f.unreadable);
+
+    if (!known.same_content.empty()) {
+        // Never moved and recorded under another UIDVALIDITY: this very message,
+        // seen again after the server renumbered the mailbox.
+        for (const auto& m : known.same_content) {
+            if (!m.moved && m.mailbox == f.base.mailbox && m.uidvalidity != ctx.uidvalidity) {
+                Verdict v;
+                v.action = Verdict::Action::refile;
+                v.refile_of = m.id;
+                v.outcome = m.outcome;
+                v.folder = m.folder;
+                return v;
+            }
+        }
+        const MessageRecord& first = known.same_content.front();
+        Verdict v;
+        v.outcome = "duplicate";
+        v.duplicate_of = first.duplicate_of != 0 ? first.duplicate_of : first.id;
+        v.reason = "same content as message " + std::to_string(v.duplicate_of) + " (delivered again)";
+        v.folder = folder_of(v.outcome);
+        return v;
+    }
+
+    if (!f.corrupt_reason.empty()) return quarantine("malformed message: " + f.corrupt_reason);
+
+    Verdict v;
+    if (!f.auto_reply.empty()) {
+        v.outcome = "ignored";
+        v.reason = f.auto_reply;
+        v.folder = folder_of(v.outcome);
+        return v;
+    }
+    v.keep_files = true;
+    if (f.documents == 0) {
+        v.outcome = "unidentified";
+        v.reason = "no document attached (" + std::to_string(f.attachments) + " other attachment(s))";
+        v.folder = folder_of(v.outcome);
+        return v;
+    }
+
+    std::vector<std::string> evidence = f.own.evidence;
+    std::vector<std::string> blockers;
+    if (blocked(f.own)) blockers.push_back(f.own.reason);
+    // Every lycée indicated, with what indicated it.
+    std::vector<std::pair<std::string, std::string>> votes;
+    if (f.own.identified) votes.emplace_back(f.own.uai, f.own.identified_by);
+    for (const auto& fw : f.forwarded) {
+        for (const auto& e : fw.evidence) evidence.push_back("forwarded: " + e);
+        if (fw.identified) votes.emplace_back(fw.uai, "forwarded");
+        else if (blocked(fw)) blockers.push_back("forwarded message: " + fw.reason);
+    }
+    for (const auto& uai : known.thread_uais) {
+        if (ctx.directory == nullptr || ctx.directory->by_uai(uai) == nullptr) continue;   // closed since, or another campaign
+        evidence.push_back("thread: replies to our mail to " + uai);
+        votes.emplace_back(uai, "thread");
+    }
+    v.evidence = join(evidence, "; ");
+
+    std::vector<std::string> lycees;
+    for (const auto& [uai, by] : votes)
+        if (std::find(lycees.begin(), lycees.end(), uai) == lycees.end()) lycees.push_back(uai);
+    if (lycees.size() >= 2) {
+        std::vector<std::string> each;
+        for (const auto& uai : lycees) {
+            std::vector<std::string> by_labels;
+            for (const auto& [u, by] : votes)
+                if (u == uai && std::find(by_labels.begin(), by_labels.end(), by) == by_labels.end()) by_labels.push_back(by);
+            each.push_back(uai + " (" + join(by_labels, ", ") + ")");
+        }
+        blockers.push_back("evidence for " + std::string(lycees.size() == 2 ? "two" : std::to_string(lycees.size())) +
+                           " lycées: " + join(each, ", "));
+    }
+    if (!blockers.empty() || lycees.empty()) {
+        v.outcome = "unidentified";
+        v.reason = !blockers.empty() ? join(blockers, "; ") : f.own.reason;
+        v.folder = folder_of(v.outcome);
+        return v;
+    }
+    v.outcome = "submission";
+    v.uai = lycees.front();
+    v.identified_by = votes.front().second;
+    for (const auto& [uai, by] : votes)
+        if (rank(by) < rank(v.identified_by)) v.identified_by = by;
+    v.late = f.base.received_at >= ctx.deadline_end;
+    v.send_mails = true;
+    v.folder = folder_of(v.outcome);
+    return v;
+}
+
+}  // namespace ppo::workflow
