@@ -24,6 +24,7 @@
 #include <map>
 #include <sstream>
 #include <sys/stat.h>
+#include <tuple>
 #include <unistd.h>
 
 namespace ppo::daemon {
@@ -40,7 +41,7 @@ const char* kUsage =
     "  run                      the daemon (until SIGTERM; SIGHUP reloads config and directory)\n"
     "  poll --once              take every message waiting in the mailbox, send the outbox, exit\n"
     "  tick [--dry-run]         send the reminders and digests due at --now, send the outbox, exit\n"
-    "  directory import --annuaire FILE [--routing FILE]\n"
+    "  directory import --annuaire FILE [--routing FILE] [--dry-run] [--skip-invalid] [--force]\n"
     "  status [--json | --csv]  per-lycée status of the campaign\n"
     "  triage list [--json] | triage assign SUBMISSION_ID UAI | triage reject SUBMISSION_ID\n"
     "  check-config             validate the configuration and templates, change nothing\n"
@@ -61,10 +62,22 @@ const std::map<std::string, std::string> kCommandHelp = {
              "records and files it, sends the outbox, and exits.\n"},
     {"tick", "Usage: ppo-intake [-c FILE] [--now T] tick [--dry-run]\n\nSends the reminders and digests due at the\n"
              "given instant (default: now), then the outbox. --dry-run lists what would be sent and changes nothing.\n"},
-    {"directory", "Usage: ppo-intake [-c FILE] directory import --annuaire FILE [--routing FILE]\n\n"
+    {"directory", "Usage: ppo-intake [-c FILE] directory import --annuaire FILE [--routing FILE]\n"
+                  "                                  [--dry-run] [--skip-invalid] [--force]\n\n"
                   "Imports the official annuaire export (';' CSV) and the bassin -> IEN-IO routing table.\n"
                   "Keeps the open LGTs of the configured académies; importing the same file twice changes nothing;\n"
-                  "a lycée missing from the file is marked closed, never deleted.\n"},
+                  "a lycée missing from the file is marked closed, never deleted.\n"
+                  "Files may be UTF-8 (with or without BOM) or Windows-1252 / ISO-8859-15 (converted, the log says\n"
+                  "which); UTF-16, binary and truncated files are refused.\n"
+                  "Every row that would be imported is checked: UAI and its check letter, Mail (a plain address or\n"
+                  "empty), bassin code (letters and digits), no control characters; in the routing file the bassin\n"
+                  "code and ien_io_mail. One bad row refuses the whole import (exit 2, each named by file, line and\n"
+                  "column) and nothing is written.\n\n"
+                  "  --dry-run       print what would change (new, updated, closed lycées; bassins and IEN-IO), write nothing\n"
+                  "  --skip-invalid  import the valid rows, list the bad ones as warnings; a lycée whose row is bad\n"
+                  "                  is left as it is (not closed)\n"
+                  "  --force         accept an import that closes more than 10 % of the open lycées (refused\n"
+                  "                  otherwise, exit 2: usually the wrong or a cut export)\n"},
     {"status", "Usage: ppo-intake [-c FILE] status [--json | --csv]\n\nThe per-lycée status of the campaign:\n"
                "a table, JSON (see DESIGN.md), or CSV for Excel (UTF-8 with BOM, ';').\n"},
     {"triage", "Usage: ppo-intake [-c FILE] triage list [--json]\n"
@@ -122,53 +135,130 @@ int cmd_check_config(Context& ctx) {
     return 0;
 }
 
+// A directory file's problems, as the administrator fixes them: "FILE: line 12, column Mail (UAI ...): ...".
+std::string located(const std::string& file, const workflow::RowProblem& p) { return file + ": " + workflow::to_string(p); }
+
+void print_plan(const workflow::ImportPlan& plan, std::ostream& out) {
+    for (const auto& r : plan.added)
+        out << "  + " << r.lycee.uai << " " << r.lycee.name << " (" << r.lycee.commune << ")\n";
+    for (const auto& c : plan.updated) {
+        out << "  ~ " << c.row.lycee.uai << " " << c.row.lycee.name << ":";
+        for (const auto& what : c.changes) out << " " << what << (&what == &c.changes.back() ? "" : ",");
+        out << "\n";
+    }
+    for (const auto& l : plan.closed) out << "  - " << l.uai << " " << l.name << " (" << l.commune << "): closed\n";
+    for (const auto& b : plan.bassin_changes) out << "  bassin " << b << "\n";
+}
+
 int cmd_directory_import(Context& ctx, const std::vector<std::string>& args) {
     std::string annuaire, routing;
+    bool skip_invalid = false, force = false, dry_run = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--annuaire" && i + 1 < args.size()) annuaire = args[++i];
         else if (args[i] == "--routing" && i + 1 < args.size()) routing = args[++i];
+        else if (args[i] == "--skip-invalid") skip_invalid = true;
+        else if (args[i] == "--force") force = true;
+        else if (args[i] == "--dry-run") dry_run = true;
         else throw UsageError("directory import: unexpected argument '" + args[i] + "'");
     }
     if (annuaire.empty()) throw UsageError("directory import: --annuaire FILE is required");
-    auto imported = workflow::read_annuaire(read_file(annuaire, "annuaire file"), ctx.config.campaign.academies);
+
+    // A file refused as a whole (not text, UTF-16, truncated, a column missing)
+    // is the administrator's to fix, like a configuration: exit 2, its name first.
+    auto read_input = [](const std::string& path, const char* what, auto&& parse) {
+        const std::string bytes = read_file(path, what);
+        try {
+            return parse(bytes);
+        } catch (const ppo::Error& e) {
+            throw config_error(path + ": " + e.what() + "; nothing imported");
+        }
+    };
+    const auto imported = read_input(annuaire, "annuaire file", [&](const std::string& b) {
+        return workflow::read_annuaire(b, ctx.config.campaign.academies);
+    });
     workflow::RoutingImport routes;
-    if (!routing.empty()) routes = workflow::read_routing(read_file(routing, "routing file"));
+    if (!routing.empty())
+        routes = read_input(routing, "routing file", [](const std::string& b) { return workflow::read_routing(b); });
+    for (const auto& [file, encoding, converted] :
+         {std::tuple{annuaire, imported.encoding, imported.converted}, std::tuple{routing, routes.encoding, routes.converted}}) {
+        if (file.empty()) continue;
+        if (converted) spdlog::info("{}: {} detected, converted to UTF-8", file, encoding);
+        else spdlog::debug("{}: {}", file, encoding);
+    }
+    for (const auto& p : imported.ignored) spdlog::debug("{} (row not imported anyway)", located(annuaire, p));
+
+    // Rows that would be imported and are invalid: all or nothing, unless --skip-invalid.
+    std::vector<std::string> invalid;
+    for (const auto& p : imported.invalid) invalid.push_back(located(annuaire, p));
+    for (const auto& p : routes.invalid) invalid.push_back(located(routing, p));
+    const int invalid_rows = imported.invalid_rows + routes.invalid_rows;
+    if (!invalid.empty() && !skip_invalid) {
+        for (const auto& line : invalid) std::cerr << "ppo-intake: " << line << "\n";
+        throw UsageErrorInCommand("directory import: " + std::to_string(invalid_rows) +
+                                  " invalid row(s), nothing imported; fix the file(s), or import the other rows "
+                                  "with --skip-invalid");
+    }
+    for (const auto& line : invalid) spdlog::warn("{} (row skipped: --skip-invalid)", line);
 
     auto& store = ctx.store();
+    const auto plan = workflow::plan_import(store.directory_rows(), store.bassins(), imported, routes,
+                                            ctx.config.campaign.academies);
+    const bool too_many = workflow::closes_too_many(plan);
+
+    std::cout << "Annuaire " << annuaire << " (" << imported.encoding << (imported.converted ? ", converted to UTF-8" : "")
+              << "): " << imported.rows << " rows read, " << imported.lycees.size() << " lycées kept (académies "
+              << academies_csv(ctx.config) << ").\n";
+    if (!imported.skipped.empty()) {
+        std::cout << "Skipped:\n";
+        for (const auto& [reason, n] : imported.skipped) std::cout << "  " << n << " " << reason << "\n";
+    }
+    if (!invalid.empty()) {
+        std::cout << "Invalid rows skipped (" << invalid_rows << ", --skip-invalid):\n";
+        for (const auto& line : invalid) std::cout << "  " << line << "\n";
+        if (plan.left_as_is) std::cout << "  " << plan.left_as_is << " lycée(s) of these rows left as they are (not closed).\n";
+    }
+    if (!routing.empty())
+        std::cout << "Routing " << routing << " (" << routes.encoding << (routes.converted ? ", converted to UTF-8" : "")
+                  << "): " << routes.bassins.size() << " bassins.\n";
+    if (dry_run) {
+        std::cout << "Dry run, nothing written. The import would make " << plan.added.size() << " new, "
+                  << plan.updated.size() << " updated, " << plan.unchanged << " unchanged, " << plan.closed.size()
+                  << " closed (of " << plan.open_before << " open), " << plan.bassin_changes.size()
+                  << " bassin change(s):\n";
+        print_plan(plan, std::cout);
+        if (too_many) std::cout << "It would be refused without --force (more than 10 % of the open lycées closed).\n";
+        return 0;
+    }
+    if (too_many && !force)
+        throw UsageErrorInCommand("directory import: the file would close " + std::to_string(plan.closed.size()) + " of the " +
+                                  std::to_string(plan.open_before) +
+                                  " open lycées (more than 10 %), nothing imported. Is it the right export (académies " +
+                                  academies_csv(ctx.config) + ", every lycée, not cut)? Check with --dry-run; " +
+                                  "import it anyway with --force");
+
     const auto now = epoch_now(*ctx.clock);
-    std::map<std::string, int> counts;
-    std::vector<std::string> seen;
     store.begin();
     try {
         store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline, academies_csv(ctx.config), now);
-        for (const auto& b : imported.bassins) store.upsert_bassin(b, false);
-        for (const auto& b : routes.bassins) store.upsert_bassin(b, true);
-        for (const auto& row : imported.lycees) {
-            ++counts[store.upsert_lycee({row.lycee, row.nature}, now)];
-            seen.push_back(row.lycee.uai);
-        }
-        counts["closed"] = static_cast<int>(store.close_missing_lycees(ctx.config.campaign.academies, seen, now));
+        for (const auto& b : plan.bassin_writes) store.upsert_bassin(b, true);
+        for (const auto& row : plan.added) store.upsert_lycee({row.lycee, row.nature}, now);
+        for (const auto& c : plan.updated) store.upsert_lycee({c.row.lycee, c.row.nature}, now);
+        std::vector<std::string> closing;
+        for (const auto& l : plan.closed) closing.push_back(l.uai);
+        store.close_lycees(closing, now);
         store.commit();
     } catch (...) {
         store.rollback();
         throw;
     }
+    if (too_many) spdlog::warn("directory import: {} of {} open lycées closed (--force)", plan.closed.size(), plan.open_before);
+    std::cout << "  " << plan.added.size() << " new, " << plan.updated.size() << " updated, " << plan.unchanged
+              << " unchanged, " << plan.closed.size() << " closed (no longer in the file).\n";
+    if (!plan.bassin_changes.empty()) {
+        std::cout << "Bassins:\n";
+        for (const auto& b : plan.bassin_changes) std::cout << "  " << b << "\n";
+    }
     auto dir = store.load_directory(ctx.config.campaign.academies);
-    std::cout << "Annuaire " << annuaire << ": " << imported.rows << " rows read, " << imported.lycees.size()
-              << " lycées kept (académies " << academies_csv(ctx.config) << ").\n";
-    std::cout << "  " << counts["inserted"] << " new, " << counts["updated"] << " updated, " << counts["unchanged"]
-              << " unchanged, " << counts["closed"] << " closed (no longer in the file).\n";
-    if (!imported.skipped.empty()) {
-        std::cout << "Skipped:\n";
-        for (const auto& [reason, n] : imported.skipped) std::cout << "  " << n << " " << reason << "\n";
-    }
-    std::vector<std::string> errors = imported.errors;
-    for (const auto& e : routes.errors) errors.push_back(routing + ": " + e);
-    if (!errors.empty()) {
-        std::cout << "Errors (" << errors.size() << "):\n";
-        for (const auto& e : errors) std::cout << "  " << annuaire << ": " << e << "\n";
-    }
-    if (!routing.empty()) std::cout << "Routing " << routing << ": " << routes.bassins.size() << " bassins.\n";
     std::map<std::string, int> orphan;
     for (const auto& l : dir.lycees()) {
         const auto* b = dir.bassin(l.bassin_code);
@@ -180,7 +270,6 @@ int cmd_directory_import(Context& ctx, const std::vector<std::string>& args) {
     } else {
         std::cout << "Every bassin has an IEN-IO.\n";
     }
-    // Bad rows are reported above; the rest of the file was imported.
     return 0;
 }
 

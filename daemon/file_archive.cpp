@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,17 +38,60 @@ FileArchive::FileArchive(std::string root) : root_(std::move(root)) {}
 
 FileArchive::~FileArchive() = default;
 
+namespace {
+
+// True when `p` is `root` or below it (both lexically normal, absolute).
+bool within(const fs::path& root, const fs::path& p) {
+    auto r = root.begin(), i = p.begin();
+    for (; r != root.end(); ++r, ++i) {
+        if (r->empty() && std::next(r) == root.end()) break;  // root's trailing '/'
+        if (i == p.end() || *i != *r) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+fs::path FileArchive::checked_dir(const std::string& relative_dir, const std::string& file_name) const {
+    if (auto why = workflow::archive_path_problem(relative_dir))
+        throw permanent_error("archive: refused folder '" + relative_dir.substr(0, 200) + "': " + *why);
+    if (auto why = workflow::archive_path_problem(file_name); why || file_name.find('/') != std::string::npos)
+        throw permanent_error("archive: refused file name '" + file_name.substr(0, 200) + "': " + (why ? *why : "a '/'"));
+    std::error_code ec;
+    const fs::path root = fs::weakly_canonical(fs::absolute(root_), ec).lexically_normal();
+    if (ec) throw transient_error("archive: cannot resolve " + root_ + ": " + ec.message());
+    const fs::path dir = (root / relative_dir).lexically_normal();
+    // Symbolic links already in place are followed: a link out of the archive is refused too.
+    const fs::path real = fs::weakly_canonical(dir, ec).lexically_normal();
+    if (ec) throw transient_error("archive: cannot resolve " + dir.string() + ": " + ec.message());
+    if (!within(root, dir) || !within(root, real))
+        throw permanent_error("archive: refused folder '" + relative_dir + "': it resolves to " + real.string() +
+                              ", outside " + root.string());
+    return fs::path(root_) / relative_dir;  // the paths recorded stay under the root as configured
+}
+
 workflow::StoredFile FileArchive::write(const std::string& relative_dir, const std::string& file_name,
                                         std::string_view data) {
-    fs::path dir = fs::path(root_) / relative_dir;
+    const fs::path dir = checked_dir(relative_dir, file_name);
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
-        fs::create_directories(dir, ec);
-        if (ec) throw transient_error("archive: cannot create " + dir.string() + ": " + ec.message());
-        // Lycées' documents are not for other local users: every level we
-        // created is rwxr-x--- (whatever the umask), like the files (0640).
-        for (fs::path p = dir; p.string().size() >= root_.size() && p != p.parent_path(); p = p.parent_path())
-            ::chmod(p.c_str(), 0750);
+        // One level at a time, so that only the folders made here are made
+        // private: lycées' documents are not for other local users, every level
+        // we create is rwxr-x--- (whatever the umask), like the files (0640).
+        // A folder that exists already (the root's parents, the root, a
+        // bassin's) keeps its mode.
+        fs::path p;
+        for (const auto& part : dir) {
+            p /= part;
+            if (fs::is_directory(p, ec)) continue;
+            if (::mkdir(p.c_str(), 0750) == 0) {
+                ::chmod(p.c_str(), 0750);
+                continue;
+            }
+            const int err = errno;
+            if (err != EEXIST || !fs::is_directory(p, ec))
+                throw transient_error("archive: cannot create " + p.string() + ": " + std::strerror(err));
+        }
     }
     fs::path final_path = dir / file_name;
     fs::path tmp = dir / (".tmp-" + std::to_string(::getpid()) + "-" + file_name);

@@ -1,6 +1,11 @@
 #include "daemon/sql_store.h"
 
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <sstream>
 
@@ -15,18 +20,36 @@ namespace {
 SqlParam text_or_null(const std::string& s) { return s.empty() ? SqlParam{SqlNull{}} : SqlParam{s}; }
 SqlParam id_or_null(std::int64_t id) { return id == 0 ? SqlParam{SqlNull{}} : SqlParam{id}; }
 
-std::string join_recipients(const std::vector<std::string>& r) {
-    std::string out;
-    for (const auto& a : r) out += (out.empty() ? "" : ",") + a;
-    return out;
+// outbox.recipients: a JSON array of addresses (schema 004). Rows written
+// before 004 that the migration could not convert are comma-joined lists.
+std::string recipients_json(const std::vector<std::string>& r) {
+    Poco::JSON::Array array;
+    for (const auto& a : r) array.add(a);
+    std::ostringstream out;
+    array.stringify(out);
+    return out.str();
 }
 
-std::vector<std::string> split_recipients(const std::string& s) {
+std::vector<std::string> parse_recipients(const std::string& s) {
     std::vector<std::string> out;
+    if (!s.empty() && s.front() == '[') {
+        try {
+            auto array = Poco::JSON::Parser().parse(s).extract<Poco::JSON::Array::Ptr>();
+            for (std::size_t i = 0; i < array->size(); ++i) out.push_back(array->getElement<std::string>(static_cast<unsigned>(i)));
+            return out;
+        } catch (const Poco::Exception&) {
+            out.clear();  // not JSON after all: a legacy list
+        }
+    }
     std::stringstream in(s);
     std::string item;
     while (std::getline(in, item, ',')) if (!item.empty()) out.push_back(item);
     return out;
+}
+
+std::string lower_ascii(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
 }
 
 const char* kMessageColumns =
@@ -77,7 +100,7 @@ OutboxMail to_outbox(const SqlRow& r) {
     o.uai = r.str(4);
     o.dedupe_key = r.str(5);
     o.envelope_from = r.str(6);
-    o.recipients = split_recipients(r.str(7));
+    o.recipients = parse_recipients(r.str(7));
     o.data = r.str(8);
     o.state = r.str(9);
     o.attempts = static_cast<int>(r.i64(10));
@@ -308,15 +331,22 @@ std::int64_t SqlStore::enqueue(const OutboxMail& m) {
     auto existing = db_.query("SELECT id FROM outbox WHERE dedupe_key = $1", {m.dedupe_key});
     if (!existing.empty()) return existing.front().i64(0);
     std::vector<SqlParam> params{m.campaign_id, m.kind, id_or_null(m.message_ref), text_or_null(m.uai), m.dedupe_key,
-                                 m.envelope_from, join_recipients(m.recipients), SqlNull{}, m.state,
+                                 m.envelope_from, recipients_json(m.recipients), SqlNull{}, m.state,
                                  std::int64_t{m.attempts}, m.next_attempt_at, m.last_error, m.created_at,
                                  text_or_null(m.message_id)};
     params[7] = m.data;  // the mail itself: one copy here, where a braced list makes two
-    return db_.insert(
+    const std::int64_t id = db_.insert(
         "INSERT INTO outbox (campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, data, state, "
         "attempts, next_attempt_at, last_error, created_at, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
         "$11, $12, $13, $14)",
         params);
+    // One row per distinct address, for the per-recipient count.
+    std::set<std::string> addresses;
+    for (const auto& a : m.recipients) addresses.insert(lower_ascii(a));
+    for (const auto& a : addresses)
+        db_.exec("INSERT INTO outbox_recipients (outbox_ref, address, kind, created_at) VALUES ($1, $2, $3, $4)",
+                 {id, a, m.kind, m.created_at});
+    return id;
 }
 
 std::vector<OutboxMail> SqlStore::due_outbox(std::int64_t now, std::size_t limit) {
@@ -360,10 +390,9 @@ void SqlStore::mark_attempt_failed(std::int64_t outbox_id, const std::string& er
 }
 
 std::size_t SqlStore::count_outbox_to(const std::string& kind, const std::string& recipient, std::int64_t since) {
-    // recipients is a comma-joined list: match the address as a whole item.
-    auto rows = db_.query("SELECT COUNT(*) FROM outbox WHERE kind = $1 AND created_at >= $2 AND "
-                          "(',' || recipients || ',') LIKE $3",
-                          {kind, since, "%," + recipient + ",%"});
+    // Exact address (lower-cased on both sides), never a pattern: the index outbox_recipients_rate.
+    auto rows = db_.query("SELECT COUNT(*) FROM outbox_recipients WHERE address = $1 AND kind = $2 AND created_at >= $3",
+                          {lower_ascii(recipient), kind, since});
     return static_cast<std::size_t>(rows.front().i64(0));
 }
 
@@ -430,19 +459,26 @@ std::string SqlStore::upsert_lycee(const LyceeRow& row, std::int64_t now) {
     return "updated";
 }
 
-std::size_t SqlStore::close_missing_lycees(const std::vector<std::string>& academies,
-                                           const std::vector<std::string>& seen, std::int64_t now) {
-    std::set<std::string> keep(seen.begin(), seen.end());
-    std::vector<SqlParam> params(academies.begin(), academies.end());
-    std::size_t closed = 0;
-    for (const auto& r : db_.query("SELECT uai FROM lycees WHERE is_open = 1 AND academie IN (" +
-                                       placeholders(1, academies.size()) + ")",
-                                   params)) {
-        if (keep.count(r.str(0))) continue;
-        db_.exec("UPDATE lycees SET is_open = 0, updated_at = $1 WHERE uai = $2", {now, r.str(0)});
-        ++closed;
-    }
-    return closed;
+void SqlStore::close_lycees(const std::vector<std::string>& uais, std::int64_t now) {
+    for (const auto& uai : uais)
+        db_.exec("UPDATE lycees SET is_open = 0, updated_at = $1 WHERE uai = $2 AND is_open = 1", {now, uai});
+}
+
+std::vector<workflow::DirectoryRow> SqlStore::directory_rows() {
+    std::vector<workflow::DirectoryRow> out;
+    for (const auto& r : db_.query("SELECT uai, name, commune, departement, academie, bassin_code, bassin_label, mail, "
+                                   "statut, is_open, nature FROM lycees ORDER BY uai"))
+        out.push_back({{r.str(0), r.str(1), r.str(2), r.str(3), r.str(4), r.str(5), r.str(6), r.str(7), r.str(8),
+                        r.i64(9) != 0},
+                       r.str(10)});
+    return out;
+}
+
+std::vector<workflow::Bassin> SqlStore::bassins() {
+    std::vector<workflow::Bassin> out;
+    for (const auto& r : db_.query("SELECT code, label, ien_io_name, ien_io_mail FROM bassins ORDER BY code"))
+        out.push_back({r.str(0), r.str(1), r.str(2), r.str(3)});
+    return out;
 }
 
 void SqlStore::upsert_bassin(const workflow::Bassin& b, bool with_ien_io) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "daemon/database.h"
+#include "workflow/directory_import.h"
 #include "workflow/store.h"
 
 namespace ppo::daemon {
@@ -71,10 +72,11 @@ public:
 
     // Directory import. Returns "inserted", "updated" or "unchanged".
     std::string upsert_lycee(const LyceeRow& row, std::int64_t now);
-    // Marks closed every open lycée of these académies whose UAI is not in
-    // `seen`; returns how many.
-    std::size_t close_missing_lycees(const std::vector<std::string>& academies, const std::vector<std::string>& seen,
-                                     std::int64_t now);
+    // Marks these lycées closed (never deleted: their submissions stay theirs).
+    void close_lycees(const std::vector<std::string>& uais, std::int64_t now);
+    // Every lycée stored, open or closed, any académie; every bassin.
+    std::vector<workflow::DirectoryRow> directory_rows();
+    std::vector<workflow::Bassin> bassins();
     // With `with_ien_io` false, only the label is written (the annuaire knows
     // bassins but not their IEN-IO; the routing file does).
     void upsert_bassin(const workflow::Bassin& bassin, bool with_ien_io);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "parsers/auth_results.h"
+#include "parsers/address.h"
 #include "parsers/csv.h"
 #include "parsers/document_type.h"
 #include "parsers/error.h"
@@ -277,8 +278,14 @@ inline void fuzz_csv(const std::uint8_t* data, std::size_t size) {
     }
     try {
         const workflow::AnnuaireImport a = workflow::read_annuaire(text, {"09", "20"});
-        for (const auto& row : a.lycees)
+        for (const auto& row : a.lycees) {
             if (row.lycee.uai.size() != 8) fuzz_fail("csv", "kept a lycée with a malformed UAI: " + row.lycee.uai);
+            // Directory data is never syntax: what is kept is a plain address and a folder-safe bassin code.
+            if (!row.lycee.mail.empty() && !parsers::is_valid_address(row.lycee.mail))
+                fuzz_fail("csv", "kept a lycée with an invalid Mail: " + row.lycee.mail);
+            if (!row.lycee.bassin_code.empty() && !workflow::is_valid_bassin_code(row.lycee.bassin_code))
+                fuzz_fail("csv", "kept a lycée with an invalid bassin code: " + row.lycee.bassin_code);
+        }
     } catch (const ppo::Error& e) {
         if (e.kind() != ErrorKind::corrupt) fuzz_fail("csv", std::string("read_annuaire threw a non-corrupt error: ") + e.what());
     }

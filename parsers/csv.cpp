@@ -8,6 +8,7 @@ CsvTable parse_csv(std::string_view text, char separator) {
         table.had_bom = true;
         text.remove_prefix(3);
     }
+    table.ends_with_line_break = !text.empty() && (text.back() == '\n' || text.back() == '\r');
     std::size_t i = 0;
     int line = 1;
     bool first = true;

@@ -1,6 +1,8 @@
 // A reader for the ';'-separated CSV of the official directory exports:
 // optional UTF-8 BOM, quoted fields with "" escapes and embedded separators or
 // line breaks, CRLF or LF. Pure. Records keep the line number they start on.
+// The reader does not judge the shape: records with fewer or more fields than
+// the header are kept as they are, for the caller to refuse with their line.
 #pragma once
 
 #include <string>
@@ -18,6 +20,7 @@ struct CsvTable {
     std::vector<std::string> header;   // first record
     std::vector<CsvRecord> records;    // the rest; blank lines skipped
     bool had_bom = false;
+    bool ends_with_line_break = false; // false when the last record may have been cut
     std::vector<std::string> problems; // e.g. "line 12: unterminated quoted field"
 };
 

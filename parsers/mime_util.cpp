@@ -34,8 +34,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-namespace {
-// Length of the well-formed UTF-8 sequence at s[i], or 0 if ill-formed.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
     const auto b0 = static_cast<unsigned char>(s[i]);
     if (b0 < 0x80) return 1;
@@ -63,7 +61,6 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
     }
     return len;
 }
-}  // namespace
 
 bool is_valid_utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {

@@ -17,6 +17,8 @@ bool istarts_with(std::string_view s, std::string_view prefix);
 bool is_wsp(char c);  // space or tab
 std::string_view trim(std::string_view s);  // spaces, tabs, CR, LF
 
+// Length of the well-formed UTF-8 sequence at s[i] (1 for ASCII), 0 if ill-formed.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
 bool is_valid_utf8(std::string_view s);
 // Appends `s` to `out`, replacing every ill-formed sequence by U+FFFD.

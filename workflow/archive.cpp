@@ -50,4 +50,24 @@ std::string safe_file_name(std::string_view name, std::set<std::string>& used) {
     return candidate;
 }
 
+std::optional<std::string> archive_path_problem(std::string_view relative_dir) {
+    if (relative_dir.empty()) return std::string("empty path");
+    if (relative_dir.front() == '/') return std::string("absolute path");
+    for (unsigned char c : relative_dir) {
+        if (c == 0) return std::string("NUL byte in the path");
+        if (c < 0x20 || c == 0x7f) return std::string("control character in the path");
+        if (c == '\\') return std::string("backslash in the path");
+    }
+    std::size_t start = 0;
+    while (start <= relative_dir.size()) {
+        auto slash = relative_dir.find('/', start);
+        if (slash == std::string_view::npos) slash = relative_dir.size();
+        const auto part = relative_dir.substr(start, slash - start);
+        if (part.empty()) return std::string("empty path component");
+        if (part == "." || part == "..") return "path component '" + std::string(part) + "'";
+        start = slash + 1;
+    }
+    return std::nullopt;
+}
+
 }  // namespace ppo::workflow

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -20,7 +21,10 @@ public:
     virtual ~Archive() = default;
     // Writes `data` as <root>/<relative_dir>/<file_name> through a temporary
     // file and rename; `file_name` must already be safe. Not durable until
-    // sync(). Throws ppo::Error(transient) on disk errors (full, unwritable).
+    // sync(). Throws ppo::Error(transient) on disk errors (full, unwritable),
+    // ppo::Error(permanent) for a `relative_dir` or `file_name` that
+    // archive_path_problem() refuses or that resolves (symbolic links
+    // followed) outside the root; nothing is created then.
     virtual StoredFile write(const std::string& relative_dir, const std::string& file_name, std::string_view data) = 0;
     // fsyncs every file written since the last sync and their folders.
     virtual void sync() = 0;
@@ -32,5 +36,11 @@ public:
 // boundary, extension kept), never empty ("document"), and different from every
 // name in `used` ("name (2).pdf"), which it is added to.
 std::string safe_file_name(std::string_view name, std::set<std::string>& used);
+
+// Why `relative_dir` (folders under the archive root, '/'-separated) may not be
+// used, or nullopt: empty, absolute, a NUL or control character, a backslash,
+// an empty, "." or ".." component. Directory data builds these paths
+// (académie/bassin/UAI/id): this is the archive's own guard, whatever the import let in.
+std::optional<std::string> archive_path_problem(std::string_view relative_dir);
 
 }  // namespace ppo::workflow

@@ -142,7 +142,8 @@ public:
     // (Message-ID -> UAI; mails with no lycée are left out).
     virtual std::vector<std::pair<std::string, std::string>> lycees_of_sent_mails(
         const std::vector<std::string>& message_ids) = 0;
-    // Outgoing mails of this kind to this recipient created since `since` (rate limit).
+    // Outgoing mails of this kind to this recipient created since `since` (rate
+    // limit). The address is matched exactly (ASCII case aside), never as a pattern.
     virtual std::size_t count_outbox_to(const std::string& kind, const std::string& recipient, std::int64_t since) = 0;
     virtual std::size_t outbox_pending_count() = 0;
 

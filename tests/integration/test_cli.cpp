@@ -111,16 +111,21 @@ TEST(Cli, ImportTwiceChangesNothingRenamedIsUpdatedRemovedIsClosed) {
     EXPECT_EQ(h.status()->getArray("lycees")->size(), 139u);
 }
 
-TEST(Cli, WrongCheckLetterIsReportedWithItsLine) {
+TEST(Cli, WrongCheckLetterIsReportedWithItsLineAndNothingIsImported) {
     Harness h(no_import());
     std::string text = read(kData + "/annuaire-hdf-sample.csv");
     auto pos = text.find("0596082R");
     text[pos + 7] = 'Z';
     write(h.dir() + "/bad.csv", text);
     auto r = import(h, h.dir() + "/bad.csv");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("UAI 0596082Z has a wrong check letter (expected 0596082R)"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("139 lycées kept"), std::string::npos) << r.out;
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.err.find(h.dir() + "/bad.csv: line 4, column Identifiant_de_l_etablissement: UAI 0596082Z has a wrong "
+                         "check letter (expected 0596082R)"),
+              std::string::npos) << r.err;
+    EXPECT_EQ(h.status()->getArray("lycees")->size(), 0u);
+    auto skipped = h.ppo({"directory", "import", "--annuaire", h.dir() + "/bad.csv", "--skip-invalid"});
+    ASSERT_EQ(skipped.exit_code, 0) << skipped.err;
+    EXPECT_NE(skipped.out.find("139 lycées kept"), std::string::npos) << skipped.out;
 }
 
 TEST(Cli, StatusFormats) {
