@@ -8,8 +8,8 @@
 // test dies with the message).
 #pragma once
 
-#include "parsers/auth_results.h"
 #include "parsers/address.h"
+#include "parsers/auth_results.h"
 #include "parsers/csv.h"
 #include "parsers/document_type.h"
 #include "parsers/error.h"
