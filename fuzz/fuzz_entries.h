@@ -12,7 +12,9 @@
 #include "parsers/auth_results.h"
 #include "parsers/csv.h"
 #include "parsers/document_type.h"
+#include "parsers/content_digest.h"
 #include "parsers/error.h"
+#include "parsers/forward_block.h"
 #include "parsers/header_decode.h"
 #include "parsers/mime_message.h"
 #include "parsers/msg_id.h"
@@ -22,6 +24,7 @@
 #include "workflow/identification.h"
 #include "workflow/sender_auth.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -253,6 +256,34 @@ inline void fuzz_msg_id(const std::uint8_t* data, std::size_t size) {
     if (ids.size() > parsers::kMaxMsgIds) fuzz_fail("msg_id", "more ids than the limit");
     for (const auto& id : ids) check_msg_id(id);
     if (parsers::parse_msg_id_list(parsers::join_msg_ids(ids)) != ids) fuzz_fail("msg_id", "the joined list does not parse back");
+}
+
+// ---------------------------------------------------------------------------
+// Inline forward blocks and the content digest: any text, never a crash; at
+// most kMaxForwarded blocks; an address found is lower-case with one '@'; the
+// digest is 64 hex digits and the same for CRLF and LF line ends.
+
+inline void fuzz_forward(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    const auto blocks = parsers::find_inline_forwards(text);
+    if (blocks.size() > parsers::kMaxForwarded) fuzz_fail("forward", "more blocks than the limit");
+    for (const auto& b : blocks) {
+        if (b.from_address.empty() || std::count(b.from_address.begin(), b.from_address.end(), '@') != 1)
+            fuzz_fail("forward", "a block without one sender address: " + b.from_address);
+        for (unsigned char c : b.from_address)
+            if (c >= 'A' && c <= 'Z') fuzz_fail("forward", "upper case in an address: " + b.from_address);
+    }
+    const std::string digest = parsers::content_digest(text);
+    if (digest.size() != 64 || digest.find_first_not_of("0123456789abcdef") != std::string::npos)
+        fuzz_fail("forward", "digest is not 64 hex digits: " + digest);
+    if (text.find('\r') == std::string_view::npos) {
+        std::string crlf;
+        for (char c : text) {
+            if (c == '\n') crlf += '\r';
+            crlf += c;
+        }
+        if (parsers::content_digest(crlf) != digest) fuzz_fail("forward", "CRLF and LF give two digests");
+    }
 }
 
 // ---------------------------------------------------------------------------

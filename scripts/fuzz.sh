@@ -17,7 +17,7 @@ root=$(pwd)
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(mime header identify csv safe_file_name auth_results msg_id)
+[ ${#targets[@]} -gt 0 ] || targets=(mime header identify csv safe_file_name auth_results msg_id forward)
 build=${PPO_FUZZ_BUILD:-build/fuzz}
 parallel=${PPO_FUZZ_PARALLEL:-1}
 

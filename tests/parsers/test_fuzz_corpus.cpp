@@ -38,6 +38,7 @@ TEST(FuzzCorpus, Csv) { EXPECT_GT(replay("csv", ppo::fuzz::fuzz_csv), 0u); }
 TEST(FuzzCorpus, SafeFileName) { EXPECT_GT(replay("safe_file_name", ppo::fuzz::fuzz_safe_file_name), 0u); }
 TEST(FuzzCorpus, AuthResults) { EXPECT_GT(replay("auth_results", ppo::fuzz::fuzz_auth_results), 0u); }
 TEST(FuzzCorpus, MsgId) { EXPECT_GT(replay("msg_id", ppo::fuzz::fuzz_msg_id), 0u); }
+TEST(FuzzCorpus, Forward) { EXPECT_GT(replay("forward", ppo::fuzz::fuzz_forward), 0u); }
 
 // The hostile integration corpus is MIME input too.
 TEST(FuzzCorpus, HostileMessages) {
