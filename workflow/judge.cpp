@@ -66,13 +66,18 @@ Verdict judge(const MessageFacts& f, const Known& known, const JudgeContext& ctx
                 return v;
             }
         }
-        const MessageRecord& first = known.same_content.front();
-        Verdict v;
-        v.outcome = "duplicate";
-        v.duplicate_of = first.duplicate_of != 0 ? first.duplicate_of : first.id;
-        v.reason = "same content as message " + std::to_string(v.duplicate_of) + " (delivered again)";
-        v.folder = folder_of(v.outcome);
-        return v;
+        // A copy of a quarantined message is judged afresh: that is how a
+        // person retries one (moved back to the inbox once the cause is fixed).
+        const auto first = std::find_if(known.same_content.begin(), known.same_content.end(),
+                                        [](const MessageRecord& m) { return m.outcome != "quarantined"; });
+        if (first != known.same_content.end()) {
+            Verdict v;
+            v.outcome = "duplicate";
+            v.duplicate_of = first->duplicate_of != 0 ? first->duplicate_of : first->id;
+            v.reason = "same content as message " + std::to_string(v.duplicate_of) + " (delivered again)";
+            v.folder = folder_of(v.outcome);
+            return v;
+        }
     }
 
     if (!f.corrupt_reason.empty()) return quarantine("malformed message: " + f.corrupt_reason);

@@ -9,6 +9,7 @@
 //   1. the message could not be read at all        -> quarantined
 //   2. same content as a message already recorded  -> that message filed again (after a
 //      UIDVALIDITY change, when it was never moved), else a duplicate of the first copy
+//      that was not quarantined (a quarantined one put back in the inbox is judged afresh)
 //   3. malformed (limits, broken structure)         -> quarantined
 //   4. auto-reply, bounce, list, our own mail       -> ignored
 //   5. no document                                  -> unidentified

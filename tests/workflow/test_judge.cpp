@@ -129,6 +129,16 @@ TEST_F(JudgeTest, SameContentIsADuplicateOrTheSameMessageRefiled) {
     // Never moved, same UIDVALIDITY: another copy still in the inbox.
     k.same_content = {recorded(3, false, 7)};
     EXPECT_EQ(judge(facts, k, ctx).outcome, "duplicate");
+    // A quarantined message moved back to the inbox by a person is judged afresh.
+    auto quarantined = recorded(3, true, 7);
+    quarantined.outcome = "quarantined";
+    k.same_content = {quarantined};
+    v = judge(facts, k, ctx);
+    EXPECT_EQ(v.outcome, "submission");
+    EXPECT_EQ(v.action, Verdict::Action::record);
+    // ... but a later copy of it is a duplicate of the one that was not quarantined.
+    k.same_content = {quarantined, recorded(5, true, 7)};
+    EXPECT_EQ(judge(facts, k, ctx).duplicate_of, 5);
 }
 
 TEST_F(JudgeTest, UnreadableMalformedAutoReplyAndNoDocument) {
