@@ -1,27 +1,24 @@
 #include "parsers/content_digest.h"
 
+#include "parsers/mime_util.h"
+
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 
 #include <array>
-#include <cctype>
 #include <vector>
 
 namespace ppo::parsers {
 
 namespace {
 
+using mime_detail::iequals;
+using mime_detail::trim;
+
 constexpr std::array<std::string_view, 13> kAuthorFields = {
     "from",        "sender",     "reply-to",     "to",           "cc",           "subject",
     "date",        "message-id", "in-reply-to",  "references",   "mime-version", "content-type",
     "content-transfer-encoding"};
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-    return true;
-}
 
 // One physical line without its line end (LF, CRLF, or a lone CR kept as data).
 std::string_view next_line(std::string_view raw, std::size_t& pos) {
@@ -31,12 +28,6 @@ std::string_view next_line(std::string_view raw, std::size_t& pos) {
     pos = lf == std::string_view::npos ? raw.size() : lf + 1;
     if (end > start && raw[end - 1] == '\r') --end;
     return raw.substr(start, end - start);
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "parsers/forward_block.h"
 
+#include "parsers/mime_util.h"
+
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -8,6 +10,8 @@
 namespace ppo::parsers {
 
 namespace {
+
+using mime_detail::trim;
 
 // ASCII lower case, and the accented letters of the markers folded to ASCII
 // (é è ê à ç in UTF-8), so "Envoyé", "À" and "transféré" compare plainly.
@@ -36,12 +40,6 @@ std::string fold(std::string_view s) {
         out.push_back(static_cast<char>(std::tolower(c)));
     }
     return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
 }
 
 // A line without its quoting ("> ", ">> ", "> > ").

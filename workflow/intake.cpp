@@ -1,13 +1,15 @@
 #include "workflow/intake.h"
 
+#include "parsers/content_digest.h"
 #include "parsers/document_type.h"
 #include "parsers/error.h"
-#include "parsers/content_digest.h"
 #include "parsers/forward_block.h"
+#include "parsers/msg_id.h"
 #include "workflow/campaign_time.h"
 #include "workflow/crash_point.h"
 #include "workflow/identification.h"
 #include "workflow/mail_builder.h"
+#include "workflow/sender_auth.h"
 
 #include <spdlog/spdlog.h>
 
@@ -135,10 +137,6 @@ std::string auto_reply_reason(const parsers::MimeMessage& m, const Config& confi
         return "mail loop (X-Loop)";
     if (lower(m.from_address) == lower(config.smtp.from_address)) return "our own address as sender";
     return "";
-}
-
-bool sender_authenticated(const parsers::MimeMessage& m, const std::string& trusted) {
-    return authenticate_sender(m, trusted).authenticated;
 }
 
 void enqueue_submission_mails(const Config& config, Store& store, const Templates& templates,
@@ -367,15 +365,7 @@ Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalid
                     fin.filenames = fw.filenames;
                     f.forwarded.push_back(identify(fin, directory_, config_.academie_domains(), &*names_));
                 }
-                for (const auto* ids : {&msg.in_reply_to, &msg.references}) {
-                    std::size_t pos = 0;
-                    while ((pos = ids->find('<', pos)) != std::string::npos) {
-                        auto gt = ids->find('>', pos);
-                        if (gt == std::string::npos) break;
-                        f.replied_to.push_back(ids->substr(pos, gt - pos + 1));
-                        pos = gt + 1;
-                    }
-                }
+                f.replied_to = parsers::parse_msg_id_list(msg.in_reply_to + " " + msg.references);
             }
         }
     } catch (const ppo::Error& e) {

@@ -49,10 +49,6 @@ struct IntakeStats {
 // (auto-replies, bounces, lists, our own mail); "" when none applies.
 std::string auto_reply_reason(const parsers::MimeMessage& message, const Config& config);
 
-// authenticate_sender(...).authenticated (sender_auth.h): true with no trusted
-// authserv-id configured.
-bool sender_authenticated(const parsers::MimeMessage& message, const std::string& trusted_authserv_id);
-
 // A message filed in an IMAP folder: its row and its UID.
 struct Filing {
     std::int64_t id = 0;

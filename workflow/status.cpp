@@ -31,6 +31,24 @@ std::string files_json(const std::vector<FileStatus>& files) {
     return out + "]";
 }
 
+// A JSON array of messages: id, received_at, from and subject, then what
+// `rest` writes for the kind of list (reason and files, or the first copy).
+template <class Rest>
+std::string messages_json(const std::vector<UnidentifiedStatus>& list, const std::string& timezone, Rest&& rest) {
+    std::ostringstream o;
+    o << "[";
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const auto& u = list[i];
+        o << (i ? ",\n" : "\n") << "    {\"id\": " << u.id << ", \"received_at\": "
+          << json_string(iso_local(u.received_at, timezone)) << ", \"from\": " << json_string(u.from)
+          << ", \"subject\": " << json_string(u.subject);
+        rest(o, u);
+        o << "}";
+    }
+    o << (list.empty() ? "]" : "\n  ]");
+    return o.str();
+}
+
 }  // namespace
 
 std::size_t text_width(const std::string& s) {
@@ -148,36 +166,20 @@ std::string status_json(const CampaignStatus& st) {
         o << "]}";
     }
     o << "\n  ],\n  \"unidentified\": " << unidentified_json(st);
-    o << ",\n  \"quarantined\": [";
-    for (std::size_t i = 0; i < st.quarantined.size(); ++i) {
-        const auto& q = st.quarantined[i];
-        o << (i ? ",\n" : "\n") << "    {\"id\": " << q.id << ", \"received_at\": "
-          << json_string(iso_local(q.received_at, st.timezone)) << ", \"from\": " << json_string(q.from)
-          << ", \"subject\": " << json_string(q.subject) << ",\n     \"reason\": " << json_string(q.reason) << "}";
-    }
-    o << (st.quarantined.empty() ? "]" : "\n  ]") << ",\n  \"duplicates\": [";
-    for (std::size_t i = 0; i < st.duplicates.size(); ++i) {
-        const auto& d = st.duplicates[i];
-        o << (i ? ",\n" : "\n") << "    {\"id\": " << d.id << ", \"received_at\": "
-          << json_string(iso_local(d.received_at, st.timezone)) << ", \"from\": " << json_string(d.from)
-          << ", \"subject\": " << json_string(d.subject) << ", \"duplicate_of\": " << d.duplicate_of << "}";
-    }
-    o << (st.duplicates.empty() ? "]" : "\n  ]") << "\n}\n";
+    o << ",\n  \"quarantined\": " << messages_json(st.quarantined, st.timezone, [](std::ostream& out, const UnidentifiedStatus& q) {
+        out << ",\n     \"reason\": " << json_string(q.reason);
+    });
+    o << ",\n  \"duplicates\": " << messages_json(st.duplicates, st.timezone, [](std::ostream& out, const UnidentifiedStatus& d) {
+        out << ", \"duplicate_of\": " << d.duplicate_of;
+    });
+    o << "\n}\n";
     return o.str();
 }
 
 std::string unidentified_json(const CampaignStatus& st) {
-    std::ostringstream o;
-    o << "[";
-    for (std::size_t i = 0; i < st.unidentified.size(); ++i) {
-        const auto& u = st.unidentified[i];
-        o << (i ? ",\n" : "\n") << "    {\"id\": " << u.id << ", \"received_at\": "
-          << json_string(iso_local(u.received_at, st.timezone)) << ", \"from\": " << json_string(u.from)
-          << ", \"subject\": " << json_string(u.subject) << ",\n     \"reason\": " << json_string(u.reason)
-          << ", \"files\": " << files_json(u.files) << "}";
-    }
-    o << (st.unidentified.empty() ? "]" : "\n  ]");
-    return o.str();
+    return messages_json(st.unidentified, st.timezone, [](std::ostream& out, const UnidentifiedStatus& u) {
+        out << ",\n     \"reason\": " << json_string(u.reason) << ", \"files\": " << files_json(u.files);
+    });
 }
 
 std::string status_csv(const CampaignStatus& st) {
@@ -227,24 +229,22 @@ std::string status_table(const CampaignStatus& st) {
 
 std::string unidentified_table(const CampaignStatus& st) {
     std::ostringstream o;
+    auto row = [&](const UnidentifiedStatus& u, const std::string& last) {
+        o << pad_right(std::to_string(u.id), 6) << "  " << pad_right(iso_local(u.received_at, st.timezone), 25) << "  "
+          << pad_right(u.from, 32) << "  " << pad_right(u.subject, 30) << "  " << last << "\n";
+    };
     if (st.unidentified.empty()) o << "The triage queue is empty.\n";
     else o << pad_right("ID", 6) << "  " << pad_right("Received", 25) << "  " << pad_right("From", 32) << "  " << pad_right("Subject", 30) << "  Reason\n";
-    for (const auto& u : st.unidentified)
-        o << pad_right(std::to_string(u.id), 6) << "  " << pad_right(iso_local(u.received_at, st.timezone), 25) << "  " << pad_right(u.from, 32)
-          << "  " << pad_right(u.subject, 30) << "  " << u.reason << "\n";
+    for (const auto& u : st.unidentified) row(u, u.reason);
     // Not to assign, but a person may want to look: in the triage folder with
     // their reason, or set aside as a second delivery.
     if (!st.quarantined.empty()) {
         o << "\nQuarantined (kept in the triage folder, nothing sent):\n";
-        for (const auto& q : st.quarantined)
-            o << pad_right(std::to_string(q.id), 6) << "  " << pad_right(iso_local(q.received_at, st.timezone), 25) << "  "
-              << pad_right(q.from, 32) << "  " << pad_right(q.subject, 30) << "  " << q.reason << "\n";
+        for (const auto& q : st.quarantined) row(q, q.reason);
     }
     if (!st.duplicates.empty()) {
         o << "\nDuplicates (delivered again; recorded once, acknowledged once):\n";
-        for (const auto& d : st.duplicates)
-            o << pad_right(std::to_string(d.id), 6) << "  " << pad_right(iso_local(d.received_at, st.timezone), 25) << "  "
-              << pad_right(d.from, 32) << "  " << pad_right(d.subject, 30) << "  same as " << d.duplicate_of << "\n";
+        for (const auto& d : st.duplicates) row(d, "same as " + std::to_string(d.duplicate_of));
     }
     return o.str();
 }

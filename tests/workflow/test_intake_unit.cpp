@@ -6,6 +6,7 @@
 #include "parsers/error.h"
 #include "workflow/intake.h"
 #include "workflow/mail_builder.h"
+#include "workflow/sender_auth.h"
 
 #include <gtest/gtest.h>
 
@@ -388,6 +389,9 @@ TEST(IntakeRules, AuthenticationResultsOnlyFromTheTrustedServer) {
     auto m = [](const std::string& ar) {
         return ppo::parsers::parse_mime_message("From: ce.0596082r@ac-lille.fr\r\nAuthentication-Results: " + ar +
                                                 "\r\n\r\nx\r\n");
+    };
+    auto sender_authenticated = [](const ppo::parsers::MimeMessage& msg, const std::string& trusted) {
+        return authenticate_sender(msg, trusted).authenticated;
     };
     EXPECT_FALSE(sender_authenticated(m("mx.example.fr; dmarc=fail header.from=ac-lille.fr"), "mx.example.fr"));
     EXPECT_FALSE(sender_authenticated(m("mx.example.fr 1; spf=fail smtp.mailfrom=ac-lille.fr"), "mx.example.fr"));
