@@ -4,6 +4,9 @@
 // (connection lost, server busy) are retried by the caller with backoff.
 #pragma once
 
+#include "parsers/document_text.h"
+#include "parsers/tnef.h"
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -63,6 +66,19 @@ public:
     virtual void send(const OutgoingMail& mail) = 0;
     // Ends the SMTP session politely (QUIT). Safe to call when not connected.
     virtual void close() = 0;
+};
+
+// Reads a stranger's documents. The daemon's implementation
+// (daemon/document_reader.h) runs the parsers in a child process with CPU,
+// memory and time limits; a document that hangs, crashes or exhausts memory
+// costs at most those limits and comes back with `error` set. Thread-safe;
+// never throws for the document's sake (only ppo::Error transient when no
+// child process can be started at all).
+class DocumentReader {
+public:
+    virtual ~DocumentReader() = default;
+    virtual parsers::DocumentText read_text(parsers::DocumentKind kind, std::string_view data) = 0;
+    virtual parsers::TnefContent unpack_tnef(std::string_view data) = 0;
 };
 
 class Clock {
