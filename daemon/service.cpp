@@ -1,5 +1,7 @@
 #include "daemon/service.h"
 
+#include "daemon/document_reader.h"
+
 #include "daemon/http_server.h"
 #include "daemon/imap_mail_source.h"
 #include "daemon/metrics.h"
@@ -159,6 +161,18 @@ std::unique_ptr<workflow::MailSender> Context::make_mail_sender() const {
     return std::make_unique<SmtpSender>(s);
 }
 
+// The documents are read in child processes (the daemon's own binary, run as
+// `document-worker`), with the [documents] limits.
+std::unique_ptr<SubprocessDocumentReader> make_document_reader(const workflow::Config& config) {
+    if (!config.documents.read) return nullptr;
+    DocumentLimits limits;
+    limits.timeout = std::chrono::seconds(config.documents.timeout);
+    limits.memory_bytes = config.documents.max_memory;
+    limits.text.max_text_bytes = config.documents.max_text_bytes;
+    limits.text.max_pages = config.documents.max_pages;
+    return std::make_unique<SubprocessDocumentReader>("/proc/self/exe", limits);
+}
+
 int cmd_poll_once(Context& ctx) {
     auto& store = ctx.store();   // opened and migrated before the sender opens its own connection
     auto source = ctx.make_mail_source();
@@ -166,7 +180,8 @@ int cmd_poll_once(Context& ctx) {
     // when the inbox is done is sent before the command returns.
     OutboxWorker sender(ctx.config, ctx.make_mail_sender(), *ctx.clock);
     sender.wake();   // left pending by an earlier run
-    workflow::Intake intake(ctx.config, store, *source, ctx.archive(), ctx.templates(), *ctx.clock);
+    auto reader = make_document_reader(ctx.config);
+    workflow::Intake intake(ctx.config, store, *source, ctx.archive(), ctx.templates(), *ctx.clock, reader.get());
     intake.on_message = [](const workflow::MessageRecord& r) { spdlog::info("{}", outcome_line(r)); };
     intake.on_batch_committed = [&sender] { sender.wake(); };
     auto stats = intake.poll_once();
@@ -340,8 +355,12 @@ int cmd_run(Context& ctx) {
     sender.wake();   // left pending by an earlier run
     std::unique_ptr<workflow::Intake> intake;
     auto templates = ctx.templates();
+    std::unique_ptr<SubprocessDocumentReader> reader;
     auto make_intake = [&] {
-        intake = std::make_unique<workflow::Intake>(ctx.config, store, source, ctx.archive(), templates, *ctx.clock);
+        intake.reset();
+        reader = make_document_reader(ctx.config);
+        intake = std::make_unique<workflow::Intake>(ctx.config, store, source, ctx.archive(), templates, *ctx.clock,
+                                                    reader.get());
         intake->on_batch_committed = [&sender] { sender.wake(); };
         intake->on_message = [&metrics](const workflow::MessageRecord& r) {
             spdlog::info("{}", outcome_line(r));

@@ -54,7 +54,7 @@ std::string lower_ascii(std::string s) {
 
 const char* kMessageColumns =
     "id, campaign_id, mailbox, uidvalidity, uid, message_id, received_at, from_addr, subject, outcome, reason, "
-    "uai, identified_by, evidence, late, folder, moved, content_sha256, duplicate_of";
+    "uai, identified_by, evidence, late, folder, moved, content_sha256, duplicate_of, links";
 
 MessageRecord to_message(const SqlRow& r) {
     MessageRecord m;
@@ -77,6 +77,7 @@ MessageRecord to_message(const SqlRow& r) {
     m.moved = r.i64(16) != 0;
     m.content_sha256 = r.str(17);
     m.duplicate_of = r.is_null(18) ? 0 : r.i64(18);
+    m.links = r.str(19);
     return m;
 }
 
@@ -259,22 +260,22 @@ std::int64_t SqlStore::insert_message(const MessageRecord& m) {
     if (m.id != 0) {
         db_.exec("INSERT INTO messages (id, campaign_id, mailbox, uidvalidity, uid, message_id, received_at, from_addr, "
                  "subject, outcome, reason, uai, identified_by, evidence, late, folder, moved, created_at, "
-                 "content_sha256, duplicate_of) VALUES "
-                 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                 "content_sha256, duplicate_of, links) VALUES "
+                 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
                  {m.id, m.campaign_id, m.mailbox, std::int64_t{m.uidvalidity}, std::int64_t{m.uid},
                   text_or_null(m.message_id), m.received_at, m.from, m.subject, m.outcome, m.reason, text_or_null(m.uai),
                   m.identified_by, m.evidence, std::int64_t{m.late ? 1 : 0}, m.folder, std::int64_t{m.moved ? 1 : 0},
-                  m.received_at, text_or_null(m.content_sha256), id_or_null(m.duplicate_of)});
+                  m.received_at, text_or_null(m.content_sha256), id_or_null(m.duplicate_of), text_or_null(m.links)});
         return m.id;
     }
     return db_.insert(
         "INSERT INTO messages (campaign_id, mailbox, uidvalidity, uid, message_id, received_at, from_addr, subject, "
-        "outcome, reason, uai, identified_by, evidence, late, folder, moved, created_at, content_sha256, duplicate_of) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        "outcome, reason, uai, identified_by, evidence, late, folder, moved, created_at, content_sha256, duplicate_of, "
+        "links) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         {m.campaign_id, m.mailbox, std::int64_t{m.uidvalidity}, std::int64_t{m.uid}, text_or_null(m.message_id),
          m.received_at, m.from, m.subject, m.outcome, m.reason, text_or_null(m.uai), m.identified_by, m.evidence,
          std::int64_t{m.late ? 1 : 0}, m.folder, std::int64_t{m.moved ? 1 : 0}, m.received_at,
-         text_or_null(m.content_sha256), id_or_null(m.duplicate_of)});
+         text_or_null(m.content_sha256), id_or_null(m.duplicate_of), text_or_null(m.links)});
 }
 
 void SqlStore::update_message(const MessageRecord& m) {
@@ -314,17 +315,36 @@ std::vector<MessageRecord> SqlStore::submissions(std::int64_t campaign_id) {
 }
 
 std::int64_t SqlStore::insert_file(const FileRecord& f) {
-    return db_.insert("INSERT INTO files (message_ref, name, path, size, sha256, kind) VALUES ($1, $2, $3, $4, $5, $6)",
-                      {f.message_ref, f.name, f.path, f.size, f.sha256, f.kind});
+    return db_.insert("INSERT INTO files (message_ref, name, path, size, sha256, kind, container, text, text_error, "
+                      "looks_like_ppo, school_years, named_uais, check_detail) "
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                      {f.message_ref, f.name, f.path, f.size, f.sha256, f.kind, text_or_null(f.container),
+                       text_or_null(f.text), text_or_null(f.text_error), text_or_null(f.looks_like_ppo),
+                       text_or_null(f.school_years), text_or_null(f.named_uais), text_or_null(f.check_detail)});
 }
 
 std::vector<FileRecord> SqlStore::files_of(std::int64_t message_ref) {
+    // Everything but the text, which status, mails and listings never need.
     std::vector<FileRecord> out;
-    for (const auto& r : db_.query("SELECT id, message_ref, name, path, size, sha256, kind FROM files "
+    for (const auto& r : db_.query("SELECT id, message_ref, name, path, size, sha256, kind, container, text_error, "
+                                   "looks_like_ppo, school_years, named_uais, check_detail FROM files "
                                    "WHERE message_ref = $1 ORDER BY id",
-                                   {message_ref}))
-        out.push_back({r.i64(0), r.i64(1), r.str(2), r.str(3), r.i64(4), r.str(5), r.str(6)});
+                                   {message_ref})) {
+        FileRecord f{r.i64(0), r.i64(1), r.str(2), r.str(3), r.i64(4), r.str(5), r.str(6)};
+        f.container = r.str(7);
+        f.text_error = r.str(8);
+        f.looks_like_ppo = r.str(9);
+        f.school_years = r.str(10);
+        f.named_uais = r.str(11);
+        f.check_detail = r.str(12);
+        out.push_back(std::move(f));
+    }
     return out;
+}
+
+std::string SqlStore::file_text(std::int64_t file_id) {
+    auto rows = db_.query("SELECT text FROM files WHERE id = $1", {file_id});
+    return rows.empty() ? std::string() : rows.front().str(0);
 }
 
 std::int64_t SqlStore::enqueue(const OutboxMail& m) {

@@ -334,6 +334,18 @@ Config parse_config(const std::string& text, const std::string& source) {
           {"trusted_authserv_id", [&](auto& v, auto&) { c.intake.trusted_authserv_id = lower(v); }},
           {"message_id_domain", [&](auto& v, auto&) { c.intake.message_id_domain = lower(v); }},
           {"acknowledge", [&](auto& v, auto& w) { c.intake.acknowledge = parse_bool(v, w); }}}},
+        {"documents",
+         {{"read", [&](auto& v, auto& w) { c.documents.read = parse_bool(v, w); }},
+          {"max_text_bytes", [&](auto& v, auto& w) {
+               c.documents.max_text_bytes = parse_size(v, w);
+               if (c.documents.max_text_bytes < 1024 || c.documents.max_text_bytes > 16u * 1024 * 1024)
+                   throw config_error(w + ": expected a size between 1K and 16M, got '" + v + "'"); }},
+          {"timeout", [&](auto& v, auto& w) { c.documents.timeout = parse_int(v, 1, 600, w, "a number of seconds (1 to 600)"); }},
+          {"max_memory", [&](auto& v, auto& w) {
+               c.documents.max_memory = parse_size(v, w);
+               if (c.documents.max_memory < 64u * 1024 * 1024)
+                   throw config_error(w + ": expected at least 64M (a PDF reader needs room), got '" + v + "'"); }},
+          {"max_pages", [&](auto& v, auto& w) { c.documents.max_pages = parse_int(v, 1, 10000, w, "a number of pages"); }}}},
         {"workflow", {{"forward", [&](auto& v, auto& w) { c.workflow.forward = parse_bool(v, w); }}}},
         {"log", {{"level", [&](auto& v, auto& w) {
                       static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};

@@ -103,6 +103,16 @@ struct IntakeConfig {
     bool acknowledge = true;
 };
 
+// Reading the documents (parsers/document_text.h), in child processes with
+// these limits (daemon/document_reader.h).
+struct DocumentsConfig {
+    bool read = true;                              // false: files are kept, never opened
+    std::size_t max_text_bytes = 64 * 1024;        // text kept per document
+    int timeout = 10;                              // seconds of wall time per document
+    std::size_t max_memory = 512u * 1024 * 1024;   // address space of a reading process
+    int max_pages = 50;                            // PDF pages read
+};
+
 struct WorkflowConfig {
     bool forward = true;                           // forward each PPO to the bassin's IEN-IO
 };
@@ -124,6 +134,7 @@ struct Config {
     CampaignConfig campaign;
     DigestConfig digest;
     IntakeConfig intake;
+    DocumentsConfig documents;
     WorkflowConfig workflow;
     LogConfig log;
     HttpConfig http;

@@ -46,6 +46,7 @@ std::string kind_label(const std::string& kind) {
     if (kind == "forward") return "transmission à l'IEN-IO";
     if (kind == "reminder") return "relance";
     if (kind == "digest") return "point quotidien";
+    if (kind == "link") return "demande du fichier (lien reçu)";
     return kind;
 }
 
@@ -302,6 +303,11 @@ DigestData collect_digest(const Config& config, Store& store, const Directory& d
 
         if (ls.state == "missing")
             d.missing.push_back({l.uai, l.name, l.commune, blabel, ls.reminders_sent});
+        if (!ls.submissions.empty()) {
+            // The latest version only: an earlier one flagged and replaced since is settled.
+            auto remarks = french_remarks(ls.submissions.back().checks, directory);
+            if (!remarks.empty()) d.to_check.push_back({ls.submissions.back().id, l.uai, l.name, l.commune, remarks});
+        }
         if (ls.ien_io.empty()) {
             auto& w = without[l.bassin_code];
             w.code = l.bassin_code;
@@ -343,7 +349,7 @@ DigestData collect_digest(const Config& config, Store& store, const Directory& d
 
     d.triage = d.status.unidentified;
 
-    for (const char* kind : {"ack", "forward", "reminder", "digest"}) {
+    for (const char* kind : {"ack", "forward", "reminder", "digest", "link"}) {
         for (const auto& m : store.outbox_of_kind(campaign_id, kind)) {
             if (m.state == "failed" || (m.state == "pending" && m.attempts > 0))
                 d.failures.push_back({m.id, m.kind, m.uai, join(m.recipients, ", "), m.state, m.attempts, m.last_error,
@@ -400,6 +406,14 @@ std::string digest_text(const DigestData& d) {
                    (m.reminders.empty() ? std::string("aucune relance") : "relances : " + offsets_label(m.reminders));
         },
         "Aucun : tous les lycées attendus ont déposé leur PPO.");
+
+    text_heading(o, "Documents à vérifier : " + std::to_string(d.to_check.size()));
+    text_list(
+        o, d.to_check,
+        [](const DigestToCheck& c) {
+            return lycee_label(c.uai, c.name, c.commune) + " — dépôt n° " + std::to_string(c.id) + " — " + join(c.remarks, " ");
+        },
+        "Aucun : chaque dernier dépôt ressemble à un PPO du bon lycée (ou n'a pu être lu).");
 
     text_heading(o, "À trier : " + std::to_string(d.triage.size()));
     text_list(
@@ -513,6 +527,23 @@ std::string digest_html(const DigestData& d) {
         }
         o << "</table>\n";
         html_more(o, d.missing.size());
+    }
+
+    o << "<h2 style=\"" << kH2 << "\">" << html_escape("Documents à vérifier : " + std::to_string(d.to_check.size()))
+      << "</h2>\n";
+    if (d.to_check.empty()) {
+        html_none(o, "Aucun : chaque dernier dépôt ressemble à un PPO du bon lycée (ou n'a pu être lu).");
+    } else {
+        o << "<table style=\"" << kTable << "\"><tr><th style=\"" << kTh << "\">Lycée</th><th style=\"" << kTh
+          << "\">Dépôt</th><th style=\"" << kTh << "\">Remarques</th></tr>\n";
+        for (std::size_t i = 0; i < d.to_check.size() && i < kMaxRows; ++i) {
+            const auto& c = d.to_check[i];
+            o << "<tr><td style=\"" << kTd << "\">" << html_escape(lycee_label(c.uai, c.name, c.commune))
+              << "</td><td style=\"" << kTdNum << "\">" << c.id << "</td><td style=\"" << kTd << "\">"
+              << html_escape(join(c.remarks, " ")) << "</td></tr>\n";
+        }
+        o << "</table>\n";
+        html_more(o, d.to_check.size());
     }
 
     o << "<h2 style=\"" << kH2 << "\">" << html_escape("À trier : " + std::to_string(d.triage.size())) << "</h2>\n";

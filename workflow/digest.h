@@ -70,6 +70,16 @@ struct DigestQuarantined {
     std::string reason;
 };
 
+// The latest submission of a lycée whose documents the checks flag
+// (document_check.h): not a PPO, another lycée, an earlier school year.
+struct DigestToCheck {
+    std::int64_t id = 0;
+    std::string uai;
+    std::string name;
+    std::string commune;
+    std::vector<std::string> remarks;   // French sentences
+};
+
 struct DigestBassinWithoutIenIo {
     std::string code;           // may be empty: lycées without a bassin
     std::string label;
@@ -92,6 +102,7 @@ struct DigestData {
     std::vector<DigestArrival> arrivals;     // received_at in (since, now], oldest first
     std::vector<DigestMissing> missing;      // most urgent first: most reminders, then name, then UAI
     std::vector<UnidentifiedStatus> triage;  // unidentified messages, oldest first
+    std::vector<DigestToCheck> to_check;     // by académie, bassin, UAI
     std::vector<DigestFailure> failures;     // outbox "failed", or "pending" after a failed attempt
     std::vector<DigestQuarantined> quarantined;
     std::vector<DigestBassinWithoutIenIo> without_ien_io;

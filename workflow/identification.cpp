@@ -474,6 +474,8 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 
 }  // namespace
 
+std::string fold_for_search(std::string_view text) { return fold(text).text; }
+
 Identification identify(const IdentificationInput& input, const Directory& directory,
                         const std::vector<std::string>& academie_domains, const NameIndex* names) {
     Collector c;
@@ -504,6 +506,7 @@ Identification identify(const IdentificationInput& input, const Directory& direc
 
     Identification result;
     result.evidence = c.evidence;
+    for (const auto& [uai, labels] : lycees) result.lycees.push_back(uai);
 
     std::vector<std::string> reasons = c.blockers;
     if (!input.sender_authenticated && lycee_address(input, directory, academie_domains))

@@ -24,6 +24,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ppo::workflow {
@@ -41,9 +42,11 @@ struct IdentificationInput {
 struct Identification {
     bool identified = false;
     std::string uai;                     // when identified
-    std::string identified_by;           // "sender" | "uai" | "name" (the strongest evidence used)
+    std::string identified_by;           // "sender" | "uai" | "name" (the strongest evidence used); the
+                                         //   intake relabels a document's as "document"
     std::vector<std::string> evidence;   // e.g. "sender ce.0590072h@ac-lille.fr", "UAI 0590072H in subject"
     std::string reason;                  // when unidentified
+    std::vector<std::string> lycees{};     // every lycée the evidence points at, in order (even when unidentified)
 };
 
 // The lycées' distinctive names and towns, folded once for a directory rather
@@ -61,6 +64,12 @@ public:
 private:
     std::unique_ptr<Impl> impl_;
 };
+
+// `text` as lower-case ASCII words separated by single spaces, with a space at
+// both ends (accents folded; punctuation, apostrophes and hyphens are
+// separators), so that " programme pluriannuel d orientation " finds the
+// phrase however it was typed.
+std::string fold_for_search(std::string_view text);
 
 // `names`, when given, must have been made from `directory`.
 Identification identify(const IdentificationInput& input, const Directory& directory,

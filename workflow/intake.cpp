@@ -2,6 +2,8 @@
 
 #include "parsers/content_digest.h"
 #include "parsers/document_type.h"
+#include "parsers/download_links.h"
+#include "parsers/tnef.h"
 #include "parsers/error.h"
 #include "parsers/forward_block.h"
 #include "parsers/msg_id.h"
@@ -18,10 +20,17 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <sstream>
 
 namespace ppo::workflow {
 
 namespace {
+
+std::string join_words(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+    return out;
+}
 
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -139,6 +148,91 @@ std::string auto_reply_reason(const parsers::MimeMessage& m, const Config& confi
     return "";
 }
 
+namespace {
+
+std::string bullet_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) out += "  - " + l + "\n";
+    if (!out.empty()) out.pop_back();
+    return out;
+}
+
+// Replies (acknowledgements, link replies) go to the lycée's official address,
+// and to the sender only inside the académies' or the directory's domains:
+// never to an outside address (no backscatter); at most
+// [smtp] max_per_recipient_per_hour of a kind to one address.
+std::vector<std::string> reply_recipients(const Config& config, Store& store, const Directory& directory,
+                                          const Lycee& lycee, const MessageRecord& record, bool reply_to_sender,
+                                          const std::string& kind, std::int64_t now) {
+    std::vector<std::string> to;
+    auto official = official_address(lycee);
+    if (!official.empty()) to.push_back(official);
+    auto dom = domain_of(record.from);
+    auto domains = config.academie_domains();
+    bool sender_allowed = reply_to_sender && !dom.empty() &&
+                          (std::find(domains.begin(), domains.end(), dom) != domains.end() ||
+                           (directory.has_mail_domain(dom) && !public_mail_provider(dom)) ||
+                           std::find(config.intake.allowed_domains.begin(), config.intake.allowed_domains.end(), dom) !=
+                               config.intake.allowed_domains.end());
+    if (sender_allowed && lower(record.from) != lower(official)) to.push_back(lower(record.from));
+    std::vector<std::string> rcpt;
+    for (const auto& r : to) {
+        if (store.count_outbox_to(kind, r, now - 3600) >= static_cast<std::size_t>(config.smtp.max_per_recipient_per_hour)) {
+            spdlog::warn("message {}: UAI {}: {} to {} dropped (rate limit of {} per hour)", record.id, record.uai, kind, r,
+                         config.smtp.max_per_recipient_per_hour);
+            continue;
+        }
+        rcpt.push_back(r);
+    }
+    return rcpt;
+}
+
+}  // namespace
+
+void enqueue_link_reply(const Config& config, Store& store, const Templates& templates, const Directory& directory,
+                        const MessageRecord& record, const std::string& sender_message_id,
+                        const std::string& sender_references, std::int64_t now) {
+    const Lycee* lycee = directory.by_uai(record.uai);
+    if (!lycee || !config.intake.acknowledge) return;
+    auto rcpt = reply_recipients(config, store, directory, *lycee, record, true, "link", now);
+    if (rcpt.empty()) return;
+    TemplateValues v = lycee_values(config, *lycee);
+    v["date_reception"] = french_datetime(record.received_at, config.campaign.timezone);
+    v["objet"] = record.subject.empty() ? "(sans objet)" : record.subject;
+    std::vector<std::string> urls;
+    std::istringstream in(record.links);
+    for (std::string url; std::getline(in, url);) {
+        if (url.empty()) continue;
+        urls.push_back(url);
+    }
+    v["liens"] = bullet_lines(urls);
+    auto t = templates.render("link", v);
+    MailSpec spec;
+    spec.from = config.smtp.from;
+    spec.to = rcpt;
+    spec.subject = t.subject;
+    spec.text = t.body;
+    spec.date = now;
+    spec.message_id = make_message_id(config.intake.message_id_domain, now);
+    spec.in_reply_to = sender_message_id;
+    spec.references = trim(sender_references + " " + sender_message_id);
+    spec.auto_submitted = "auto-replied";
+    spec.extra_headers = {{"X-Loop", config.smtp.from_address}, {"X-PPO-Message", std::to_string(record.id)}};
+    OutboxMail mail;
+    mail.campaign_id = record.campaign_id;
+    mail.kind = "link";
+    mail.message_ref = record.id;
+    mail.uai = record.uai;
+    mail.dedupe_key = "link:" + std::to_string(record.id);
+    mail.envelope_from = config.smtp.from_address;
+    mail.recipients = rcpt;
+    mail.data = build_mail(spec);
+    mail.message_id = spec.message_id;
+    mail.next_attempt_at = now;
+    mail.created_at = now;
+    store.enqueue(mail);
+}
+
 void enqueue_submission_mails(const Config& config, Store& store, const Templates& templates,
                               const Directory& directory, const MessageRecord& record,
                               const std::vector<FileRecord>& files, const std::string& sender_message_id,
@@ -160,30 +254,12 @@ void enqueue_submission_mails(const Config& config, Store& store, const Template
     v["en_retard"] = record.late ? "1" : "";
     v["expediteur"] = record.from;
 
+    const auto checks = document_checks(files, record.uai, config.campaign);
+    v["remarques_documents"] = bullet_lines(french_remarks(checks, directory));
+    v["controles_documents"] = bullet_lines(french_check_lines(checks, directory));
+
     if (config.intake.acknowledge) {
-        // Acknowledgements go to the lycée's official address, and to the
-        // sender only inside the académies' or the directory's domains: never
-        // to an outside address (no backscatter).
-        std::vector<std::string> to;
-        auto official = official_address(*lycee);
-        if (!official.empty()) to.push_back(official);
-        auto dom = domain_of(record.from);
-        auto domains = config.academie_domains();
-        bool sender_allowed = acknowledge_sender && !dom.empty() &&
-                              (std::find(domains.begin(), domains.end(), dom) != domains.end() ||
-                               (directory.has_mail_domain(dom) && !public_mail_provider(dom)) ||
-                               std::find(config.intake.allowed_domains.begin(), config.intake.allowed_domains.end(), dom) !=
-                                   config.intake.allowed_domains.end());
-        if (sender_allowed && lower(record.from) != lower(official)) to.push_back(lower(record.from));
-        std::vector<std::string> rcpt;
-        for (const auto& r : to) {
-            if (store.count_outbox_to("ack", r, now - 3600) >= static_cast<std::size_t>(config.smtp.max_per_recipient_per_hour)) {
-                spdlog::warn("submission {}: UAI {}: acknowledgement to {} dropped (rate limit of {} per hour)", record.id,
-                             record.uai, r, config.smtp.max_per_recipient_per_hour);
-                continue;
-            }
-            rcpt.push_back(r);
-        }
+        auto rcpt = reply_recipients(config, store, directory, *lycee, record, acknowledge_sender, "ack", now);
         if (!rcpt.empty()) {
             auto t = templates.render("ack", v);
             MailSpec spec;
@@ -272,8 +348,9 @@ std::int64_t epoch(const Clock& clock) {
 }  // namespace
 
 Intake::Intake(const Config& config, Store& store, MailSource& source, Archive& archive, const Templates& templates,
-               const Clock& clock)
-    : config_(config), store_(store), source_(source), archive_(archive), templates_(templates), clock_(clock) {
+               const Clock& clock, DocumentReader* documents)
+    : config_(config), store_(store), source_(source), archive_(archive), templates_(templates), clock_(clock),
+      reader_(config.documents.read ? documents : nullptr) {
     auto academies = [&] {
         std::string s;
         for (const auto& a : config.campaign.academies) s += (s.empty() ? "" : ",") + a;
@@ -331,15 +408,21 @@ Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalid
         for (std::size_t i = 0; i < msg.attachments.size(); ++i) {
             const auto& a = msg.attachments[i];
             auto kind = parsers::classify_document(a.filename, a.content_type, a.data);
-            if (kind != parsers::DocumentKind::none) p.documents.emplace_back(i, kind);
+            if (kind != parsers::DocumentKind::none) p.documents.push_back({i, kind});
+            else if (reader_ && parsers::is_tnef(a.filename, a.content_type, a.data)) p.documents.push_back({i, kind, true});
         }
-        f.documents = p.documents.size();
         f.attachments = msg.attachments.size();
         if (msg.corrupt) {
             f.corrupt_reason = msg.corrupt_reason;
         } else {
             f.auto_reply = auto_reply_reason(msg, config_);
-            if (f.auto_reply.empty() && f.documents > 0) {
+            // Only what is kept is read (not an auto-reply's, not a broken message's).
+            if (f.auto_reply.empty()) read_documents(p);
+            f.documents = static_cast<std::size_t>(
+                std::count_if(p.documents.begin(), p.documents.end(), [](const Document& d) { return !d.tnef; }));
+            if (f.documents == 0)
+                for (const auto& l : parsers::find_download_links(msg.text)) f.links.push_back(l.host + " " + l.url);
+            if (f.auto_reply.empty() && (f.documents > 0 || !f.links.empty())) {
                 IdentificationInput in;
                 in.from_address = msg.from_address;
                 const auto auth = authenticate_sender(msg, config_.intake.trusted_authserv_id);
@@ -366,6 +449,19 @@ Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalid
                     f.forwarded.push_back(identify(fin, directory_, config_.academie_domains(), &*names_));
                 }
                 f.replied_to = parsers::parse_msg_id_list(msg.in_reply_to + " " + msg.references);
+                // What each document's letterhead names: evidence when the
+                // message names no lycée, a check against the one it names.
+                for (auto& d : p.documents) {
+                    if (!d.read || d.text.head.empty()) continue;
+                    IdentificationInput din;
+                    din.body_text = d.text.head;
+                    auto named = identify(din, directory_, config_.academie_domains(), &*names_);
+                    for (const auto& u : named.lycees) d.named_uais += (d.named_uais.empty() ? "" : " ") + u;
+                    const auto& name = msg.attachments[d.index].filename;
+                    for (auto& e : named.evidence) e = "'" + name + "': " + e;
+                    if (named.identified) named.identified_by = "document";
+                    f.documents_named.push_back(std::move(named));
+                }
             }
         }
     } catch (const ppo::Error& e) {
@@ -381,6 +477,47 @@ Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalid
     return p;
 }
 
+void Intake::read_documents(Prepared& p) const {
+    if (reader_ == nullptr) return;
+    parsers::MimeMessage& msg = p.msg;
+    // winmail.dat first: the files inside are the message's documents, under
+    // their real names; the container itself is kept too.
+    const std::size_t listed = p.documents.size();
+    for (std::size_t k = 0; k < listed; ++k) {
+        if (!p.documents[k].tnef) continue;
+        const std::size_t index = p.documents[k].index;
+        auto content = reader_->unpack_tnef(msg.attachments[index].data);
+        const std::string container = msg.attachments[index].filename.empty() ? "winmail.dat" : msg.attachments[index].filename;
+        if (!content.error.empty()) {
+            spdlog::warn("uid {}: {} could not be unpacked: {}", p.facts.base.uid, container, content.error);
+            msg.problems.push_back(container + ": " + content.error);
+        }
+        if (!content.body_text.empty()) msg.text += (msg.text.empty() ? "" : "\n") + content.body_text;
+        for (auto& file : content.files) {
+            parsers::Attachment a;
+            a.filename = std::move(file.name);
+            a.data = std::move(file.data);
+            auto kind = parsers::classify_document(a.filename, a.content_type, a.data);
+            msg.attachments.push_back(std::move(a));
+            if (kind == parsers::DocumentKind::none) continue;
+            Document d;
+            d.index = msg.attachments.size() - 1;
+            d.kind = kind;
+            d.container = container;
+            p.documents.push_back(std::move(d));
+        }
+    }
+    for (auto& d : p.documents) {
+        if (d.tnef) continue;
+        d.text = reader_->read_text(d.kind, msg.attachments[d.index].data);
+        d.read = true;
+        if (!d.text.error.empty())
+            spdlog::info("uid {}: '{}' ({}) not read: {}", p.facts.base.uid, msg.attachments[d.index].filename,
+                         parsers::to_string(d.kind), d.text.error);
+        d.signals = ppo_signals(d.text.text, d.text.image_only, d.text.error, config_.campaign);
+    }
+}
+
 void Intake::archive_files(Prepared& p) {
     MessageRecord& rec = p.rec;
     parsers::MimeMessage& msg = p.msg;
@@ -394,11 +531,22 @@ void Intake::archive_files(Prepared& p) {
             dir = "_triage/" + std::to_string(rec.id);
         }
         std::set<std::string> used;
-        for (const auto& [index, kind] : p.documents) {
-            const parsers::Attachment* att = &msg.attachments[index];
-            auto name = safe_file_name(att->filename.empty() ? "document." + std::string(parsers::to_string(kind)) : att->filename, used);
+        for (const auto& d : p.documents) {
+            const parsers::Attachment* att = &msg.attachments[d.index];
+            const std::string kind = d.tnef ? "tnef" : std::string(parsers::to_string(d.kind));
+            auto name = safe_file_name(att->filename.empty() ? (d.tnef ? "winmail.dat" : "document." + kind) : att->filename, used);
             auto stored = archive_.write(dir, name, att->data);
-            p.files.push_back({0, rec.id, name, stored.path, stored.size, stored.sha256, std::string(parsers::to_string(kind))});
+            FileRecord file{0, rec.id, name, stored.path, stored.size, stored.sha256, kind};
+            file.container = d.container;
+            if (d.read) {
+                file.text = d.text.text;
+                file.text_error = d.text.error.empty() && d.text.image_only ? "scanned image (no text)" : d.text.error;
+                file.looks_like_ppo = d.signals.looks_like_ppo;
+                file.school_years = join_words(d.signals.school_years);
+                file.named_uais = d.named_uais;
+                file.check_detail = d.signals.detail;
+            }
+            p.files.push_back(std::move(file));
         }
     }
     // The files are kept: the decoded copies can go.
@@ -418,6 +566,8 @@ void Intake::write_rows(Prepared& p) {
     if (p.verdict.send_mails)
         enqueue_submission_mails(config_, store_, templates_, directory_, rec, p.files, p.msg.message_id,
                                  p.msg.references, true, p.now);
+    if (p.verdict.send_link_reply)
+        enqueue_link_reply(config_, store_, templates_, directory_, rec, p.msg.message_id, p.msg.references, p.now);
 }
 
 void Intake::count(const MessageRecord& rec, IntakeStats& stats) {
@@ -459,6 +609,7 @@ std::vector<Filing> Intake::record_batch(const std::vector<Unread>& unread, std:
         rec.uai = v.uai;
         rec.identified_by = v.identified_by;
         rec.evidence = v.evidence;
+        rec.links = v.links;
         rec.late = v.late;
         rec.duplicate_of = v.duplicate_of;
         rec.folder = v.folder;

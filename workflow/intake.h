@@ -22,6 +22,7 @@
 #include "parsers/mime_message.h"
 #include "workflow/archive.h"
 #include "workflow/config.h"
+#include "workflow/document_check.h"
 #include "workflow/identification.h"
 #include "workflow/judge.h"
 #include "workflow/ports.h"
@@ -74,8 +75,10 @@ ListingPlan plan_listing(const std::vector<MessageSummary>& listing, const std::
 
 class Intake {
 public:
+    // `documents` reads the documents (their text, winmail.dat); without it
+    // they are kept unread.
     Intake(const Config& config, Store& store, MailSource& source, Archive& archive, const Templates& templates,
-           const Clock& clock);
+           const Clock& clock, DocumentReader* documents = nullptr);
 
     // One pass: everything now in the inbox. Throws ppo::Error(transient) on
     // IMAP, database or disk trouble (what was committed stays committed).
@@ -95,16 +98,28 @@ public:
 private:
     // A message read on a worker thread (no store, no archive): its facts for
     // the judge, and its decoded documents for the archive.
+    // One file to keep: a document, or a winmail.dat its documents came from.
+    struct Document {
+        std::size_t index = 0;                 // in msg.attachments
+        parsers::DocumentKind kind = parsers::DocumentKind::none;
+        bool tnef = false;                     // a winmail.dat, kept as received
+        std::string container{};                 // the winmail.dat it came from
+        parsers::DocumentText text{};            // when read
+        bool read = false;
+        std::string named_uais{};                // what its letterhead names
+        PpoSignals signals{};
+    };
     struct Prepared {
         MessageFacts facts;
         parsers::MimeMessage msg;
-        std::vector<std::pair<std::size_t, parsers::DocumentKind>> documents;   // index in msg.attachments
+        std::vector<Document> documents;
         std::vector<FileRecord> files;   // archived by archive_files()
         Verdict verdict;
         MessageRecord rec;               // the row, once judged
         std::int64_t now = 0;
     };
     Prepared prepare(FetchedMessage& message, std::uint32_t uidvalidity) const;
+    void read_documents(Prepared& prepared) const;
     // Judges a batch (two store queries for all of it), archives its files,
     // then writes its rows in one transaction, one savepoint per message.
     // A message judged without its content (too big, or the server cannot deliver it).
@@ -128,6 +143,7 @@ private:
     Archive& archive_;
     const Templates& templates_;
     const Clock& clock_;
+    DocumentReader* reader_;
     CampaignInfo campaign_;
     Directory directory_;
     std::optional<NameIndex> names_;   // made from directory_, remade whenever it is
@@ -142,5 +158,12 @@ void enqueue_submission_mails(const Config& config, Store& store, const Template
                               const Directory& directory, const MessageRecord& record,
                               const std::vector<FileRecord>& files, const std::string& sender_message_id,
                               const std::string& sender_references, bool acknowledge_sender, std::int64_t now);
+
+// Asks the lycée of a message that gave a download link instead of its file
+// (record.uai, record.links) for the file as an attachment (template "link").
+// Must run inside the caller's transaction.
+void enqueue_link_reply(const Config& config, Store& store, const Templates& templates, const Directory& directory,
+                        const MessageRecord& record, const std::string& sender_message_id,
+                        const std::string& sender_references, std::int64_t now);
 
 }  // namespace ppo::workflow

@@ -12,10 +12,15 @@
 //      that was not quarantined (a quarantined one put back in the inbox is judged afresh)
 //   3. malformed (limits, broken structure)         -> quarantined
 //   4. auto-reply, bounce, list, our own mail       -> ignored
-//   5. no document                                  -> unidentified
-//   6. evidence: the message's own (sender, UAI, name), every forwarded message's
+//   5. no document: a download link instead    -> unidentified "download link: <host>", and the
+//      lycée, when the evidence names one, is asked for the file as an attachment
+//   6. no document at all                           -> unidentified
+//   7. evidence: the message's own (sender, UAI, name), every forwarded message's
 //      (message/rfc822 parts and inline forward blocks: "forwarded"), the lycées of our
-//      mails it replies to ("thread"). One lycée -> submission; none or several -> unidentified.
+//      mails it replies to ("thread"); when these name no lycée and block nothing, the
+//      documents' letterheads ("document"). One lycée -> submission; none or several ->
+//      unidentified. A document naming another lycée than the message is not evidence
+//      against it: it is a check (document_check.h), shown but never blocking.
 #pragma once
 
 #include "workflow/identification.h"
@@ -39,6 +44,10 @@ struct MessageFacts {
     Identification own;                       // from the message's own sender, subject, body, file names
     std::vector<Identification> forwarded;    // one per forwarded message found
     std::vector<std::string> replied_to;      // Message-IDs of In-Reply-To and References
+    // What each document's letterhead names (identify() on its head, relabelled
+    // "document"): evidence only when the message itself names no lycée.
+    std::vector<Identification> documents_named{};
+    std::vector<std::string> links{};           // download links (parsers/download_links.h): "host url", in order
 };
 
 struct Known {
@@ -70,6 +79,8 @@ struct Verdict {
     std::string folder;                       // "processed" | "triage" | "ignored"
     bool keep_files = false;                  // documents archived (submission, unidentified)
     bool send_mails = false;                  // acknowledgement and forward queued (submission)
+    std::string links{};                      // download links of a message without documents, one per line
+    bool send_link_reply = false;             // the identified lycée is asked for the file itself (uai set)
 };
 
 Verdict judge(const MessageFacts& facts, const Known& known, const JudgeContext& context);

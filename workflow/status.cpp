@@ -11,10 +11,44 @@ namespace ppo::workflow {
 
 namespace {
 
-std::vector<FileStatus> file_statuses(Store& store, std::int64_t message_ref) {
+std::vector<FileStatus> file_statuses(const std::vector<FileRecord>& files) {
     std::vector<FileStatus> out;
-    for (const auto& f : store.files_of(message_ref)) out.push_back({f.name, f.size, f.sha256});
+    for (const auto& f : files) out.push_back({f.name, f.size, f.sha256});
     return out;
+}
+
+std::vector<FileStatus> file_statuses(Store& store, std::int64_t message_ref) { return file_statuses(store.files_of(message_ref)); }
+
+std::vector<std::string> lines_of(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while (pos < s.size()) {
+        auto nl = s.find('\n', pos);
+        if (nl == std::string::npos) nl = s.size();
+        if (nl > pos) out.push_back(s.substr(pos, nl - pos));
+        pos = nl + 1;
+    }
+    return out;
+}
+
+std::string strings_json(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_string(items[i]);
+    return out + "]";
+}
+
+std::string checks_json(const std::vector<DocumentCheck>& checks) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+        const auto& c = checks[i];
+        out += std::string(i ? ",\n" : "\n") + "          {\"file\": " + json_string(c.file) +
+               ", \"looks_like_ppo\": " + json_string(c.looks_like_ppo.empty() ? "unchecked" : c.looks_like_ppo) +
+               ", \"lycee\": " + json_string(c.lycee.empty() ? "unchecked" : c.lycee) +
+               ", \"named_uais\": " + strings_json(c.named_uais) + ", \"school_years\": " + strings_json(c.school_years) +
+               ", \"outdated\": " + (c.outdated ? "true" : "false") + ", \"flagged\": " + (c.flagged() ? "true" : "false") +
+               ", \"detail\": " + json_string(c.detail) + "}";
+    }
+    return out + (checks.empty() ? "]" : "]");
 }
 
 bool outbox_sent(const std::vector<OutboxMail>& mails, const std::string& kind) {
@@ -116,7 +150,9 @@ CampaignStatus build_status(Store& store, const Config& config, std::int64_t cam
             s.message_id = m.message_id;
             s.identified_by = m.identified_by;
             s.late = m.late;
-            s.files = file_statuses(store, m.id);
+            const auto files = store.files_of(m.id);
+            s.files = file_statuses(files);
+            s.checks = document_checks(files, l.uai, config.campaign);
             auto out = store.outbox_for_message(m.id);
             s.acknowledged = outbox_sent(out, "ack");
             s.forwarded = outbox_sent(out, "forward");
@@ -132,7 +168,8 @@ CampaignStatus build_status(Store& store, const Config& config, std::int64_t cam
                std::tie(b.lycee.academie, b.lycee.bassin_code, b.lycee.uai);
     });
     for (const auto& m : store.messages_with_outcome(campaign_id, "unidentified"))
-        st.unidentified.push_back({m.id, m.received_at, m.from, m.subject, m.reason, file_statuses(store, m.id), 0});
+        st.unidentified.push_back({m.id, m.received_at, m.from, m.subject, m.reason, file_statuses(store, m.id), 0,
+                                   lines_of(m.links), m.uai});
     for (const auto& m : store.messages_with_outcome(campaign_id, "quarantined"))
         st.quarantined.push_back({m.id, m.received_at, m.from, m.subject, m.reason, {}, 0});
     for (const auto& m : store.messages_with_outcome(campaign_id, "duplicate"))
@@ -156,6 +193,7 @@ std::string status_json(const CampaignStatus& st) {
               << json_string(iso_local(s.received_at, st.timezone)) << ", \"from\": " << json_string(s.from)
               << ",\n        \"message_id\": " << json_string(s.message_id)
               << ", \"identified_by\": " << json_string(s.identified_by) << ",\n        \"files\": " << files_json(s.files)
+              << ",\n        \"checks\": " << checks_json(s.checks)
               << ",\n        \"late\": " << (s.late ? "true" : "false")
               << ", \"acknowledged\": " << (s.acknowledged ? "true" : "false")
               << ", \"forwarded\": " << (s.forwarded ? "true" : "false") << "}";
@@ -178,7 +216,8 @@ std::string status_json(const CampaignStatus& st) {
 
 std::string unidentified_json(const CampaignStatus& st) {
     return messages_json(st.unidentified, st.timezone, [](std::ostream& out, const UnidentifiedStatus& u) {
-        out << ",\n     \"reason\": " << json_string(u.reason) << ", \"files\": " << files_json(u.files);
+        out << ",\n     \"reason\": " << json_string(u.reason) << ", \"files\": " << files_json(u.files)
+            << ", \"links\": " << strings_json(u.links) << ", \"uai\": " << json_string(u.uai);
     });
 }
 
@@ -235,7 +274,10 @@ std::string unidentified_table(const CampaignStatus& st) {
     };
     if (st.unidentified.empty()) o << "The triage queue is empty.\n";
     else o << pad_right("ID", 6) << "  " << pad_right("Received", 25) << "  " << pad_right("From", 32) << "  " << pad_right("Subject", 30) << "  Reason\n";
-    for (const auto& u : st.unidentified) row(u, u.reason);
+    for (const auto& u : st.unidentified) {
+        row(u, u.reason + (u.uai.empty() ? "" : " (lycée " + u.uai + ")"));
+        for (const auto& link : u.links) o << "        link: " << link << "\n";
+    }
     // Not to assign, but a person may want to look: in the triage folder with
     // their reason, or set aside as a second delivery.
     if (!st.quarantined.empty()) {

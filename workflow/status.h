@@ -5,6 +5,7 @@
 #pragma once
 
 #include "workflow/config.h"
+#include "workflow/document_check.h"
 #include "workflow/store.h"
 
 #include <string>
@@ -25,6 +26,7 @@ struct SubmissionStatus {
     std::string message_id;
     std::string identified_by;
     std::vector<FileStatus> files;
+    std::vector<DocumentCheck> checks{};  // one per document (winmail.dat containers left out)
     bool late = false;
     bool acknowledged = false;
     bool forwarded = false;
@@ -46,6 +48,8 @@ struct UnidentifiedStatus {
     std::string reason;
     std::vector<FileStatus> files;
     std::int64_t duplicate_of = 0;      // duplicates only
+    std::vector<std::string> links{};     // download links given instead of a file
+    std::string uai{};                    // the lycée the message names, when it was not credited (a link)
 };
 
 struct CampaignStatus {

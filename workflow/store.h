@@ -45,6 +45,7 @@ struct MessageRecord {
     bool late = false;
     std::string folder;                  // "processed" | "triage" | "ignored"
     bool moved = false;
+    std::string links{};                   // download links found in a message without documents, one per line
 };
 
 struct FileRecord {
@@ -54,7 +55,16 @@ struct FileRecord {
     std::string path;                    // absolute path in the archive
     std::int64_t size = 0;
     std::string sha256;                  // lower-case hex
-    std::string kind;                    // "pdf", "docx", ...
+    std::string kind;                    // "pdf", "docx", ..., "tnef" (a winmail.dat, kept as received)
+    std::string container{};               // the winmail.dat it was unpacked from, "" when sent as such
+    // What the document says (parsers/document_text.h, workflow/document_check.h);
+    // empty on rows written before version 005.
+    std::string text{};                    // first [documents] max_text_bytes of its text, UTF-8
+    std::string text_error{};              // why there is no text ("scanned image", "timed out ...")
+    std::string looks_like_ppo{};          // "yes" | "no" | "unknown"; "" when not checked
+    std::string school_years{};            // school years it names, "2021-2022 2022-2023"
+    std::string named_uais{};              // lycées its letterhead names, space-separated
+    std::string check_detail{};            // what the check found, English
 };
 
 struct OutboxMail {
@@ -127,7 +137,10 @@ public:
     virtual std::vector<MessageRecord> submissions(std::int64_t campaign_id) = 0;
 
     virtual std::int64_t insert_file(const FileRecord& file) = 0;
+    // The files of a message, without their text.
     virtual std::vector<FileRecord> files_of(std::int64_t message_ref) = 0;
+    // A file's extracted text ("" when none or not read).
+    virtual std::string file_text(std::int64_t file_id) = 0;
 
     // Inserts unless a row with the same dedupe_key exists; returns the id of
     // the row (new or existing).

@@ -77,9 +77,11 @@ const std::map<std::string, std::set<std::string>>& Templates::known() {
             return extra;
         };
         return std::map<std::string, std::set<std::string>>{
-            {"ack", with({"numero", "version", "date_reception", "fichiers", "en_retard", "nouvelle_version"})},
+            {"ack", with({"numero", "version", "date_reception", "fichiers", "en_retard", "nouvelle_version",
+                          "remarques_documents"})},
             {"forward", with({"numero", "version", "date_reception", "fichiers", "en_retard", "expediteur", "bassin",
-                              "ien_io_nom"})},
+                              "ien_io_nom", "remarques_documents", "controles_documents"})},
+            {"link", with({"date_reception", "objet", "liens"})},
             {"reminder", with({"jours_restants", "delai", "echeance"})},
             {"reminder_late", with({"jours_retard", "delai", "echeance"})},
         };

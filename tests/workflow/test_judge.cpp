@@ -179,3 +179,67 @@ TEST(ListingPlan, KnownUidsAreRefiledNewOnesFetchedOrOversized) {
     EXPECT_EQ(plan.max_uid, 5u);
     EXPECT_EQ(plan_listing({}, {}, 500, 9).max_uid, 9u);
 }
+
+// Issue 12: a document's letterhead identifies a message that names no lycée
+// itself; never against what the message says; two lycées go to triage.
+Identification named_by_document(const std::string& uai) {
+    auto id = by(uai, "document");
+    id.lycees = {uai};
+    return id;
+}
+
+TEST_F(JudgeTest, TheLetterheadIdentifiesAMessageThatNamesNoLycee) {
+    facts.documents_named = {named_by_document("0596082R")};
+    auto v = judge(facts, {}, ctx);
+    EXPECT_EQ(v.outcome, "submission");
+    EXPECT_EQ(v.uai, "0596082R");
+    EXPECT_EQ(v.identified_by, "document");
+    EXPECT_TRUE(v.send_mails);
+}
+
+TEST_F(JudgeTest, DocumentsNamingTwoLyceesGoToTriage) {
+    facts.documents_named = {named_by_document("0596082R"), named_by_document("0597091M")};
+    auto v = judge(facts, {}, ctx);
+    EXPECT_EQ(v.outcome, "unidentified");
+    EXPECT_NE(v.reason.find("two lycées"), std::string::npos) << v.reason;
+    EXPECT_NE(v.reason.find("0596082R (document)"), std::string::npos) << v.reason;
+
+    Identification both;
+    both.reason = "evidence for two lycées: 0596082R (UAI in body), 0597091M (UAI in body)";
+    both.lycees = {"0596082R", "0597091M"};
+    facts.documents_named = {both};
+    v = judge(facts, {}, ctx);
+    EXPECT_EQ(v.outcome, "unidentified");
+    EXPECT_NE(v.reason.find("document: evidence for two lycées"), std::string::npos) << v.reason;
+}
+
+TEST_F(JudgeTest, TheMessageOutranksItsDocumentsLetterhead) {
+    // The sender says Claudel; the document names Ribot: a check, not a block.
+    facts.own = by("0596082R", "sender");
+    facts.documents_named = {named_by_document("0597091M")};
+    auto v = judge(facts, {}, ctx);
+    EXPECT_EQ(v.outcome, "submission");
+    EXPECT_EQ(v.uai, "0596082R");
+    EXPECT_EQ(v.identified_by, "sender");
+}
+
+TEST_F(JudgeTest, ALinkInsteadOfAFileGoesToTriageAndAsksTheLyceeForTheFile) {
+    facts.documents = 0;
+    facts.attachments = 0;
+    facts.links = {"nuage03.apps.education.fr https://nuage03.apps.education.fr/index.php/s/AbC123",
+                   "filesender.renater.fr https://filesender.renater.fr/?s=download&token=x"};
+    auto v = judge(facts, {}, ctx);
+    EXPECT_EQ(v.outcome, "unidentified");
+    EXPECT_EQ(v.reason, "download link: nuage03.apps.education.fr, filesender.renater.fr");
+    EXPECT_EQ(v.links, "https://nuage03.apps.education.fr/index.php/s/AbC123\n"
+                       "https://filesender.renater.fr/?s=download&token=x");
+    EXPECT_FALSE(v.send_link_reply);   // nobody to ask
+    EXPECT_FALSE(v.send_mails);
+
+    facts.own = by("0596082R", "sender");
+    v = judge(facts, {}, ctx);
+    EXPECT_EQ(v.outcome, "unidentified");
+    EXPECT_TRUE(v.send_link_reply);
+    EXPECT_EQ(v.uai, "0596082R");
+    EXPECT_EQ(v.folder, "triage");
+}

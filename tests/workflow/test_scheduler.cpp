@@ -60,6 +60,7 @@ public:
     std::vector<MessageRecord> submissions(std::int64_t c) override { return s_.submissions(c); }
     std::int64_t insert_file(const FileRecord& f) override { return s_.insert_file(f); }
     std::vector<FileRecord> files_of(std::int64_t m) override { return s_.files_of(m); }
+    std::string file_text(std::int64_t id) override { return s_.file_text(id); }
     std::int64_t enqueue(const OutboxMail& m) override { ++enqueues; return s_.enqueue(m); }
     std::vector<OutboxMail> due_outbox(std::int64_t now, std::size_t limit) override { return s_.due_outbox(now, limit); }
     std::vector<OutboxMail> outbox_for_message(std::int64_t m) override { return s_.outbox_for_message(m); }
