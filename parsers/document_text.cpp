@@ -669,13 +669,14 @@ private:
     static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
     // Destinations that hold no text of the document (tables, pictures,
-    // metadata, field instructions, the old-reader copy of a shape).
+    // metadata, field instructions, shape properties, the old readers' copy of
+    // a shape).
     static bool skipped_destination(std::string_view w) {
         static constexpr std::string_view kSkip[] = {
             "fonttbl",   "colortbl",  "stylesheet", "info",     "pict",     "object",     "objdata",
             "listtable", "listoverridetable", "revtbl", "rsidtbl", "generator", "xmlnstbl", "themedata",
             "colorschememapping", "datastore", "latentstyles", "pgdsctbl", "filetbl", "fldinst",
-            "nonshppict", "shpinst", "bkmkstart", "bkmkend", "template", "userprops", "docvar",
+            "nonshppict", "shprslt", "sp", "bkmkstart", "bkmkend", "template", "userprops", "docvar",
             "annotation", "atnid", "atnauthor", "footnote", "upr", "mmathPr", "pnseclvl", "listtext",
             "pntext", "fldtype", "falt", "panose", "wgrffmtfilter", "ftnsep", "ftnsepc", "aftnsep"};
         return std::find(std::begin(kSkip), std::end(kSkip), w) != std::end(kSkip);
@@ -802,7 +803,9 @@ private:
     void word_(std::string_view w, bool has_param, long param) {
         if (group_start_) {
             group_start_ = false;
-            if (skipped_destination(w) || (star_ && !header_destination(w))) {
+            // A shape's text is in \shptxt inside the ignorable \*\shpinst
+            // (its \shprslt copy is skipped instead).
+            if (skipped_destination(w) || (star_ && !header_destination(w) && w != "shpinst")) {
                 groups_.back().skip = true;
                 return;
             }
@@ -880,7 +883,8 @@ bool ascii_letter(std::uint32_t u) { return (u >= 'a' && u <= 'z') || (u >= 'A' 
 bool doc_boilerplate(const std::vector<char32_t>& run) {
     static constexpr std::string_view kNames[] = {
         "Root Entry", "WordDocument", "1Table", "0Table", "SummaryInformation", "DocumentSummaryInformation",
-        "CompObj", "MSWordDoc", "Word.Document.8", "Microsoft Word 97-Dokument", "Microsoft Word-Dokument"};
+        "CompObj", "ObjectPool", "MSWordDoc", "Word.Document.8", "Microsoft Word 97-Dokument",
+        "Microsoft Word-Dokument"};
     for (std::string_view n : kNames) {
         if (n.size() != run.size()) continue;
         if (std::equal(n.begin(), n.end(), run.begin(), [](char a, char32_t b) { return char32_t(a) == b; }))
@@ -890,14 +894,19 @@ bool doc_boilerplate(const std::vector<char32_t>& run) {
 }
 
 // A run is kept when it is long enough and mostly letters and spaces: binary
-// data is full of short printable accidents.
+// data is full of short printable accidents. A short single word is more
+// likely a style or font name ("Normal", "Arial") than the document's text,
+// which Word keeps in one long run.
 bool plausible_run(const std::vector<char32_t>& run) {
     if (run.size() < kMinRun) return false;
     std::size_t letters = 0, wordlike = 0;
+    bool space = false;
     for (char32_t u : run) {
         if (ascii_letter(u)) ++letters;
         if (ascii_letter(u) || u == ' ' || u >= 0xC0) ++wordlike;
+        if (u == ' ' || u == '\r') space = true;
     }
+    if (!space && run.size() < 16) return false;
     return letters >= 3 && wordlike * 5 >= run.size() * 4 && !doc_boilerplate(run);
 }
 
@@ -920,7 +929,8 @@ void extract_doc(std::string_view d, Extraction& ex) {
         run.clear();
         std::size_t j = i;
         while (j + 1 < d.size()) {
-            const std::uint32_t u = static_cast<unsigned char>(d[j]) | static_cast<unsigned>(static_cast<unsigned char>(d[j + 1])) << 8;
+            const std::uint32_t u = static_cast<unsigned char>(d[j]) |
+                                    static_cast<std::uint32_t>(static_cast<unsigned char>(d[j + 1])) << 8;
             if (!doc_char16(u)) break;
             run.push_back(u);
             j += 2;
@@ -930,6 +940,7 @@ void extract_doc(std::string_view d, Extraction& ex) {
             i = j;
             continue;
         }
+        const std::size_t end16 = j;
         run.clear();
         j = i;
         while (j < d.size() && doc_char8(static_cast<unsigned char>(d[j]))) {
@@ -941,7 +952,10 @@ void extract_doc(std::string_view d, Extraction& ex) {
             i = j;
             continue;
         }
-        i = std::max(i + 1, j);
+        // On past the runs that failed (rescanning their tails would be
+        // quadratic), but not past their last byte: "ab" then "C\0D\0..." is
+        // a failed 8-bit run then a UTF-16 one.
+        i = std::max({i + 1, end16 > 0 ? end16 - 1 : 0, j > 0 ? j - 1 : 0});
     }
     ex.head.add(ex.text.str());
 }
