@@ -40,6 +40,10 @@ TEST(FuzzCorpus, AuthResults) { EXPECT_GT(replay("auth_results", ppo::fuzz::fuzz
 TEST(FuzzCorpus, MsgId) { EXPECT_GT(replay("msg_id", ppo::fuzz::fuzz_msg_id), 0u); }
 TEST(FuzzCorpus, Forward) { EXPECT_GT(replay("forward", ppo::fuzz::fuzz_forward), 0u); }
 
+// TNEF and download links.
+TEST(FuzzCorpus, Tnef) { EXPECT_GT(replay("tnef", ppo::fuzz::fuzz_tnef), 0u); }
+TEST(FuzzCorpus, DownloadLinks) { EXPECT_GT(replay("download_links", ppo::fuzz::fuzz_download_links), 0u); }
+
 // The hostile integration corpus is MIME input too.
 TEST(FuzzCorpus, HostileMessages) {
     const fs::path dir = fs::path(PPO_SOURCE_DIR) / "tests" / "data" / "hostile";
