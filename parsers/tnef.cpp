@@ -3,6 +3,7 @@
 #include "parsers/header_decode.h"
 #include "parsers/mime_util.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
@@ -199,6 +200,7 @@ bool check_sent_for(std::string_view d) {
 struct Scan {
     std::uint32_t codepage = 0;  // attOemCodepage, 0 when absent
     std::size_t attachments = 0;
+    std::size_t end = 0;         // where the last whole attribute ends: what libytnef is given
 };
 
 // Walks the attribute stream before libytnef sees it. libytnef allocates what
@@ -220,7 +222,9 @@ std::string prescan(std::string_view d, const TnefLimits& limits, Scan& scan) {
         return true;
     };
     while (pos < d.size()) {
-        if (d.size() - pos < 9) return "truncated TNEF attribute header";
+        // A few stray bytes after the last attribute (a lenient base64 decoder
+        // leaves some) are no attribute: libytnef stops there too, silently.
+        if (d.size() - pos < 9) break;
         const std::uint32_t id = u32le(d, pos + 1);
         const std::uint32_t len = u32le(d, pos + 5);
         pos += 9;
@@ -288,6 +292,7 @@ std::string prescan(std::string_view d, const TnefLimits& limits, Scan& scan) {
                 break;
         }
     }
+    scan.end = std::min(pos, d.size());
     return "";
 }
 
@@ -394,7 +399,7 @@ TnefContent unpack_tnef(std::string_view data, const TnefLimits& limits) {
     TnefGuard guard{&tnef};
     // TNEFParseMemory only ever copies from the buffer, whatever its prototype says.
     const int rc = TNEFParseMemory(reinterpret_cast<BYTE*>(const_cast<char*>(data.data())),
-                                   static_cast<long>(data.size()), &tnef);
+                                   static_cast<long>(scan.end), &tnef);
     if (rc != 0) {
         out.error = "libytnef could not read the TNEF (error " + std::to_string(rc) + ")";
         return out;
