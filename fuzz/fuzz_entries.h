@@ -395,6 +395,9 @@ inline void fuzz_document_text(const std::uint8_t* data, std::size_t size) {
     if (t.pages < 0) fuzz_fail("document_text", "negative page count");
     if (t.image_only && (t.pages == 0 || !t.text.empty())) fuzz_fail("document_text", "image_only with text or no page");
     if (doc.empty() && t.error.empty()) fuzz_fail("document_text", "empty input without an error");
+}
+
+// ---------------------------------------------------------------------------
 // TNEF (winmail.dat). Input: [flags]bytes; flags bit 0 rewrites the attribute
 // checksums first, so that mutations get past them to libytnef's handlers.
 
