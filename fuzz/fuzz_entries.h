@@ -13,6 +13,7 @@
 #include "parsers/csv.h"
 #include "parsers/document_type.h"
 #include "parsers/content_digest.h"
+#include "parsers/document_text.h"
 #include "parsers/error.h"
 #include "parsers/forward_block.h"
 #include "parsers/header_decode.h"
@@ -345,6 +346,53 @@ inline void fuzz_safe_file_name(const std::uint8_t* data, std::size_t size) {
         if (!returned.insert(out).second) fuzz_fail("safe_file_name", "same name returned twice: " + out);
         if (!used.count(out)) fuzz_fail("safe_file_name", "returned name not added to used");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Document text. Input: [kind selector][document bytes]. Small limits keep
+// each run short (poppler has no cancel: max_pages is the only bound there).
+
+inline parsers::DocumentKind fuzz_document_kind(std::uint8_t selector) {
+    static constexpr parsers::DocumentKind kinds[] = {
+        parsers::DocumentKind::pdf, parsers::DocumentKind::docx, parsers::DocumentKind::odt,
+        parsers::DocumentKind::doc, parsers::DocumentKind::rtf,  parsers::DocumentKind::zip,
+        parsers::DocumentKind::xlsx, parsers::DocumentKind::ods, parsers::DocumentKind::xls,
+        parsers::DocumentKind::none};
+    return kinds[selector % (sizeof kinds / sizeof kinds[0])];
+}
+
+inline void check_document_output(const char* what, const std::string& s) {
+    if (!valid_utf8(s)) fuzz_fail("document_text", std::string(what) + " is not UTF-8");
+    for (unsigned char c : s)
+        if ((c < 0x20 && c != '\n') || c == 0x7F) fuzz_fail("document_text", std::string(what) + " has a control byte");
+    if (s.find("  ") != std::string::npos || s.find("\n\n") != std::string::npos)
+        fuzz_fail("document_text", std::string(what) + " has a whitespace run");
+    if (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.back() == ' ' || s.back() == '\n'))
+        fuzz_fail("document_text", std::string(what) + " has leading or trailing whitespace");
+}
+
+inline void fuzz_document_text(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return;
+    const parsers::DocumentKind kind = fuzz_document_kind(data[0]);
+    const std::string_view doc(reinterpret_cast<const char*>(data + 1), size - 1);
+    parsers::TextLimits limits;
+    limits.max_text_bytes = 4096;
+    limits.max_head_bytes = 1024;
+    limits.max_member_bytes = 1024 * 1024;
+    limits.max_members = 50;
+    limits.max_pages = 3;
+    const parsers::DocumentText t = parsers::extract_document_text(kind, doc, limits);
+    check_document_output("text", t.text);
+    check_document_output("head", t.head);
+    if (t.text.size() > limits.max_text_bytes) fuzz_fail("document_text", "text over max_text_bytes");
+    if (t.head.size() > limits.max_head_bytes) fuzz_fail("document_text", "head over max_head_bytes");
+    if (t.members.size() > limits.max_members) fuzz_fail("document_text", "more members than max_members");
+    for (const auto& m : t.members)
+        if (!valid_utf8(m) || m.empty()) fuzz_fail("document_text", "a member name empty or not UTF-8");
+    if (!valid_utf8(t.error)) fuzz_fail("document_text", "error is not UTF-8");
+    if (t.pages < 0) fuzz_fail("document_text", "negative page count");
+    if (t.image_only && (t.pages == 0 || !t.text.empty())) fuzz_fail("document_text", "image_only with text or no page");
+    if (doc.empty() && t.error.empty()) fuzz_fail("document_text", "empty input without an error");
 }
 
 }  // namespace ppo::fuzz

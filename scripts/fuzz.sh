@@ -17,7 +17,7 @@ root=$(pwd)
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(mime header identify csv safe_file_name auth_results msg_id forward)
+[ ${#targets[@]} -gt 0 ] || targets=(mime header identify csv safe_file_name auth_results msg_id forward document_text)
 build=${PPO_FUZZ_BUILD:-build/fuzz}
 parallel=${PPO_FUZZ_PARALLEL:-1}
 
@@ -35,6 +35,7 @@ run_one() {
   case "$t" in
     mime) extra=(-max_len=65536) ;;
     csv) extra=(-max_len=16384) ;;
+    document_text) extra=(-max_len=65536) ;;
     *) extra=(-max_len=4096) ;;
   esac
   # -timeout: one input taking longer is a finding (denial of service).

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libetpan-dev libpoco-dev libxml2-dev libspdlog-dev libfmt-dev
+  libetpan-dev libpoco-dev libxml2-dev libpoppler-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libsystemd-dev
   libsqlite3-dev libssl-dev libpq-dev tzdata
   dovecot-core dovecot-imapd python3-aiosmtpd python3 openssl

@@ -39,6 +39,7 @@ TEST(FuzzCorpus, SafeFileName) { EXPECT_GT(replay("safe_file_name", ppo::fuzz::f
 TEST(FuzzCorpus, AuthResults) { EXPECT_GT(replay("auth_results", ppo::fuzz::fuzz_auth_results), 0u); }
 TEST(FuzzCorpus, MsgId) { EXPECT_GT(replay("msg_id", ppo::fuzz::fuzz_msg_id), 0u); }
 TEST(FuzzCorpus, Forward) { EXPECT_GT(replay("forward", ppo::fuzz::fuzz_forward), 0u); }
+TEST(FuzzCorpus, DocumentText) { EXPECT_GT(replay("document_text", ppo::fuzz::fuzz_document_text), 0u); }
 
 // The hostile integration corpus is MIME input too.
 TEST(FuzzCorpus, HostileMessages) {
