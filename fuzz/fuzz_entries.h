@@ -12,6 +12,7 @@
 #include "parsers/auth_results.h"
 #include "parsers/csv.h"
 #include "parsers/document_type.h"
+#include "parsers/download_links.h"
 #include "parsers/content_digest.h"
 #include "parsers/document_text.h"
 #include "parsers/error.h"
@@ -19,6 +20,7 @@
 #include "parsers/header_decode.h"
 #include "parsers/mime_message.h"
 #include "parsers/msg_id.h"
+#include "parsers/tnef.h"
 #include "workflow/archive.h"
 #include "workflow/directory.h"
 #include "workflow/directory_import.h"
@@ -393,6 +395,71 @@ inline void fuzz_document_text(const std::uint8_t* data, std::size_t size) {
     if (t.pages < 0) fuzz_fail("document_text", "negative page count");
     if (t.image_only && (t.pages == 0 || !t.text.empty())) fuzz_fail("document_text", "image_only with text or no page");
     if (doc.empty() && t.error.empty()) fuzz_fail("document_text", "empty input without an error");
+}
+
+// ---------------------------------------------------------------------------
+// TNEF (winmail.dat). Input: [flags]bytes; flags bit 0 rewrites the attribute
+// checksums first, so that mutations get past them to libytnef's handlers.
+
+inline std::string fix_tnef_checksums(std::string d) {
+    const auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(d[k])); };
+    std::size_t pos = 6;
+    while (d.size() >= pos + 9) {
+        const std::uint32_t len = byte(pos + 5) | byte(pos + 6) << 8 | byte(pos + 7) << 16 | byte(pos + 8) << 24;
+        if (len > d.size() - pos - 9 || d.size() - pos - 9 - len < 2) break;
+        std::uint16_t sum = 0;
+        for (std::size_t k = pos + 9; k < pos + 9 + len; ++k) sum = static_cast<std::uint16_t>(sum + byte(k));
+        d[pos + 9 + len] = static_cast<char>(sum & 0xFF);
+        d[pos + 10 + len] = static_cast<char>(sum >> 8);
+        pos += 11 + len;
+    }
+    return d;
+}
+
+inline void fuzz_tnef(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return;
+    std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
+    if (data[0] & 1) bytes = fix_tnef_checksums(std::move(bytes));
+    parsers::TnefLimits limits;
+    limits.max_files = 20;
+    limits.max_total_bytes = 1u << 20;
+    const parsers::TnefContent t = parsers::unpack_tnef(bytes, limits);
+    if (!t.error.empty() && !t.files.empty()) fuzz_fail("tnef", "files along with an error");
+    if (t.files.size() > limits.max_files) fuzz_fail("tnef", "more files than max_files");
+    std::size_t total = 0;
+    for (const auto& f : t.files) {
+        total += f.data.size();
+        if (!valid_utf8(f.name)) fuzz_fail("tnef", "file name is not UTF-8");
+    }
+    if (total > limits.max_total_bytes) fuzz_fail("tnef", "more bytes than max_total_bytes");
+    if (!valid_utf8(t.body_text)) fuzz_fail("tnef", "body is not UTF-8");
+    if (bytes.size() >= 4 && bytes.compare(0, 4, "\x78\x9f\x3e\x22") == 0 && !parsers::is_tnef("", "", bytes))
+        fuzz_fail("tnef", "signature not recognised");
+}
+
+// ---------------------------------------------------------------------------
+// Download links: each is an http(s) URL found as written in the text, with a
+// lower-case host and a service, found again on its own.
+
+inline void fuzz_download_links(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    const auto links = parsers::find_download_links(text);
+    std::set<std::string> urls;
+    for (const auto& l : links) {
+        std::string scheme = l.url.substr(0, 8);
+        for (char& c : scheme) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        const bool http = scheme.rfind("http://", 0) == 0 || scheme == "https://";
+        if (!http || text.find(l.url) == std::string_view::npos) fuzz_fail("download_links", "not in the text: " + l.url);
+        if (l.host.empty() || l.service.empty()) fuzz_fail("download_links", "no host or service: " + l.url);
+        for (unsigned char c : l.host)
+            if ((c >= 'A' && c <= 'Z') || c <= ' ') fuzz_fail("download_links", "host not lower case: " + l.host);
+        for (unsigned char c : l.url)
+            if (c <= ' ' || c == '<' || c == '>' || c == '"') fuzz_fail("download_links", "delimiter in " + l.url);
+        if (!urls.insert(l.url).second) fuzz_fail("download_links", "returned twice: " + l.url);
+        const auto again = parsers::find_download_links(l.url);
+        if (again.size() != 1 || again[0].url != l.url || again[0].service != l.service)
+            fuzz_fail("download_links", "not found again on its own: " + l.url);
+    }
 }
 
 }  // namespace ppo::fuzz

@@ -298,8 +298,63 @@ void append_code_point(std::string& out, unsigned long cp) {
     }
 }
 
+// The http(s) target of an <a> tag's attributes (`attrs`: what follows the tag
+// name), with &amp; undone; empty for any other scheme or none.
+std::string link_target(std::string_view attrs) {
+    std::size_t k = 0;
+    while (k < attrs.size()) {
+        // Attribute name, then optional = value.
+        while (k < attrs.size() && (std::isspace(static_cast<unsigned char>(attrs[k])) || attrs[k] == '/')) ++k;
+        const std::size_t name_start = k;
+        while (k < attrs.size() && attrs[k] != '=' && attrs[k] != '>' &&
+               !std::isspace(static_cast<unsigned char>(attrs[k])))
+            ++k;
+        const std::string_view name = attrs.substr(name_start, k - name_start);
+        while (k < attrs.size() && std::isspace(static_cast<unsigned char>(attrs[k]))) ++k;
+        std::string_view value;
+        if (k < attrs.size() && attrs[k] == '=') {
+            ++k;
+            while (k < attrs.size() && std::isspace(static_cast<unsigned char>(attrs[k]))) ++k;
+            if (k < attrs.size() && (attrs[k] == '"' || attrs[k] == '\'')) {
+                const char q = attrs[k++];
+                const std::size_t end = attrs.find(q, k);
+                value = attrs.substr(k, (end == std::string_view::npos ? attrs.size() : end) - k);
+                k = end == std::string_view::npos ? attrs.size() : end + 1;
+            } else {
+                const std::size_t start = k;
+                while (k < attrs.size() && !std::isspace(static_cast<unsigned char>(attrs[k])) && attrs[k] != '>') ++k;
+                value = attrs.substr(start, k - start);
+            }
+        }
+        if (name.empty()) {
+            ++k;
+            continue;
+        }
+        if (!iequals(name, "href")) continue;
+        value = trim(value);
+        if (!istarts_with(value, "http://") && !istarts_with(value, "https://")) return "";
+        std::string url;
+        url.reserve(value.size());
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            if (value[i] == '&' && istarts_with(value.substr(i), "&amp;")) {
+                url.push_back('&');
+                i += 4;
+            } else if (value[i] == '&' && value.substr(i, 5) == "&#38;") {
+                url.push_back('&');
+                i += 4;
+            } else if (value[i] != '\r' && value[i] != '\n' && value[i] != '\t') {
+                url.push_back(value[i]);
+            }
+        }
+        return url;
+    }
+    return "";
+}
+
 // Crude HTML to text: drops tags, script/style/head contents and comments,
-// turns block ends into newlines, decodes common entities. Linear.
+// turns block ends into newlines, decodes common entities. Linear. A link
+// whose label is not its target is written "label <URL>", as html2text does,
+// so that what the text is searched for (download links) sees the target.
 std::string strip_html(std::string_view html) {
     static constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kEntities{{
         {"amp", "&"},       {"lt", "<"},        {"gt", ">"},        {"quot", "\""},    {"apos", "'"},
@@ -310,6 +365,17 @@ std::string strip_html(std::string_view html) {
     }};
     std::string out;
     out.reserve(html.size());
+    std::string link;              // the target of the open <a>, if http(s)
+    std::size_t link_label = 0;    // where its label starts in `out`
+    auto close_link = [&] {
+        if (link.empty()) return;
+        const std::string_view label = trim(std::string_view(out).substr(link_label));
+        if (label != link) {
+            if (!out.empty() && out.back() != ' ' && out.back() != '\n') out.push_back(' ');
+            out += '<' + link + '>';
+        }
+        link.clear();
+    };
     std::size_t i = 0;
     while (i < html.size()) {
         const char c = html[i];
@@ -327,6 +393,15 @@ std::string strip_html(std::string_view html) {
             const std::string name = lower(html.substr(j, name_end - j));
             const std::size_t gt = html.find('>', name_end);
             i = gt == std::string_view::npos ? html.size() : gt + 1;
+            if (name == "a") {
+                close_link();  // an <a> never nests: a new one ends the last
+                if (!closing) {
+                    const std::size_t attrs_end = gt == std::string_view::npos ? html.size() : gt;
+                    link = link_target(html.substr(name_end, attrs_end - name_end));
+                    link_label = out.size();
+                }
+                continue;
+            }
             if (!closing && (name == "script" || name == "style" || name == "head" || name == "title")) {
                 const std::string close = "</" + name;
                 std::size_t k = i;
@@ -403,6 +478,7 @@ std::string strip_html(std::string_view html) {
         out.push_back(c);
         ++i;
     }
+    close_link();
     // Trim spaces around line ends.
     std::string clean;
     clean.reserve(out.size());

@@ -17,7 +17,7 @@ root=$(pwd)
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(mime header identify csv safe_file_name auth_results msg_id forward document_text)
+[ ${#targets[@]} -gt 0 ] || targets=(mime header identify csv safe_file_name auth_results msg_id forward document_text tnef download_links)
 build=${PPO_FUZZ_BUILD:-build/fuzz}
 parallel=${PPO_FUZZ_PARALLEL:-1}
 
@@ -36,6 +36,7 @@ run_one() {
     mime) extra=(-max_len=65536) ;;
     csv) extra=(-max_len=16384) ;;
     document_text) extra=(-max_len=65536) ;;
+    tnef) extra=(-max_len=16384) ;;
     *) extra=(-max_len=4096) ;;
   esac
   # -timeout: one input taking longer is a finding (denial of service).

@@ -41,6 +41,10 @@ TEST(FuzzCorpus, MsgId) { EXPECT_GT(replay("msg_id", ppo::fuzz::fuzz_msg_id), 0u
 TEST(FuzzCorpus, Forward) { EXPECT_GT(replay("forward", ppo::fuzz::fuzz_forward), 0u); }
 TEST(FuzzCorpus, DocumentText) { EXPECT_GT(replay("document_text", ppo::fuzz::fuzz_document_text), 0u); }
 
+// TNEF and download links.
+TEST(FuzzCorpus, Tnef) { EXPECT_GT(replay("tnef", ppo::fuzz::fuzz_tnef), 0u); }
+TEST(FuzzCorpus, DownloadLinks) { EXPECT_GT(replay("download_links", ppo::fuzz::fuzz_download_links), 0u); }
+
 // The hostile integration corpus is MIME input too.
 TEST(FuzzCorpus, HostileMessages) {
     const fs::path dir = fs::path(PPO_SOURCE_DIR) / "tests" / "data" / "hostile";

@@ -495,5 +495,23 @@ TEST(MimeMessageAttachments, UnquotedEightBitNameFallsBackToRawHeader) {
     EXPECT_EQ(m.attachments[0].data, "%PDF-1.4");
 }
 
+// An HTML-only message's links show their target ("label <URL>", as html2text
+// writes them), so that download links can be found in the text; a link whose
+// label is its URL, or that is no http(s) link, stays as it was.
+TEST(MimeMessageBodies, HtmlLinksShowTheirTarget) {
+    const MimeMessage m = parse_mime_message(
+        "Content-Type: text/html; charset=utf-8\r\n\r\n"
+        "<p>Bonjour,</p><p>Le PPO est trop lourd, voici le <a class=\"x\" HREF='https://we.tl/t-AbC?a=1&amp;b=2'>"
+        "lien de t&eacute;l&eacute;chargement</a>.</p>"
+        "<p><a href=\"https://nuage03.apps.education.fr/index.php/s/Xk3pQ9rTzWm4LbN\">"
+        "https://nuage03.apps.education.fr/index.php/s/Xk3pQ9rTzWm4LbN</a></p>"
+        "<p><a href=\"mailto:ce.0596082r@ac-lille.fr\">nous &eacute;crire</a> "
+        "<a href=https://drive.google.com/file/d/1AbC/view><img src=\"cid:logo\"></a></p>\r\n");
+    EXPECT_EQ(m.text,
+              "Bonjour,\nLe PPO est trop lourd, voici le lien de téléchargement <https://we.tl/t-AbC?a=1&b=2>.\n"
+              "https://nuage03.apps.education.fr/index.php/s/Xk3pQ9rTzWm4LbN\n"
+              "nous écrire <https://drive.google.com/file/d/1AbC/view>");
+}
+
 }  // namespace
 }  // namespace ppo::parsers
