@@ -1,6 +1,7 @@
 #include "daemon/cli.h"
 
 #include "daemon/database.h"
+#include "daemon/document_reader.h"
 #include "daemon/file_archive.h"
 #include "daemon/imap_mail_source.h"
 #include "daemon/logging.h"
@@ -294,6 +295,10 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
+    // The document parser's child process (daemon/document_reader.h): no
+    // configuration, no logging, no privileges to drop, nothing on stdout but
+    // the protocol. Hidden from --help: only the daemon starts it.
+    if (argc >= 2 && std::string_view(argv[1]) == "document-worker") return run_document_worker(argc, argv);
     // What the daemon writes (database, archive, outbox copies) is for the
     // service user and its group only, under systemd (UMask=0027) or not.
     ::umask(027);

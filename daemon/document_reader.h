@@ -42,6 +42,11 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Whether the children run under RLIMIT_AS (memory_bytes). Not in a build
+// with AddressSanitizer, whose shadow memory needs terabytes of address space:
+// there only the timeout, RLIMIT_CPU and the parent's caps bound a child.
+bool document_memory_limit_applied();
+
 // The child's main loop (`ppo-intake document-worker`): applies the limits to
 // itself, then serves requests until stdin closes. Returns the exit status.
 int run_document_worker(int argc, char** argv);

@@ -974,6 +974,10 @@ bool sane_member_name(std::string_view n) {
 
 void extract_zip(std::string_view data, Extraction& ex) {
     Zip zip(data);
+    if (zip.members().empty()) {
+        ex.fail("no ZIP member found");
+        return;
+    }
     // All members together are read up to a few member caps: an archive of
     // many bombs stops too.
     const std::size_t cap = ex.limits.max_member_bytes;

@@ -157,7 +157,8 @@ std::string make_bomb(const std::string& name, const std::string& prefix, std::s
         Poco::Zip::Compress c(out, true);
         RepeatBuf buf(prefix, size);
         std::istream in(&buf);
-        c.addFile(in, Poco::DateTime(2021, 10, 14), Poco::Path(name, Poco::Path::PATH_UNIX));
+        c.addFile(in, Poco::DateTime(2021, 10, 14), Poco::Path(name, Poco::Path::PATH_UNIX),
+                  Poco::Zip::ZipCommon::CM_DEFLATE, Poco::Zip::ZipCommon::CL_SUPERFAST);
         c.close();
     }
     std::string zip = out.str();
@@ -226,6 +227,7 @@ TEST(DocumentText, DocxTextBoxNotDoubledByFallback) {
     {
         std::istringstream in(data);
         Poco::Zip::ZipArchive archive(in);
+        in.clear();   // the archive was parsed to the end
         const auto it = archive.findHeader("word/document.xml");
         ASSERT_NE(it, archive.headerEnd());
         Poco::Zip::ZipInputStream zin(in, it->second, true);
@@ -272,8 +274,8 @@ TEST(DocumentText, RtfTokens) {
     const DocumentText d = extract_document_text(DocumentKind::rtf, rtf);
     expect_clean(d);
     EXPECT_EQ(d.error, "");
-    EXPECT_EQ(d.text, "café été\nfin {ok}— 😊");
-    EXPECT_EQ(d.head, "Lycée Test\ncafé été\nfin {ok}— 😊");
+    EXPECT_EQ(d.text, "café été\nfin {ok}—😊");   // the space after \\emdash ends the word
+    EXPECT_EQ(d.head, "Lycée Test\ncafé été\nfin {ok}—😊");
 }
 
 TEST(DocumentText, DocIsApproximateButFindsTheText) {
@@ -290,7 +292,7 @@ TEST(DocumentText, DocIsApproximateButFindsTheText) {
 TEST(DocumentText, NoLetterhead) {
     const DocumentText pdf = extract(DocumentKind::pdf, "cr-ca.pdf");
     EXPECT_EQ(pdf.error, "");
-    EXPECT_TRUE(contains(pdf.text, "Compte rendu du conseil d'administration du 9 novembre 2021")) << pdf.text;
+    EXPECT_TRUE(contains(pdf.text, "Compte rendu du conseil d'administration du 9\nnovembre 2021")) << pdf.text;
     EXPECT_TRUE(contains(pdf.head, "0596082R"));   // named in the body, on page 1
     EXPECT_FALSE(contains(pdf.head, "UAI"));
     const DocumentText docx = extract(DocumentKind::docx, "cr-ca.docx");
@@ -379,7 +381,7 @@ TEST(DocumentText, TruncatesOnUtf8Boundary) {
 TEST(DocumentText, DecompressionBombStopsAtTheCap) {
     TextLimits limits;
     limits.max_member_bytes = 1024 * 1024;
-    constexpr std::size_t kBomb = 256u * 1024 * 1024;   // 256 MiB inflated, about 250 KiB compressed
+    constexpr std::size_t kBomb = 128u * 1024 * 1024;   // 128 MiB inflated, well under 1 MiB compressed
     const std::string prefix = std::string("<w:document xmlns:w=\"") + kWordNs + "\"><w:body><w:p><w:r><w:t>";
     const std::string bomb = make_bomb("word/document.xml", prefix, kBomb, 100);
     EXPECT_LT(bomb.size(), 1024u * 1024);
@@ -393,7 +395,7 @@ TEST(DocumentText, DecompressionBombStopsAtTheCap) {
     // What was read before the cap (the XML is cut short there) is only 'a's.
     EXPECT_EQ(b.text.find_first_not_of('a'), std::string::npos) << b.text.substr(0, 100);
     EXPECT_LT(took, 5.0);
-    // Reading the member whole would take 256 MiB at least.
+    // Reading the member whole would take 128 MiB at least.
     EXPECT_LT(max_rss_kib() - rss_before, 64 * 1024) << "KiB";
 
     // The same bomb inside a ZIP of documents.
@@ -413,15 +415,18 @@ TEST(DocumentText, ExternalEntityNotExpanded) {
         out << "SECRET-MARKER";
     }
     const std::string xml = std::string("<?xml version=\"1.0\"?>\n<!DOCTYPE w:document [\n") +
-                            "<!ENTITY xxe SYSTEM \"file://" + secret.string() + "\">\n]>\n" +
+                            "<!ENTITY xxe SYSTEM \"file://" + secret.string() + "\">\n" +
+                            "<!ENTITY internal \"INTERNAL-MARKER\">\n]>\n" +
                             "<w:document xmlns:w=\"" + kWordNs +
-                            "\"><w:body><w:p><w:r><w:t>Avant &xxe; après</w:t></w:r></w:p></w:body></w:document>";
+                            "\"><w:body><w:p><w:r><w:t>Avant &xxe; &internal; après</w:t></w:r></w:p></w:body></w:document>";
     const DocumentText d = extract_document_text(DocumentKind::docx, docx_with_body(xml));
     fs::remove(secret);
     expect_clean(d);
     EXPECT_TRUE(contains(d.text, "Avant")) << d.text << " / " << d.error;
     EXPECT_FALSE(contains(d.text, "SECRET-MARKER"));
     EXPECT_FALSE(contains(d.head, "SECRET-MARKER"));
+    // Not even an internal entity is substituted (XML_PARSE_NOENT is off).
+    EXPECT_FALSE(contains(d.text, "INTERNAL-MARKER"));
 }
 
 TEST(DocumentText, BillionLaughsNotExpanded) {
@@ -437,7 +442,9 @@ TEST(DocumentText, BillionLaughsNotExpanded) {
     const DocumentText d = extract_document_text(DocumentKind::docx, docx_with_body(xml));
     EXPECT_LT(seconds_since(t0), 2.0);
     expect_clean(d);
-    EXPECT_TRUE(contains(d.text, "Avant")) << d.error;
+    // libxml2 refuses the amplification (an error) or leaves the reference
+    // unexpanded; either way no "lol" comes out.
+    EXPECT_TRUE(!d.error.empty() || contains(d.text, "Avant")) << d.text;
     EXPECT_FALSE(contains(d.text, "lol")) << d.text.substr(0, 200);
     EXPECT_LT(d.text.size(), 100u);
 
@@ -449,8 +456,9 @@ TEST(DocumentText, BillionLaughsNotExpanded) {
     const DocumentText o = extract_document_text(
         DocumentKind::odt, make_zip({{"mimetype", "application/vnd.oasis.opendocument.text"}, {"content.xml", content}}));
     expect_clean(o);
-    EXPECT_TRUE(contains(o.text, "Avant")) << o.error;
+    EXPECT_TRUE(!o.error.empty() || contains(o.text, "Avant")) << o.text;
     EXPECT_FALSE(contains(o.text, "lol"));
+    EXPECT_LT(o.text.size(), 100u);
 }
 
 TEST(DocumentText, DeepNestingRejected) {
@@ -468,7 +476,7 @@ TEST(DocumentText, DeepNestingRejected) {
     EXPECT_TRUE(contains(d.text, "début"));
     EXPECT_FALSE(contains(d.text, "profond"));
 
-    std::string rtf = "{\\rtf1\\ansi début ";
+    std::string rtf = "{\\rtf1\\ansi d\\'e9but ";
     for (int i = 0; i < kDepth; ++i) rtf += "{";
     rtf += "profond";
     for (int i = 0; i < kDepth; ++i) rtf += "}";
