@@ -989,7 +989,8 @@ void extract_zip(std::string_view data, Extraction& ex) {
     std::size_t looked = 0;
     for (const auto& m : zip.members()) {
         if (looked++ >= ex.limits.max_members) break;
-        if (m.header->isDirectory() || !sane_member_name(m.name)) continue;
+        // Poco's isDirectory() reads name[-1] on an empty name: ours first.
+        if (!sane_member_name(m.name) || m.name.back() == '/') continue;
         const std::string name = to_valid_utf8(m.name);
         ex.members.push_back(name);
         if (m.header->isEncrypted() || budget == 0 || ex.text.full()) continue;
