@@ -272,7 +272,7 @@ TEST(Tnef, MutatedContainersWithValidChecksums) {
     std::size_t read = 0;
     testing::internal::CaptureStdout();
     for (std::size_t i = 4; i < dat.size(); ++i) {
-        for (unsigned char v : {0x00, 0xFF, 0x7F}) {
+        for (unsigned char v : {0x00, 0xFF}) {
             std::string m = dat;
             if (static_cast<unsigned char>(m[i]) == v) continue;
             m[i] = static_cast<char>(v);
