@@ -364,7 +364,8 @@ bool parse_worker_options(int argc, char** argv, WorkerOptions& opt) {
 // TEST ONLY. With PPO_TEST_DOCUMENT_WORKER=1 in the child's environment, a
 // text request whose data starts with this marker misbehaves on purpose, so
 // that the integration tests can check the parent's limits without a hostile
-// file for each: "sleep" (never answers), "spin" (burns CPU), "alloc N"
+// file for each: "echo TEXT" (answers TEXT at once: the protocol's own cost),
+// "sleep" (never answers), "spin" (burns CPU), "alloc N"
 // (allocates and touches N bytes), "segv" (dies of SIGSEGV), "garbage" (an
 // absurd frame length), "malformed" (a well-framed answer that does not parse).
 // Returns false when the request is an ordinary one.
@@ -391,6 +392,11 @@ bool run_test_op(std::string_view data, int out) {
             write_full(out, encode_text(t));
             return true;
         }
+    } else if (cmd.substr(0, 5) == "echo ") {
+        parsers::DocumentText t;
+        t.text = cmd.substr(5);
+        write_full(out, encode_text(t));
+        return true;
     } else if (cmd == "segv") {
         std::signal(SIGSEGV, SIG_DFL);  // not ASan's handler, which would exit(1)
         ::raise(SIGSEGV);
