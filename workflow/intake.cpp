@@ -407,9 +407,14 @@ Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalid
         base.subject = msg.subject;
         for (std::size_t i = 0; i < msg.attachments.size(); ++i) {
             const auto& a = msg.attachments[i];
+            // TNEF first: a winmail.dat holding a PDF near its start would
+            // otherwise pass for that PDF (a PDF header may follow junk).
+            if (reader_ && parsers::is_tnef(a.filename, a.content_type, a.data)) {
+                p.documents.push_back({i, parsers::DocumentKind::none, true});
+                continue;
+            }
             auto kind = parsers::classify_document(a.filename, a.content_type, a.data);
             if (kind != parsers::DocumentKind::none) p.documents.push_back({i, kind});
-            else if (reader_ && parsers::is_tnef(a.filename, a.content_type, a.data)) p.documents.push_back({i, kind, true});
         }
         f.attachments = msg.attachments.size();
         if (msg.corrupt) {

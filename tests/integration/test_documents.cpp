@@ -140,7 +140,7 @@ TEST(Documents, WinmailDatYieldsItsFilesByteForByte) {
     for (unsigned i = 0; i < files->size(); ++i)
         sha[files->getObject(i)->getValue<std::string>("name")] = files->getObject(i)->getValue<std::string>("sha256");
     const std::string payload = std::string(PPO_TEST_DATA_DIR) + "/tnef/payload/";
-    ASSERT_TRUE(sha.count("PPO 2022 – Lycée Gambetta.pdf")) << files->size() << " file(s)";
+    ASSERT_TRUE(sha.count("PPO 2022 – Lycée Gambetta.pdf")) << files->size() << " file(s), the first: " << sha.begin()->first;
     EXPECT_EQ(sha["PPO 2022 – Lycée Gambetta.pdf"], sha256_hex(read_file(payload + "ppo_gambetta.pdf")));
     // The container is kept as received too.
     ASSERT_TRUE(sha.count("winmail.dat"));
@@ -225,4 +225,39 @@ TEST(Documents, APpoNamingAnotherLyceeIsCreditedToTheSenderAndFlagged) {
     ASSERT_EQ(acks.size(), 1u);
     EXPECT_NE(acks[0].find("semble concerner un autre établissement"), std::string::npos) << acks[0];
     EXPECT_NE(acks[0].find("Hélène Boucher"), std::string::npos) << acks[0];
+}
+
+TEST(Documents, AHostilePdfCostsAtMostTheTimeoutAndTheNextMessageIsHandled) {
+    const std::string hostile = std::string(PPO_TEST_DATA_DIR) + "/hostile_pdf/";
+    Harness::Options options;
+    options.extra_config["documents.timeout"] = "3";
+    options.extra_config["documents.max_memory"] = "256M";
+    Harness h(options);
+    TestMail bomb;
+    bomb.from = "ce.0596082r@ac-lille.fr";
+    bomb.files = {{"PPO.pdf", kPdf, read_file(hostile + "flate_bomb.pdf"), ""},
+                  {"annexe.pdf", kPdf, read_file(hostile + "deep_dict.pdf"), ""}};
+    h.deliver(bomb);
+    TestMail next;
+    next.from = "ce.0597757l@ac-lille.fr";
+    next.files = {doc("ppo-boucher.pdf", "PPO Boucher.pdf", kPdf)};
+    h.deliver(next);
+
+    const auto t0 = std::chrono::steady_clock::now();
+    poll(h);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("poll with a decompression bomb and a 100,000-deep dictionary (timeout 3 s): %.1f s\n", seconds);
+    // Two documents at most 3 s each, plus the ordinary work of a poll.
+    EXPECT_LT(seconds, 2 * 3 + 20);
+
+    auto claudel = submissions_of(h, kClaudel);
+    ASSERT_EQ(claudel.size(), 1u) << "the hostile message is still recorded (its sender is known)";
+    auto checks = claudel[0]->getArray("checks");
+    ASSERT_EQ(checks->size(), 2u);
+    for (unsigned i = 0; i < checks->size(); ++i) {
+        EXPECT_NE(checks->getObject(i)->getValue<std::string>("looks_like_ppo"), "yes");
+    }
+    auto boucher = submissions_of(h, kBoucher);
+    ASSERT_EQ(boucher.size(), 1u);
+    EXPECT_EQ(boucher[0]->getArray("checks")->getObject(0)->getValue<std::string>("looks_like_ppo"), "yes");
 }
