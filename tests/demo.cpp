@@ -27,7 +27,7 @@ int main() {
         std::cout << "Work folder: " << h.dir() << "\nIMAP " << h.imap().url() << ", SMTP " << h.smtp().url()
                   << "\nSample directory imported (140 LGTs of the académies of Lille and Amiens).\n";
 
-        std::vector<TestMail> mails(7);
+        std::vector<TestMail> mails(10);
         mails[0].from = "ce.0596082r@ac-lille.fr";
         mails[0].subject = "PPO du lycée Camille Claudel";
         mails[0].files = {pdf("PPO 2022 Camille Claudel.pdf", "a")};
@@ -49,6 +49,21 @@ int main() {
         mails[6].from = "ce.0596082r@ac-lille.fr";
         mails[6].subject = "PPO Camille Claudel — version corrigée";
         mails[6].files = {pdf("PPO 2022 Camille Claudel v2.pdf", "f")};
+        // Issue 12: what the documents say. A PPO whose letterhead alone names
+        // its lycée, from a personal address with a bare subject...
+        const std::string docs = std::string(PPO_TEST_DATA_DIR) + "/documents/";
+        mails[7].from = "jean.dupont@gmail.com";
+        mails[7].subject = "PPO";
+        mails[7].body = "Bonjour,\nci-joint le document demandé.";
+        mails[7].files = {{"document.pdf", "application/pdf", read_file(docs + "ppo-boucher.pdf"), ""}};
+        // ... a download link instead of the file...
+        mails[8].from = "ce.0608139w@ac-amiens.fr";
+        mails[8].subject = "PPO lycée Fénelon";
+        mails[8].body = "Bonjour,\nle fichier est trop lourd, le voici :\nhttps://nuage03.apps.education.fr/index.php/s/Ab12Cd34Ef56";
+        // ... and the minutes of a board meeting sent as the PPO.
+        mails[9].from = "ce.0597091m@ac-lille.fr";
+        mails[9].subject = "PPO Ribot";
+        mails[9].files = {{"PPO Ribot.pdf", "application/pdf", read_file(docs + "cr-ca.pdf"), ""}};
         for (const auto& m : mails) h.deliver(m);
         std::cout << mails.size() << " mails delivered to INBOX.\n";
 
@@ -57,7 +72,7 @@ int main() {
         show("ppo-intake status", h.ppo({"status"}, now));
         show("ppo-intake triage list", h.ppo({"triage", "list"}, now));
 
-        auto sent = h.smtp().wait_for(8);
+        auto sent = h.smtp().wait_for(13);
         std::cout << "\n===== " << sent.size() << " mails captured by the SMTP server\n";
         for (const auto& m : sent) {
             auto parsed = ppo::parsers::parse_mime_message(m.data);
@@ -68,6 +83,14 @@ int main() {
         if (!sent.empty()) {
             auto first = ppo::parsers::parse_mime_message(sent.front().data);
             std::cout << "\n----- The first one in full:\nSubject: " << first.subject << "\n\n" << first.text << "\n";
+        }
+        // The acknowledgement of a document that does not look like a PPO, and
+        // the answer to a link.
+        for (const auto& m : sent) {
+            auto parsed = ppo::parsers::parse_mime_message(m.data);
+            if (parsed.text.find("ne semble pas être") != std::string::npos ||
+                parsed.subject.find("merci de joindre") != std::string::npos)
+                std::cout << "\n----- In full:\nSubject: " << parsed.subject << "\n\n" << parsed.text << "\n";
         }
         std::cout << "\nIMAP folders now: INBOX " << h.imap().count("INBOX") << ", PPO.Traites "
                   << h.imap().count("PPO.Traites") << ", PPO.A-trier " << h.imap().count("PPO.A-trier")
