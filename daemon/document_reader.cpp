@@ -314,6 +314,8 @@ bool apply_worker_limits(const WorkerOptions& opt) {
     bool ok = lower_limit(RLIMIT_CORE, 0) && lower_limit(RLIMIT_FSIZE, 0) && lower_limit(RLIMIT_NOFILE, 32);
 #ifndef PPO_DOCUMENT_WORKER_ASAN
     if (opt.memory_bytes > 0) ok = ok && lower_limit(RLIMIT_AS, static_cast<rlim_t>(opt.memory_bytes));
+#else
+    (void)opt;
 #endif
     ok = ok && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
     return ok;
