@@ -54,6 +54,7 @@ using steady = std::chrono::steady_clock;
 // that many bytes. Inside a frame, integers are little-endian, byte strings
 // are a u64 length then the bytes, lists a u32 count then the items.
 //
+//   hello    = u8 0, bytes "ppo-document-worker 1"   (the child's first frame)
 //   request  = u8 op, bytes kind (parsers::to_string), bytes data
 //   response = u8 op (the request's), then for op_text:
 //                bytes text, bytes head, u32 n, n × bytes member, u32 pages,
@@ -65,6 +66,13 @@ using steady = std::chrono::steady_clock;
 // frame is capped by the limits, every length is checked against what is
 // left, and anything else ends the child.
 // ---------------------------------------------------------------------------
+
+// The child's first frame, once its limits are in place: the parent's
+// per-document deadline starts after it, so that loading a large binary on
+// a busy machine is not counted against the first document, and a program
+// that is not a document worker is told apart at once.
+constexpr std::string_view kHello = "ppo-document-worker 1";
+constexpr std::chrono::seconds kStartupTimeout{15};
 
 constexpr std::uint8_t kOpText = 1;
 constexpr std::uint8_t kOpTnef = 2;
@@ -306,6 +314,8 @@ bool apply_worker_limits(const WorkerOptions& opt) {
     bool ok = lower_limit(RLIMIT_CORE, 0) && lower_limit(RLIMIT_FSIZE, 0) && lower_limit(RLIMIT_NOFILE, 32);
 #ifndef PPO_DOCUMENT_WORKER_ASAN
     if (opt.memory_bytes > 0) ok = ok && lower_limit(RLIMIT_AS, static_cast<rlim_t>(opt.memory_bytes));
+#else
+    (void)opt;
 #endif
     ok = ok && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
     return ok;
@@ -729,6 +739,26 @@ struct SubprocessDocumentReader::Impl {
         // Our ends never block: every wait is a poll() with the deadline.
         ::fcntl(c->to_child, F_SETFL, ::fcntl(c->to_child, F_GETFL) | O_NONBLOCK);
         ::fcntl(c->from_child, F_SETFL, ::fcntl(c->from_child, F_GETFL) | O_NONBLOCK);
+        std::string hello;
+        Exchange e = read_response(*c, hello, 64, steady::now() + kStartupTimeout);
+        bool ok = false;
+        if (e == Exchange::ok) {
+            try {
+                Reader r(hello);
+                ok = r.u8() == 0 && r.bytes() == kHello;
+                r.finish();
+            } catch (const ProtocolError&) {
+                ok = false;
+            }
+        }
+        if (!ok) {
+            const std::string why = e == Exchange::timed_out ? "did not answer within " +
+                                                                   std::to_string(kStartupTimeout.count()) + " s"
+                                    : e == Exchange::died ? death_text(collect_dead(*c), limits.memory_bytes)
+                                                          : "is not a ppo-intake document worker";
+            kill_and_reap(*c);
+            throw transient_error("cannot start the document parser " + executable + ": " + why);
+        }
         spdlog::debug("document parser started (pid {})", pid);
         return c;
     }
@@ -768,19 +798,32 @@ struct SubprocessDocumentReader::Impl {
         freed.notify_one();
     }
 
-    // One request, one answer, within the timeout. On success `payload` holds
-    // the answer; otherwise the child is gone and `error` says why.
-    bool call(const std::string& request, std::size_t max_answer, std::string& payload, std::string& error) {
+    // One request, one answer, within the timeout: `decode` turns the
+    // answer's payload into the result (throwing ProtocolError when it does
+    // not parse). False when there is no result: the child is gone and
+    // `error` says why.
+    template <typename Decode>
+    bool call(const std::string& request, std::size_t max_answer, Decode decode, std::string& error) {
+        std::string payload;
         for (int attempt = 0;; ++attempt) {
+            error.clear();
             auto c = acquire();
             const bool fresh = c->documents == 0;
             const auto deadline = steady::now() + limits.timeout;
             Exchange e = write_request(*c, request, deadline);
             if (e == Exchange::ok) e = read_response(*c, payload, max_answer, deadline);
             if (e == Exchange::ok) {
-                ++c->documents;
-                release(std::move(c));
-                return true;
+                try {
+                    decode(payload);
+                    ++c->documents;
+                    release(std::move(c));
+                    return true;
+                } catch (const ProtocolError& p) {
+                    // Well framed but not our protocol: this child is not
+                    // to be trusted with another document.
+                    error = std::string("document parser gave an invalid answer (") + p.what + ")";
+                    e = Exchange::bad_answer;
+                }
             }
             const pid_t pid = c->pid;
             int status = -1;
@@ -791,7 +834,7 @@ struct SubprocessDocumentReader::Impl {
                     break;
                 case Exchange::bad_answer:
                     kill_and_reap(*c);
-                    error = "document parser gave an invalid answer";
+                    if (error.empty()) error = "document parser gave an invalid answer (frame too long)";
                     break;
                 case Exchange::write_failed:
                 case Exchange::died:
@@ -812,12 +855,6 @@ struct SubprocessDocumentReader::Impl {
             return false;
         }
     }
-
-    // Answers that parse but are not the child's: killed, reported.
-    void reject(const char* why, std::string& error) {
-        error = std::string("document parser gave an invalid answer (") + why + ")";
-        spdlog::warn("{}", error);
-    }
 };
 
 SubprocessDocumentReader::SubprocessDocumentReader(std::string worker_executable, DocumentLimits limits)
@@ -831,14 +868,10 @@ parsers::DocumentText SubprocessDocumentReader::read_text(parsers::DocumentKind 
         result.error = "document too large (" + std::to_string(data.size()) + " bytes) for the parser's memory limit";
         return result;
     }
-    std::string payload;
-    if (!impl_->call(encode_request(kOpText, kind, data), impl_->max_text_answer, payload, result.error)) return result;
-    try {
-        return decode_text(payload);
-    } catch (const ProtocolError& e) {
-        impl_->reject(e.what, result.error);
-        return result;
-    }
+    impl_->call(
+        encode_request(kOpText, kind, data), impl_->max_text_answer,
+        [&](std::string_view payload) { result = decode_text(payload); }, result.error);
+    return result;
 }
 
 parsers::TnefContent SubprocessDocumentReader::unpack_tnef(std::string_view data) {
@@ -847,16 +880,10 @@ parsers::TnefContent SubprocessDocumentReader::unpack_tnef(std::string_view data
         result.error = "TNEF too large (" + std::to_string(data.size()) + " bytes) for the parser's memory limit";
         return result;
     }
-    std::string payload;
-    if (!impl_->call(encode_request(kOpTnef, parsers::DocumentKind::none, data), impl_->max_tnef_answer, payload,
-                     result.error))
-        return result;
-    try {
-        return decode_tnef(payload);
-    } catch (const ProtocolError& e) {
-        impl_->reject(e.what, result.error);
-        return result;
-    }
+    impl_->call(
+        encode_request(kOpTnef, parsers::DocumentKind::none, data), impl_->max_tnef_answer,
+        [&](std::string_view payload) { result = decode_tnef(payload); }, result.error);
+    return result;
 }
 
 bool document_memory_limit_applied() {
@@ -885,6 +912,12 @@ int run_document_worker(int argc, char** argv) {
         return kExitUsage;
     }
     if (!apply_worker_limits(opt)) return kExitLimits;
+    {
+        Writer hello;
+        hello.u8(0);
+        hello.bytes(kHello);
+        write_full(out, hello.frame());
+    }
 
     // The parent sends at most `memory_bytes` of document; anything longer
     // is not the parent talking.
