@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <exception>
 #include <future>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -250,11 +251,16 @@ void enqueue_submission_mails(const Config& config, Store& store, const Template
     v["version"] = std::to_string(version);
     v["nouvelle_version"] = version > 1 ? "1" : "";
     v["date_reception"] = french_datetime(record.received_at, config.campaign.timezone);
-    v["fichiers"] = files_list(files);
+    // A winmail.dat is archived as received, but its files are what the
+    // lycée sent: an Outlook user never sees the container.
+    std::vector<FileRecord> documents;
+    std::copy_if(files.begin(), files.end(), std::back_inserter(documents),
+                 [](const FileRecord& f) { return f.kind != "tnef"; });
+    v["fichiers"] = files_list(documents);
     v["en_retard"] = record.late ? "1" : "";
     v["expediteur"] = record.from;
 
-    const auto checks = document_checks(files, record.uai, config.campaign);
+    const auto checks = document_checks(documents, record.uai, config.campaign);
     v["remarques_documents"] = bullet_lines(french_remarks(checks, directory));
     v["controles_documents"] = bullet_lines(french_check_lines(checks, directory));
 
@@ -322,7 +328,7 @@ void enqueue_submission_mails(const Config& config, Store& store, const Template
         mail.created_at = now;
         // The forward carries the files byte for byte as they were archived: the
         // outbox keeps references, expanded from the archive when it is sent.
-        for (const auto& f : files) spec.attachments.push_back({f.name, content_type_for(f.kind), "", f.path});
+        for (const auto& f : documents) spec.attachments.push_back({f.name, content_type_for(f.kind), "", f.path});
         mail.data = build_mail(spec);
         mail.message_id = spec.message_id;
         store.enqueue(mail);

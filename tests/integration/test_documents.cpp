@@ -145,6 +145,22 @@ TEST(Documents, WinmailDatYieldsItsFilesByteForByte) {
     // The container is kept as received too.
     ASSERT_TRUE(sha.count("winmail.dat"));
     EXPECT_EQ(sha["winmail.dat"], sha256_hex(read_file(std::string(PPO_TEST_DATA_DIR) + "/tnef/winmail.dat")));
+
+    // The lycée and the IEN-IO get its files, not the container.
+    h.smtp().wait_for(2, std::chrono::seconds(30));
+    bool forwarded = false;
+    for (const auto& m : h.smtp().messages()) {
+        auto parsed = ppo::parsers::parse_mime_message(m.data);
+        EXPECT_EQ(parsed.text.find("winmail.dat"), std::string::npos) << parsed.subject;
+        for (const auto& a : parsed.attachments) {
+            EXPECT_NE(a.filename, "winmail.dat");
+            if (a.filename == "PPO 2022 – Lycée Gambetta.pdf") {
+                forwarded = true;
+                EXPECT_EQ(a.data, read_file(payload + "ppo_gambetta.pdf"));
+            }
+        }
+    }
+    EXPECT_TRUE(forwarded);
 }
 
 TEST(Documents, ALinkInsteadOfAFileGoesToTriageAndTheLyceeIsAskedForTheFile) {
