@@ -8,9 +8,9 @@
 // - ODT: content.xml (text:p, text:h, spans, text:s, text:tab, text:line-break;
 //   notes, annotations and tracked deletions skipped); the head is the master
 //   pages' headers and footers from styles.xml, then the body.
-// - RTF: a small tokenizer of our own (destinations skipped, \'hh as
-//   Windows-1252 whatever \ansicpg says, \uN with \ucN); \header and \footer
-//   groups go to the head, then the body.
+// - RTF: a small tokenizer of our own (destinations skipped, \'hh in
+//   \ansicpg 1252 only, other code pages' 8-bit bytes become U+FFFD; \uN
+//   with \ucN); \header and \footer groups go to the head, then the body.
 // - DOC (Word 97, OLE2): APPROXIMATE. No maintained library reads it, so the
 //   bytes are scanned like strings(1) for runs of printable UTF-16LE and
 //   Windows-1252 text (at least 4 characters, mostly letters), in file order.
@@ -703,8 +703,10 @@ private:
             return;
         }
         // Writers put every non-ASCII character as \uN too; the code page only
-        // matters for old files, which French schools write in Windows-1252.
-        emit_cp(cp1252_to_cp(b));
+        // matters for old files, which French schools write in Windows-1252
+        // (Latin-1 is its subset). Another code page's bytes are not guessed.
+        if (b < 0x80 || codepage_ == 1252 || codepage_ == 28591) emit_cp(cp1252_to_cp(b));
+        else emit_cp(0xFFFD);
     }
 
     void emit_unicode(long n) {
@@ -827,6 +829,7 @@ private:
         }
         if (w == "u" && has_param) emit_unicode(param);
         else if (w == "uc" && has_param) groups_.back().uc = static_cast<int>(std::clamp(param, 0L, 16L));
+        else if (w == "ansicpg" && has_param) codepage_ = param;
         else if (w == "par" || w == "line" || w == "sect" || w == "page" || w == "row" || w == "lbr") emit_newline();
         else if (w == "tab" || w == "cell" || w == "enspace" || w == "emspace" || w == "qmspace") emit_cp(' ');
         else if (w == "emdash") emit_cp(0x2014);
@@ -849,6 +852,7 @@ private:
     bool star_ = false;
     int skip_ = 0;               // characters still to skip after \uN
     char32_t high_ = 0;          // a high surrogate waiting for its low half
+    long codepage_ = 1252;       // \ansicpg; \ansi alone means Windows-1252
 };
 
 void extract_rtf(std::string_view data, Extraction& ex) {
@@ -913,7 +917,7 @@ bool plausible_run(const std::vector<char32_t>& run) {
 void emit_run(const std::vector<char32_t>& run, TextBuilder& out) {
     for (char32_t u : run) {
         if (u == 0x07) out.space();   // table cell mark
-        else out.add_cp(u);           // \r and \x0B are breaks, \t a space
+        else out.add_cp(u);           // \r and \x0C are breaks, \t and \x0B spaces
     }
     out.newline();
 }
@@ -985,7 +989,8 @@ void extract_zip(std::string_view data, Extraction& ex) {
     std::size_t looked = 0;
     for (const auto& m : zip.members()) {
         if (looked++ >= ex.limits.max_members) break;
-        if (m.header->isDirectory() || !sane_member_name(m.name)) continue;
+        // Poco's isDirectory() reads name[-1] on an empty name: ours first.
+        if (!sane_member_name(m.name) || m.name.back() == '/') continue;
         const std::string name = to_valid_utf8(m.name);
         ex.members.push_back(name);
         if (m.header->isEncrypted() || budget == 0 || ex.text.full()) continue;

@@ -276,6 +276,10 @@ TEST(DocumentText, RtfTokens) {
     EXPECT_EQ(d.error, "");
     EXPECT_EQ(d.text, "café été\nfin {ok}—😊");   // the space after \\emdash ends the word
     EXPECT_EQ(d.head, "Lycée Test\ncafé été\nfin {ok}—😊");
+    // A code page that is not Windows-1252: its bytes are not guessed, its \uN are read.
+    const DocumentText cp1251 =
+        extract_document_text(DocumentKind::rtf, "{\\rtf1\\ansi\\ansicpg1251 \\'e0\\u1072\\'e0}");
+    EXPECT_EQ(cp1251.text, "\xEF\xBF\xBD\xD0\xB0");
 }
 
 TEST(DocumentText, DocIsApproximateButFindsTheText) {
