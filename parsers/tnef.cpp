@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 // libytnef is C without extern "C" guards, and its headers #define BYTE, WORD,
 // DWORD...: included last, in this file only.
@@ -28,33 +29,13 @@ constexpr std::uint32_t kSignature = 0x223E9F78;
 
 // The attributes (MS-OXTNEF 2.1.3.1) the pre-scan looks at; the same values as
 // ytnef.h's att* macros, spelled out because those expand to C casts.
-constexpr std::uint32_t kAttFrom = 0x00008000;
 constexpr std::uint32_t kAttBody = 0x0002800C;
 constexpr std::uint32_t kAttAttachData = 0x0006800F;
 constexpr std::uint32_t kAttAttachTitle = 0x00018010;
-constexpr std::uint32_t kAttAttachMetaFile = 0x00068011;
 constexpr std::uint32_t kAttAttachRenddata = 0x00069002;
 constexpr std::uint32_t kAttMapiProps = 0x00069003;
-constexpr std::uint32_t kAttRecipTable = 0x00069004;
 constexpr std::uint32_t kAttAttachment = 0x00069005;
 constexpr std::uint32_t kAttOemCodepage = 0x00069007;
-constexpr std::uint32_t kAttOriginalMessageClass = 0x00070006;
-constexpr std::uint32_t kAttSentFor = 0x00060001;
-
-bool is_date_attribute(std::uint32_t id) {
-    switch (id) {
-        case 0x00038005:  // attDateSent
-        case 0x00038006:  // attDateRecd
-        case 0x00038012:  // attAttachCreateDate
-        case 0x00038013:  // attAttachModifyDate
-        case 0x00038020:  // attDateModified
-        case 0x00030006:  // attDateStart
-        case 0x00030007:  // attDateEnd
-            return true;
-        default:
-            return false;
-    }
-}
 
 std::uint32_t u32le(std::string_view d, std::size_t at) {
     return static_cast<std::uint32_t>(static_cast<unsigned char>(d[at])) |
@@ -92,6 +73,7 @@ public:
         return true;
     }
     bool at_end() const { return pos_ == d_.size(); }
+    std::size_t pos() const { return static_cast<std::size_t>(pos_); }
 
 private:
     std::string_view d_;
@@ -103,15 +85,24 @@ bool is_subject_property(std::uint32_t prop_id) {
     return prop_id == 0x0037 || prop_id == 0x0038 || prop_id == 0x0049 || prop_id == 0x0E1D || prop_id == 0x0070;
 }
 
-// Checks a MAPI property block (attMAPIProps, attAttachment) the way
-// libytnef's TNEFFillMapi reads it, and refuses whatever it would fail on:
-// its failure paths print to stdout, and one of them (a value count over its
-// limit) leaves a property that TNEFFree then dereferences as NULL.
-std::string check_mapi_block(std::string_view block) {
+// What a MAPI block holds that we read ourselves.
+struct MapiBody {
+    std::string_view string8;  // PR_BODY as PT_STRING8
+    std::string_view unicode;  // PR_BODY as PT_UNICODE (UTF-16LE)
+};
+
+// Walks a MAPI property block (attMAPIProps, attAttachment) the way libytnef's
+// TNEFFillMapi reads it. Returns "" when libytnef can be given it, else why
+// not: besides the malformed, Debian's libytnef 2.0 fails (and says so on
+// stdout) on a subject property over 99 bytes, a value over 512 KiB or a
+// property name over 100 bytes, later versions on UTF-16 strings over 100000
+// bytes; and a value count over its limit leaves a property that TNEFFree then
+// dereferences as NULL. Collects PR_BODY on the way.
+std::string check_mapi_block(std::string_view block, MapiBody* body = nullptr) {
     Cursor c(block);
     std::uint32_t count = 0;
     if (!c.u32(count)) return "MAPI block too short";
-    if (count > 1000) return "MAPI block with more than 1000 properties";
+    if (count > 999) return "MAPI block with more than 999 properties";
     for (std::uint32_t i = 0; i < count; ++i) {
         std::uint32_t tag = 0;
         if (!c.u32(tag)) return "truncated MAPI property";
@@ -124,7 +115,7 @@ std::string check_mapi_block(std::string_view block) {
             if (kind == 1) {
                 std::uint32_t name_len = 0;
                 if (!c.u32(name_len)) return "truncated MAPI property name";
-                if (name_len > 100) return "MAPI property name too long";
+                if (name_len > 98) return "MAPI property name too long";
                 if (!c.skip_padded(name_len)) return "truncated MAPI property name";
             } else {
                 std::uint32_t id = 0;
@@ -138,7 +129,8 @@ std::string check_mapi_block(std::string_view block) {
             type -= MV_FLAG;
             if (!c.u32(values)) return "truncated MAPI property";
         }
-        if (values == 0 || values > 1000) return "bad MAPI value count";
+        if (values == 0 || values > 999) return "bad MAPI value count";
+        if (is_subject_property(PROP_ID(tag)) && type != PT_STRING8 && type != PT_UNICODE) return "MAPI subject";
         for (std::uint32_t v = 0; v < values; ++v) {
             switch (type) {
                 case PT_BINARY:
@@ -148,12 +140,16 @@ std::string check_mapi_block(std::string_view block) {
                     std::uint32_t ignored = 0, size = 0;
                     if (!multi && !c.u32(ignored)) return "truncated MAPI property";
                     if (!c.u32(size)) return "truncated MAPI property";
-                    if (size > INT_MAX) return "MAPI value too large";
-                    // libytnef refuses to convert longer UTF-16 strings (and says so on stdout).
+                    if (size > 512u * 1024 - 1) return "MAPI value too large";
+                    // Later libytnef versions refuse to convert longer UTF-16 strings.
                     if (type == PT_UNICODE && size > 100000) return "MAPI string too long";
-                    // A subject property without a value makes libytnef leak its copy.
-                    if (size == 0 && is_subject_property(PROP_ID(tag))) return "empty MAPI subject";
+                    if (is_subject_property(PROP_ID(tag)) && (size == 0 || size > 99)) return "MAPI subject";
+                    const std::size_t at = c.pos();
                     if (!c.skip_padded(size)) return "truncated MAPI value";
+                    if (body != nullptr && !multi && PROP_ID(tag) == PR_BODY) {
+                        if (type == PT_STRING8) body->string8 = block.substr(at, size);
+                        if (type == PT_UNICODE) body->unicode = block.substr(at, size);
+                    }
                     break;
                 }
                 case PT_I2:
@@ -182,117 +178,93 @@ std::string check_mapi_block(std::string_view block) {
     return "";
 }
 
-// attSentFor: pairs of (u16 length, name), (u16 length, address), as TNEFSentFor reads them.
-bool check_sent_for(std::string_view d) {
-    std::size_t p = 0;
-    while (p < d.size()) {
-        for (int k = 0; k < 2; ++k) {
-            if (d.size() - p < 2) return false;
-            const std::size_t len = u16le(d, p);
-            p += 2;
-            if (len > d.size() - p) return false;
-            p += len;
-        }
-    }
-    return true;
-}
-
 struct Scan {
-    std::uint32_t codepage = 0;  // attOemCodepage, 0 when absent
-    std::size_t attachments = 0;
-    std::size_t end = 0;         // where the last whole attribute ends: what libytnef is given
+    std::uint32_t codepage = 0;            // attOemCodepage, 0 when absent
+    std::vector<std::string_view> titles;  // attAttachTitle of each attachment, in order ("" if none)
+    std::string_view att_body;             // attBody
+    MapiBody mapi_body;                    // PR_BODY from attMAPIProps
+    std::string stream;                    // what libytnef is given
 };
 
-// Walks the attribute stream before libytnef sees it. libytnef allocates what
-// each attribute's length says, reports most errors with printf, and leaks or
-// crashes on some malformed streams: the stream it gets has been checked here
-// to be complete, with valid checksums, and to hold nothing its handlers fail
-// on. Also enforces the limits before anything is copied.
+// Walks the attribute stream and writes, for libytnef, a copy that holds only
+// what we take from it: each attachment's attAttachRenddata, attAttachData and
+// attAttachment (its MAPI properties, when check_mapi_block passes them). The
+// rest we read here (code page, titles, body) or leave: libytnef allocates what
+// an attribute's length says, prints its errors with printf, and Debian's 2.0
+// fails a whole container on an attAttachTitle, attBody, attSubject or attFrom
+// over its small limits, or an attTnefVersion of an odd size. The stream
+// itself must be whole, with valid checksums. Limits are enforced here, before
+// anything is copied.
 std::string prescan(std::string_view d, const TnefLimits& limits, Scan& scan) {
     if (d.size() < 6) return "too short for TNEF";
     if (u32le(d, 0) != kSignature) return "no TNEF signature";
     if (d.size() > static_cast<std::size_t>(INT_MAX)) return "TNEF too large";
+    scan.stream.assign(d.substr(0, 6));
     std::size_t pos = 6;
     std::uint64_t data_bytes = 0;
-    bool seen_body = false, seen_from = false, seen_codepage = false, seen_mapi = false, seen_orig_class = false;
-    bool att_title = false, att_data = false, att_meta = false, att_mapi = false;
-    auto once = [](bool& seen) {
-        if (seen) return false;
-        seen = true;
-        return true;
-    };
+    bool seen_mapi = false, att_title = false, att_data = false, att_mapi = false;
     while (pos < d.size()) {
         // A few stray bytes after the last attribute (a lenient base64 decoder
         // leaves some) are no attribute: libytnef stops there too, silently.
         if (d.size() - pos < 9) break;
+        const std::size_t header_at = pos;
         const std::uint32_t id = u32le(d, pos + 1);
         const std::uint32_t len = u32le(d, pos + 5);
         pos += 9;
-        if (len == 0) return "empty TNEF attribute";
         if (len > d.size() - pos || d.size() - pos - len < 2) return "truncated TNEF attribute";
         const std::string_view value = d.substr(pos, len);
         std::uint16_t sum = 0;
         for (unsigned char ch : value) sum = static_cast<std::uint16_t>(sum + ch);
         if (sum != u16le(d, pos + len)) return "bad TNEF attribute checksum";
         pos += static_cast<std::size_t>(len) + 2;
+        const std::string_view whole = d.substr(header_at, pos - header_at);
+        // libytnef refuses an empty attribute (an empty file's data): it holds nothing anyway.
+        if (len == 0) continue;
 
         switch (id) {
             case kAttAttachRenddata:
-                if (++scan.attachments > limits.max_files)
+                if (scan.titles.size() >= limits.max_files)
                     return "more than " + std::to_string(limits.max_files) + " files in the TNEF";
-                att_title = att_data = att_meta = att_mapi = false;
+                scan.titles.emplace_back();
+                att_title = att_data = att_mapi = false;
+                scan.stream.append(whole);
                 break;
+            // Before the first attAttachRenddata libytnef would store these on
+            // its head attachment, which TNEFFree never frees; given twice for
+            // one attachment, the first copy leaks: such are left out.
             case kAttAttachTitle:
-            case kAttAttachData:
-            case kAttAttachMetaFile:
-            case kAttAttachment: {
-                // Before the first attAttachRenddata these land on libytnef's
-                // head attachment, which TNEFFree never frees; twice on one
-                // attachment, the first copy leaks.
-                if (scan.attachments == 0) return "attachment attribute before any attachment";
-                bool& seen = id == kAttAttachTitle ? att_title
-                             : id == kAttAttachData ? att_data
-                             : id == kAttAttachMetaFile ? att_meta
-                                                        : att_mapi;
-                if (!once(seen)) return "repeated attachment attribute";
-                if (id == kAttAttachData) {
-                    data_bytes += len;
-                    if (data_bytes > limits.max_total_bytes)
-                        return "TNEF files over " + std::to_string(limits.max_total_bytes) + " bytes";
-                }
-                if (id == kAttAttachment)
-                    if (std::string e = check_mapi_block(value); !e.empty()) return e;
+                if (!scan.titles.empty() && !att_title) scan.titles.back() = value;
+                att_title = true;
                 break;
-            }
+            case kAttAttachData:
+                if (scan.titles.empty() || att_data) break;
+                att_data = true;
+                data_bytes += len;
+                if (data_bytes > limits.max_total_bytes)
+                    return "TNEF files over " + std::to_string(limits.max_total_bytes) + " bytes";
+                scan.stream.append(whole);
+                break;
+            case kAttAttachment:
+                if (scan.titles.empty() || att_mapi) break;
+                att_mapi = true;
+                // A block libytnef would fail on costs the long name, not the file.
+                if (check_mapi_block(value).empty()) scan.stream.append(whole);
+                break;
             case kAttMapiProps:
-                if (!once(seen_mapi)) return "repeated TNEF message properties";
-                if (std::string e = check_mapi_block(value); !e.empty()) return e;
+                if (seen_mapi) break;
+                seen_mapi = true;
+                if (!check_mapi_block(value, &scan.mapi_body).empty()) scan.mapi_body = {};
                 break;
             case kAttBody:
-                if (!once(seen_body)) return "repeated TNEF body";
-                break;
-            case kAttFrom:
-                if (!once(seen_from)) return "repeated TNEF sender";
-                break;
-            case kAttOriginalMessageClass:
-                if (!once(seen_orig_class)) return "repeated TNEF message class";
+                if (scan.att_body.empty()) scan.att_body = value;
                 break;
             case kAttOemCodepage:
-                if (!once(seen_codepage)) return "repeated TNEF code page";
-                if (len >= 4) scan.codepage = u32le(value, 0);
-                break;
-            case kAttRecipTable:
-                if (len < 4) return "truncated TNEF recipient table";
-                break;
-            case kAttSentFor:
-                if (!check_sent_for(value)) return "malformed TNEF sent-for attribute";
+                if (scan.codepage == 0 && len >= 4) scan.codepage = u32le(value, 0);
                 break;
             default:
-                if (is_date_attribute(id) && len < 14) return "truncated TNEF date";
                 break;
         }
     }
-    scan.end = std::min(pos, d.size());
     return "";
 }
 
@@ -347,12 +319,22 @@ std::string unicode_to_utf8(const variableLength* v) {
     return out;
 }
 
-std::string attachment_name(Attachment* a, const std::string& charset) {
+// A PT_UNICODE value in its raw UTF-16LE, up to its terminating NUL.
+std::string utf16_to_utf8(std::string_view bytes) {
+    for (std::size_t k = 0; k + 1 < bytes.size(); k += 2)
+        if (bytes[k] == '\0' && bytes[k + 1] == '\0') {
+            bytes = bytes.substr(0, k);
+            break;
+        }
+    return to_utf8(bytes, "UTF-16LE");
+}
+
+std::string attachment_name(Attachment* a, std::string_view title, const std::string& charset) {
     std::string name = unicode_to_utf8(MAPIFindProperty(&a->MAPI, PROP_TAG(PT_UNICODE, PR_ATTACH_LONG_FILENAME)));
     if (name.empty())
         name = string8_to_utf8(bytes_of(MAPIFindProperty(&a->MAPI, PROP_TAG(PT_STRING8, PR_ATTACH_LONG_FILENAME))),
                                charset);
-    if (name.empty()) name = string8_to_utf8(bytes_of(&a->Title), charset);
+    if (name.empty()) name = string8_to_utf8(title, charset);
     return std::string(trim(name));
 }
 
@@ -397,9 +379,8 @@ TnefContent unpack_tnef(std::string_view data, const TnefLimits& limits) {
     TNEFInitialize(&tnef);
     tnef.Debug = 0;  // TNEFInitialize leaves it unset; above 0 libytnef prints its walk on stdout
     TnefGuard guard{&tnef};
-    // TNEFParseMemory only ever copies from the buffer, whatever its prototype says.
-    const int rc = TNEFParseMemory(reinterpret_cast<BYTE*>(const_cast<char*>(data.data())),
-                                   static_cast<long>(scan.end), &tnef);
+    const int rc = TNEFParseMemory(reinterpret_cast<BYTE*>(scan.stream.data()), static_cast<long>(scan.stream.size()),
+                                   &tnef);
     if (rc != 0) {
         out.error = "libytnef could not read the TNEF (error " + std::to_string(rc) + ")";
         return out;
@@ -407,7 +388,9 @@ TnefContent unpack_tnef(std::string_view data, const TnefLimits& limits) {
 
     const std::string charset = charset_of(scan.codepage);
     std::size_t total = 0;
-    for (Attachment* a = tnef.starting_attach.next; a != nullptr; a = a->next) {
+    std::size_t index = 0;  // libytnef makes one attachment per attAttachRenddata, as the scan did
+    for (Attachment* a = tnef.starting_attach.next; a != nullptr; a = a->next, ++index) {
+        const std::string_view title = index < scan.titles.size() ? scan.titles[index] : std::string_view();
         std::string_view bytes = bytes_of(&a->FileData);
         // Outlook may put a file's bytes in the attachment's MAPI properties instead.
         if (bytes.empty()) bytes = bytes_of(MAPIFindProperty(&a->MAPI, PROP_TAG(PT_BINARY, PR_ATTACH_DATA_OBJ)));
@@ -421,14 +404,12 @@ TnefContent unpack_tnef(std::string_view data, const TnefLimits& limits) {
             out.files.clear();
             return out;
         }
-        out.files.push_back(TnefFile{attachment_name(a, charset), std::string(bytes)});
+        out.files.push_back(TnefFile{attachment_name(a, title, charset), std::string(bytes)});
     }
 
-    std::string body = unicode_to_utf8(MAPIFindProperty(&tnef.MapiProperties, PROP_TAG(PT_UNICODE, PR_BODY)));
-    if (body.empty())
-        body = string8_to_utf8(bytes_of(MAPIFindProperty(&tnef.MapiProperties, PROP_TAG(PT_STRING8, PR_BODY))),
-                               charset);
-    if (body.empty()) body = string8_to_utf8(bytes_of(&tnef.body), charset);
+    std::string body = utf16_to_utf8(scan.mapi_body.unicode);
+    if (body.empty()) body = string8_to_utf8(scan.mapi_body.string8, charset);
+    if (body.empty()) body = string8_to_utf8(scan.att_body, charset);
     out.body_text = lf_newlines(std::move(body));
     return out;
 }
