@@ -188,6 +188,38 @@ std::vector<std::string> reply_recipients(const Config& config, Store& store, co
     return rcpt;
 }
 
+// Queues a reply to the sender's message (an acknowledgement, a link reply):
+// threaded on it, marked auto-replied, one per (kind, message).
+void queue_reply(const Config& config, Store& store, const MessageRecord& record, const std::string& kind,
+                 const RenderedTemplate& t, const std::vector<std::string>& rcpt, const std::string& sender_message_id,
+                 const std::string& sender_references, const std::pair<std::string, std::string>& id_header,
+                 std::int64_t now) {
+    MailSpec spec;
+    spec.from = config.smtp.from;
+    spec.to = rcpt;
+    spec.subject = t.subject;
+    spec.text = t.body;
+    spec.date = now;
+    spec.message_id = make_message_id(config.intake.message_id_domain, now);
+    spec.in_reply_to = sender_message_id;
+    spec.references = trim(sender_references + " " + sender_message_id);
+    spec.auto_submitted = "auto-replied";
+    spec.extra_headers = {{"X-Loop", config.smtp.from_address}, id_header};
+    OutboxMail mail;
+    mail.campaign_id = record.campaign_id;
+    mail.kind = kind;
+    mail.message_ref = record.id;
+    mail.uai = record.uai;
+    mail.dedupe_key = kind + ":" + std::to_string(record.id);
+    mail.envelope_from = config.smtp.from_address;
+    mail.recipients = rcpt;
+    mail.data = build_mail(spec);
+    mail.message_id = spec.message_id;
+    mail.next_attempt_at = now;
+    mail.created_at = now;
+    store.enqueue(mail);
+}
+
 }  // namespace
 
 void enqueue_link_reply(const Config& config, Store& store, const Templates& templates, const Directory& directory,
@@ -207,31 +239,8 @@ void enqueue_link_reply(const Config& config, Store& store, const Templates& tem
         urls.push_back(url);
     }
     v["liens"] = bullet_lines(urls);
-    auto t = templates.render("link", v);
-    MailSpec spec;
-    spec.from = config.smtp.from;
-    spec.to = rcpt;
-    spec.subject = t.subject;
-    spec.text = t.body;
-    spec.date = now;
-    spec.message_id = make_message_id(config.intake.message_id_domain, now);
-    spec.in_reply_to = sender_message_id;
-    spec.references = trim(sender_references + " " + sender_message_id);
-    spec.auto_submitted = "auto-replied";
-    spec.extra_headers = {{"X-Loop", config.smtp.from_address}, {"X-PPO-Message", std::to_string(record.id)}};
-    OutboxMail mail;
-    mail.campaign_id = record.campaign_id;
-    mail.kind = "link";
-    mail.message_ref = record.id;
-    mail.uai = record.uai;
-    mail.dedupe_key = "link:" + std::to_string(record.id);
-    mail.envelope_from = config.smtp.from_address;
-    mail.recipients = rcpt;
-    mail.data = build_mail(spec);
-    mail.message_id = spec.message_id;
-    mail.next_attempt_at = now;
-    mail.created_at = now;
-    store.enqueue(mail);
+    queue_reply(config, store, record, "link", templates.render("link", v), rcpt, sender_message_id, sender_references,
+                {"X-PPO-Message", std::to_string(record.id)}, now);
 }
 
 void enqueue_submission_mails(const Config& config, Store& store, const Templates& templates,
@@ -266,33 +275,9 @@ void enqueue_submission_mails(const Config& config, Store& store, const Template
 
     if (config.intake.acknowledge) {
         auto rcpt = reply_recipients(config, store, directory, *lycee, record, acknowledge_sender, "ack", now);
-        if (!rcpt.empty()) {
-            auto t = templates.render("ack", v);
-            MailSpec spec;
-            spec.from = config.smtp.from;
-            spec.to = rcpt;
-            spec.subject = t.subject;
-            spec.text = t.body;
-            spec.date = now;
-            spec.message_id = make_message_id(config.intake.message_id_domain, now);
-            spec.in_reply_to = sender_message_id;
-            spec.references = trim(sender_references + " " + sender_message_id);
-            spec.auto_submitted = "auto-replied";
-            spec.extra_headers = {{"X-Loop", config.smtp.from_address}, {"X-PPO-Submission", std::to_string(record.id)}};
-            OutboxMail mail;
-            mail.campaign_id = record.campaign_id;
-            mail.kind = "ack";
-            mail.message_ref = record.id;
-            mail.uai = record.uai;
-            mail.dedupe_key = "ack:" + std::to_string(record.id);
-            mail.envelope_from = config.smtp.from_address;
-            mail.recipients = rcpt;
-            mail.data = build_mail(spec);
-            mail.message_id = spec.message_id;
-            mail.next_attempt_at = now;
-            mail.created_at = now;
-            store.enqueue(mail);
-        }
+        if (!rcpt.empty())
+            queue_reply(config, store, record, "ack", templates.render("ack", v), rcpt, sender_message_id, sender_references,
+                        {"X-PPO-Submission", std::to_string(record.id)}, now);
     }
 
     if (config.workflow.forward) {
