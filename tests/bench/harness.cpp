@@ -266,6 +266,7 @@ Harness::Harness(Options options) : options_(std::move(options)), imap_(options_
     char tmpl[] = "/tmp/ppo-it-XXXXXX";
     dir_ = mkdtemp(tmpl);
     config_ = dir_ + "/ppo-intake.conf";
+    if (postgres_wanted()) pg_database_ = PostgresServer::shared().create_database();
     write_config(options_.extra_config);
     if (options_.import_directory) {
         auto r = ppo({"directory", "import", "--annuaire", std::string(PPO_TEST_DATA_DIR) + "/annuaire-hdf-sample.csv",
@@ -275,6 +276,13 @@ Harness::Harness(Options options) : options_(std::move(options)), imap_(options_
 }
 
 Harness::~Harness() {
+    if (!pg_database_.empty() && !std::getenv("PPO_KEEP_TEST_DIRS")) {
+        try {
+            PostgresServer::shared().drop_database(pg_database_);
+        } catch (const std::exception&) {
+            // The server is thrown away at the end of the run anyway.
+        }
+    }
     if (!std::getenv("PPO_KEEP_TEST_DIRS")) {
         std::error_code ec;
         fs::remove_all(dir_, ec);
@@ -286,7 +294,7 @@ void Harness::write_config(const std::map<std::string, std::string>& extra) {
     c["imap"] = {{"url", imap_.url()}, {"user", imap_.user()}, {"password", imap_.password()}, {"poll_interval", "5"},
                  {"timeout", "20"}};
     c["smtp"] = {{"url", smtp_.url()}, {"timeout", "20"}};
-    c["database"] = {{"url", "sqlite://" + dir_ + "/ppo.db"}};
+    c["database"] = {{"url", database_url()}};
     c["storage"] = {{"archive_dir", dir_ + "/archive"}};
     c["digest"] = {{"to", ""}};
     c["http"] = {{"listen", ""}};
@@ -299,6 +307,11 @@ void Harness::write_config(const std::map<std::string, std::string>& extra) {
         out << "[" << section << "]\n";
         for (const auto& [k, v] : keys) out << k << " = " << v << "\n";
     }
+}
+
+std::string Harness::database_url() const {
+    if (!pg_database_.empty()) return PostgresServer::shared().url(pg_database_);
+    return "sqlite://" + dir_ + "/ppo.db";
 }
 
 RunResult Harness::ppo(const std::vector<std::string>& args, const std::string& now) {

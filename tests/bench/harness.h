@@ -4,6 +4,7 @@
 #pragma once
 
 #include "bench/dovecot_server.h"
+#include "bench/postgres_server.h"
 #include "bench/smtp_capture.h"
 
 #include <Poco/JSON/Object.h>
@@ -62,6 +63,11 @@ public:
     SmtpCapture& smtp() { return smtp_; }
     const std::string& dir() const { return dir_; }
     const std::string& config_path() const { return config_; }
+    // PPO_TEST_DATABASE=postgresql: this harness's database on the test
+    // server (bench/postgres_server.h); otherwise SQLite in dir()/ppo.db.
+    bool postgres() const { return !pg_database_.empty(); }
+    // [database] url as written in the configuration.
+    std::string database_url() const;
 
     // ppo-intake -c CONFIG [--now NOW] ARGS...
     RunResult ppo(const std::vector<std::string>& args, const std::string& now = "");
@@ -78,7 +84,15 @@ private:
     SmtpCapture smtp_;
     std::string dir_;
     std::string config_;
+    std::string pg_database_;
 };
+
+// In a test that exercises SQLite itself (its file, its locking, its
+// ownership): GTEST_SKIP() with the reason when the run is on PostgreSQL.
+#define PPO_SQLITE_ONLY(reason)                                                   \
+    do {                                                                          \
+        if (::ppo::testbench::postgres_wanted()) GTEST_SKIP() << "SQLite only: " << (reason); \
+    } while (0)
 
 // `ppo-intake -c CONFIG [--now NOW] run` in the background, stdout and stderr
 // appended to a log file; killed (SIGKILL) by the destructor if still running.
