@@ -1,5 +1,10 @@
 #include "bench/harness.h"
 
+#include "daemon/database.h"
+#include "workflow/config.h"
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
@@ -322,6 +327,16 @@ RunResult Harness::ppo(const std::vector<std::string>& args, const std::string& 
     }
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv);
+}
+
+Poco::Data::Session database_session(const std::string& harness_dir) {
+    if (postgres_wanted()) {
+        Poco::Data::PostgreSQL::Connector::registerConnector();
+        const auto config = workflow::load_config(harness_dir + "/ppo-intake.conf");
+        return Poco::Data::Session("PostgreSQL", daemon::postgres_conninfo(config.database));
+    }
+    Poco::Data::SQLite::Connector::registerConnector();
+    return Poco::Data::Session("SQLite", harness_dir + "/ppo.db");
 }
 
 Poco::JSON::Object::Ptr Harness::status(const std::string& now) {

@@ -7,6 +7,7 @@
 #include "bench/postgres_server.h"
 #include "bench/smtp_capture.h"
 
+#include <Poco/Data/Session.h>
 #include <Poco/JSON/Object.h>
 
 #include <chrono>
@@ -86,6 +87,11 @@ private:
     std::string config_;
     std::string pg_database_;
 };
+
+// A Poco::Data session on the database of the Harness whose dir() this is
+// (SQLite file or PostgreSQL database, as the run is), for tests that read
+// rows directly.
+Poco::Data::Session database_session(const std::string& harness_dir);
 
 // In a test that exercises SQLite itself (its file, its locking, its
 // ownership): GTEST_SKIP() with the reason when the run is on PostgreSQL.

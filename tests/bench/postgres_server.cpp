@@ -8,10 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <stdexcept>
-#include <sys/socket.h>
 #include <unistd.h>
 
 namespace ppo::testbench {
@@ -45,18 +43,6 @@ std::vector<std::string> as_server_user(std::vector<std::string> argv) {
     if (::geteuid() != 0) return argv;
     argv.insert(argv.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
     return argv;
-}
-
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
 }
 
 workflow::DatabaseConfig admin_config(const std::string& socket_dir, int port) {
