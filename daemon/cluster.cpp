@@ -126,6 +126,13 @@ bool Leadership::held() const {
     return steady_ms() - confirmed_ms_.load() < lease_.count() * 1000 / 2;
 }
 
+bool Leadership::confirm_now() {
+    if (sqlite_) return leader_;
+    std::lock_guard lock(mutex_);
+    if (leader_ && db_) confirm();
+    return held();
+}
+
 void Leadership::step_down() {
     std::lock_guard lock(mutex_);
     leader_ = false;

@@ -50,6 +50,11 @@ public:
     bool try_acquire();
     // Leader, and (PostgreSQL) the lock's connection confirmed within lease/2.
     bool held() const;
+    // Leader, checked now with a round trip on the lock's connection (before
+    // each batch is fetched): a lock the server dropped at once (its
+    // connection terminated, the server restarted) is seen here rather than
+    // at the next periodic confirmation.
+    bool confirm_now();
     // Gives the leadership up (closes the lock's connection / file).
     void step_down();
     // Who holds it, when known: "pid 1234 (run)" on SQLite, "" otherwise.

@@ -46,7 +46,7 @@ std::atomic<bool> g_stop{false};
 std::atomic<bool> g_reload{false};
 std::atomic<workflow::MailSource*> g_source{nullptr};
 // cmd_run's leadership: no batch is fetched once it is lost.
-std::atomic<const Leadership*> g_leadership{nullptr};
+std::atomic<Leadership*> g_leadership{nullptr};
 
 extern "C" void on_signal(int sig) {
     if (sig == SIGHUP) g_reload = true;
@@ -65,7 +65,7 @@ public:
     std::vector<workflow::MessageSummary> list(std::uint32_t after_uid) override { return inner_.list(after_uid); }
     std::vector<workflow::FetchedMessage> fetch(const std::vector<std::uint32_t>& uids) override {
         if (g_stop) throw transient_error("stopping: the messages not yet fetched wait for the next start");
-        if (const auto* l = g_leadership.load(); l && !l->held())
+        if (auto* l = g_leadership.load(); l && !l->confirm_now())
             throw transient_error("leadership lost: the messages not yet fetched are left to the new leader");
         return inner_.fetch(uids);
     }

@@ -163,7 +163,7 @@ TEST(Cluster, AStandbyTakesOverFromAKilledLeaderAndEveryMessageIsRecordedOnce) {
         m.subject = "PPO envoi " + std::to_string(i);
         const std::string pdf = sample_pdf("burst-" + std::to_string(i), 20000);
         expected_sha.insert(sha256(pdf));
-        m.files = {{"ppo-" + std::to_string(i) + ".pdf", "application/pdf", pdf}};
+        m.files = {{"ppo-" + std::to_string(i) + ".pdf", "application/pdf", pdf, ""}};
         h.deliver(m);
     }
     // Mid-burst: a few acknowledgements out, most of the work left.
