@@ -78,9 +78,6 @@ bool Leadership::try_acquire() {
         const std::string who = std::to_string(::getpid()) + " " + command_ + "\n";
         if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, who.data(), who.size(), 0) < 0)
             spdlog::debug("lock file {}: cannot record the pid: {}", lock_path_, std::strerror(errno));
-        // A `tick` may be sending the outbox right now: wait for its flush,
-        // then no other process sends until this one steps down.
-        outbox_fd_ = lock_file(config_.database.connection + ".outbox-lock", true);
         leader_ = true;
         return true;
     }
@@ -109,7 +106,6 @@ bool Leadership::try_acquire() {
             db_->exec("SET statement_timeout = " + std::to_string(lease * 1000 / 4));
         }
         if (!db_->try_advisory_lock(kLeaderLockKey)) return false;
-        db_->advisory_lock(kOutboxLockKey);   // after a `tick`'s flush in progress, if any
         confirmed_ms_ = steady_ms();
         leader_ = true;
     } catch (...) {
@@ -136,7 +132,6 @@ bool Leadership::confirm_now() {
 void Leadership::step_down() {
     std::lock_guard lock(mutex_);
     leader_ = false;
-    close_fd(outbox_fd_);
     close_fd(lock_fd_);
     db_.reset();
 }
@@ -179,15 +174,23 @@ void Leadership::confirm() {
     }
 }
 
-OutboxLock::OutboxLock(const workflow::DatabaseConfig& config, Database& db)
+OutboxLock::OutboxLock(const workflow::DatabaseConfig& config, Database& db, std::chrono::milliseconds wait,
+                       const std::function<bool()>& keep_trying)
     : db_(db), pg_(config.backend == "postgresql") {
-    if (pg_) {
-        acquired_ = db_.try_advisory_lock(kOutboxLockKey);
-    } else if (config.connection == ":memory:") {
+    if (!pg_ && config.connection == ":memory:") {
         acquired_ = true;
-    } else {
-        fd_ = lock_file(config.connection + ".outbox-lock", false);
-        acquired_ = fd_ >= 0;
+        return;
+    }
+    const auto end = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+        if (pg_) {
+            acquired_ = db_.try_advisory_lock(kOutboxLockKey);
+        } else {
+            fd_ = lock_file(config.connection + ".outbox-lock", false);
+            acquired_ = fd_ >= 0;
+        }
+        if (acquired_ || std::chrono::steady_clock::now() >= end || (keep_trying && !keep_trying())) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
 }
 

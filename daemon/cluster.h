@@ -16,10 +16,9 @@
 // SQLite: one instance only. The leadership is an exclusive flock() on
 // "<database>.lock", which also holds "pid command" for the messages.
 //
-// The outbox has a lock of its own (the leader holds it for its whole term):
-// a `tick` or `triage assign` beside a running leader queues its mails and
-// leaves the sending to the leader; two such commands at once send one after
-// the other, never the same mail twice.
+// The outbox has a lock of its own, held for one flush (the leader's outbox
+// worker, a `tick`, a `triage assign`): two processes never send at once,
+// so a mail marked sent by one is never picked up by the other.
 #pragma once
 
 #include "daemon/database.h"
@@ -28,6 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,8 +44,8 @@ public:
     Leadership(const Leadership&) = delete;
     Leadership& operator=(const Leadership&) = delete;
 
-    // One attempt, at once: true when this process is now the leader (and
-    // holds the outbox lock). Throws ppo::Error (transient) when the database
+    // One attempt, at once: true when this process is now the leader.
+    // Throws ppo::Error (transient) when the database
     // cannot be reached.
     bool try_acquire();
     // Leader, and (PostgreSQL) the lock's connection confirmed within lease/2.
@@ -72,7 +72,6 @@ private:
     bool sqlite_ = false;
     std::string lock_path_;           // SQLite
     int lock_fd_ = -1;                // SQLite: "<db>.lock"
-    int outbox_fd_ = -1;              // SQLite: "<db>.outbox-lock"
     std::unique_ptr<Database> db_;    // PostgreSQL: the lock's connection
     std::chrono::seconds lease_;
 
@@ -84,12 +83,15 @@ private:
     std::thread monitor_;
 };
 
-// The right to send the outbox for the length of one flush, taken by the
-// commands that send (tick, triage assign) beside a possibly running leader.
-// PostgreSQL: the advisory lock on `db`'s connection; SQLite: flock().
+// The right to send the outbox for the length of one flush. PostgreSQL: the
+// advisory lock on `db`'s connection; SQLite: flock() on "<db>.outbox-lock".
+// Tries for up to `wait` (another sender's flush is short), or while
+// `keep_trying` says so.
 class OutboxLock {
 public:
-    OutboxLock(const workflow::DatabaseConfig& config, Database& db);
+    OutboxLock(const workflow::DatabaseConfig& config, Database& db,
+               std::chrono::milliseconds wait = std::chrono::seconds(30),
+               const std::function<bool()>& keep_trying = {});
     ~OutboxLock();
     OutboxLock(const OutboxLock&) = delete;
     OutboxLock& operator=(const OutboxLock&) = delete;

@@ -171,13 +171,13 @@ std::unique_ptr<workflow::MailSender> Context::make_mail_sender() const {
 
 namespace {
 
-// Sends the outbox unless another process (the daemon, another command) is
-// sending it: then the mails just queued go out with that one.
+// Sends the outbox once no other process (the daemon's sender, another
+// command) is sending: one sender at a time, so no mail goes out twice.
 void flush_if_free(Context& ctx, const char* command) {
     OutboxLock lock(ctx.config.database, ctx.database());
     if (!lock.acquired()) {
-        spdlog::info("{}: another ppo-intake (the daemon or another command) is sending the outbox; the mails queued "
-                     "here go out with it",
+        spdlog::warn("{}: another ppo-intake process has been sending the outbox for 30 s; the mails queued here "
+                     "go out with it or at the next tick",
                      command);
         return;
     }
@@ -196,7 +196,15 @@ int cmd_poll_once(Context& ctx) {
     // fetch the same messages: only the leader takes mail. Someone else
     // doing it is not a failure.
     Leadership leadership(ctx.config, "poll --once");
-    if (!leadership.try_acquire()) {
+    // A few seconds' patience: the server ends the session of a process that
+    // just exited (a previous poll, a daemon restarting) a moment after it
+    // is gone, and only then frees its lock.
+    bool acquired = leadership.try_acquire();
+    for (int i = 0; i < 30 && !acquired; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        acquired = leadership.try_acquire();
+    }
+    if (!acquired) {
         const auto who = leadership.holder();
         spdlog::warn("poll: another ppo-intake{} is taking the mail of {}; nothing done",
                      who.empty() ? " (the running daemon or another poll)" : " (" + who + ")", leadership.where());

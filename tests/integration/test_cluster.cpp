@@ -170,6 +170,7 @@ TEST(Cluster, AStandbyTakesOverFromAKilledLeaderAndEveryMessageIsRecordedOnce) {
     h.smtp().wait_for(3, 60s);
     a.kill9();
     const auto killed = steady::now();
+    const auto mails_at_kill = h.smtp().messages().size();
     ASSERT_TRUE(wait_role(port_b, "leader", 30s)) << b.log();
     const auto takeover = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - killed);
     std::printf("[ takeover ] the standby was leader %lld ms after the SIGKILL of the leader (lease 6 s)\n",
@@ -211,6 +212,7 @@ TEST(Cluster, AStandbyTakesOverFromAKilledLeaderAndEveryMessageIsRecordedOnce) {
     const auto acks = mails_to(h.smtp().messages(), kLycee);
     EXPECT_GE(acks, static_cast<std::size_t>(kMessages));
     EXPECT_LE(acks, static_cast<std::size_t>(kMessages) + 1) << "at most one duplicate for the one kill";
-    std::printf("[ takeover ] %zu acknowledgement(s) for %d messages\n", acks, kMessages);
+    std::printf("[ takeover ] leader killed after %zu mail(s) out; in the end %zu acknowledgement(s) for %d messages\n",
+                mails_at_kill, acks, kMessages);
     EXPECT_EQ(b.terminate(), 0) << b.log();
 }
