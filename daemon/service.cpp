@@ -281,13 +281,6 @@ int cmd_triage(Context& ctx, const std::vector<std::string>& args) {
         if (args.size() != 3) throw UsageErrorInCommand("triage assign: expected SUBMISSION_ID UAI");
         auto id = parse_id(args[1]);
         auto msg = store.message(id);
-        // The same assignment made meanwhile by someone else (a second
-        // `triage assign` at the same time) is done, not an error.
-        const auto* wanted = directory.by_uai(args[2]);
-        if (msg && wanted && msg->outcome == "submission" && msg->identified_by == "manual" && msg->uai == wanted->uai) {
-            std::cout << "Submission " << id << " is already assigned to " << msg->uai << ".\n";
-            return 0;
-        }
         if (!msg || msg->outcome != "unidentified")
             throw UsageErrorInCommand("triage assign: submission " + args[1] + " is not waiting in triage");
         const auto* lycee = directory.by_uai(args[2]);
