@@ -25,10 +25,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   # services; the tests start their own throwaway instances instead.
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-# Never leave the packaged, system-wide Dovecot or PostgreSQL running: the tests
-# start their own (PostgreSQL on a Unix socket in a temporary folder).
-for service in dovecot postgresql; do
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
-    systemctl stop "$service" || true
-  fi
-done
+# Never leave the packaged, system-wide Dovecot running: the tests start their own.
+# (A system PostgreSQL may stay: the tests' own server listens on a Unix socket in a
+# temporary folder only, and a developer's local PostgreSQL is none of our business.)
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet dovecot 2>/dev/null; then
+  systemctl stop dovecot || true
+fi
