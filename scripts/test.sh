@@ -3,7 +3,7 @@
 # warnings as errors, runs every test (unit and integration: each integration
 # test starts and stops its own Dovecot and SMTP capture server on loopback),
 # then builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs
-# every test again. Exit status 0 only when both runs pass. The release
+# every test again. Exit status 0 only when every run passes. The release
 # binary's hardening is checked too (scripts/check-hardening.sh). The Debian
 # package is not built here (CI time): see README, "Checking the package".
 # The integration tests run a second time against PostgreSQL (a throwaway
