@@ -3,6 +3,7 @@
 #include "parsers/error.h"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Statement.h>
@@ -18,6 +19,7 @@
 #include <mutex>
 #include <regex>
 #include <sstream>
+#include <libpq-fe.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,6 +66,16 @@ void restrict_database_files(const std::string& path) {
     }
 }
 
+// libpq prints NOTICE and WARNING messages on stderr by default ("relation
+// ... already exists, skipping"); the daemon's stderr is its log, so they go
+// through spdlog instead, at debug level (client_min_messages=warning already
+// keeps the NOTICEs on the server).
+extern "C" void log_pq_notice(void*, const char* message) {
+    std::string m = message ? message : "";
+    while (!m.empty() && (m.back() == '\n' || m.back() == '\r')) m.pop_back();
+    spdlog::debug("PostgreSQL: {}", m);
+}
+
 std::int64_t now_epoch() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -76,7 +88,9 @@ std::int64_t SqlRow::i64(std::size_t i) const {
     return std::stoll(*c);
 }
 
-Database::Database(const workflow::DatabaseConfig& config) : backend_(config.backend) {
+Database::Database(const workflow::DatabaseConfig& config,
+                   const std::vector<std::pair<std::string, std::string>>& extra_conninfo)
+    : backend_(config.backend) {
     register_connectors();
     try {
         if (backend_ == "sqlite") {
@@ -91,7 +105,16 @@ Database::Database(const workflow::DatabaseConfig& config) : backend_(config.bac
             exec("PRAGMA synchronous=FULL");
             exec("PRAGMA busy_timeout=" + std::to_string(config.busy_timeout_ms));
         } else if (backend_ == "postgresql") {
-            session_ = std::make_unique<Poco::Data::Session>("PostgreSQL", postgres_conninfo(config));
+            auto extra = extra_conninfo;
+            // "--name=value" rather than "-c name=value": Poco splits the
+            // connection string at spaces.
+            extra.emplace_back("options", "--client_min_messages=warning");
+            extra.emplace_back("application_name", "ppo-intake");
+            if (std::none_of(extra.begin(), extra.end(), [](const auto& kv) { return kv.first == "connect_timeout"; }))
+                extra.emplace_back("connect_timeout", "10");
+            session_ = std::make_unique<Poco::Data::Session>("PostgreSQL", postgres_conninfo(config, extra));
+            if (auto* impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(session_->impl()))
+                ::PQsetNoticeProcessor(static_cast<PGconn*>(impl->handle()), log_pq_notice, nullptr);
         } else {
             throw config_error("[database] url: unsupported backend '" + backend_ + "'");
         }
@@ -232,6 +255,17 @@ std::string Database::id_column() const {
     return backend_ == "postgresql" ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
 }
 
+bool Database::try_advisory_lock(std::int64_t key) {
+    auto rows = query("SELECT CASE WHEN pg_try_advisory_lock($1) THEN 1 ELSE 0 END", {key});
+    return !rows.empty() && rows.front().i64(0) == 1;
+}
+
+void Database::advisory_lock(std::int64_t key) { query("SELECT 1 FROM (SELECT pg_advisory_lock($1)) AS l", {key}); }
+
+void Database::advisory_unlock(std::int64_t key) {
+    query("SELECT CASE WHEN pg_advisory_unlock($1) THEN 1 ELSE 0 END", {key});
+}
+
 int Database::schema_version() {
     exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
     auto rows = query("SELECT MAX(version) FROM schema_version");
@@ -239,6 +273,29 @@ int Database::schema_version() {
 }
 
 int Database::migrate(const std::string& sql_dir) {
+    // Two processes starting at once on a new database (two `run`s, a `tick`
+    // beside a starting daemon) would both apply the same migration; the
+    // second would fail on a duplicate table. PostgreSQL: one at a time,
+    // by an advisory lock. SQLite: BEGIN IMMEDIATE serialises, and the
+    // version is read again inside each transaction below.
+    const bool pg = backend_ == "postgresql";
+    if (pg) advisory_lock(kMigrationLockKey);
+    try {
+        const int v = migrate_locked(sql_dir);
+        if (pg) advisory_unlock(kMigrationLockKey);
+        return v;
+    } catch (...) {
+        if (pg) {
+            try {
+                advisory_unlock(kMigrationLockKey);
+            } catch (...) {
+            }
+        }
+        throw;
+    }
+}
+
+int Database::migrate_locked(const std::string& sql_dir) {
     int current = schema_version();
     std::vector<std::pair<int, fs::path>> files;
     std::error_code ec;
@@ -260,6 +317,11 @@ int Database::migrate(const std::string& sql_dir) {
         text = std::regex_replace(text, std::regex(R"(\{\{ID\}\})"), id_column());
         begin();
         try {
+            if (schema_version() >= version) {   // applied by another process meanwhile
+                commit();
+                current = version;
+                continue;
+            }
             std::size_t start = 0;
             while (start < text.size()) {
                 auto end = text.find(';', start);
@@ -313,12 +375,17 @@ std::string libpq_conninfo(const std::vector<std::pair<std::string, std::string>
     return conninfo;
 }
 
-std::string postgres_conninfo(const workflow::DatabaseConfig& config) {
-    return libpq_conninfo({{"host", config.pg_host},
-                           {"port", std::to_string(config.pg_port)},
-                           {"dbname", config.pg_dbname},
-                           {"user", config.pg_user},
-                           {"password", config.pg_password.value}});
+std::string postgres_conninfo(const workflow::DatabaseConfig& config,
+                              const std::vector<std::pair<std::string, std::string>>& extra) {
+    std::vector<std::pair<std::string, std::string>> keywords = {{"host", config.pg_host},
+                                                                 {"port", std::to_string(config.pg_port)},
+                                                                 {"dbname", config.pg_dbname},
+                                                                 {"user", config.pg_user},
+                                                                 {"password", config.pg_password.value},
+                                                                 {"sslmode", config.pg_sslmode},
+                                                                 {"sslrootcert", config.pg_sslrootcert}};
+    keywords.insert(keywords.end(), extra.begin(), extra.end());
+    return libpq_conninfo(keywords);
 }
 
 }  // namespace ppo::daemon

@@ -36,7 +36,10 @@ private:
 
 class Database {
 public:
-    explicit Database(const workflow::DatabaseConfig& config);
+    // `extra_conninfo`: more libpq keywords for this connection only (the
+    // leadership connection's TCP keepalives); ignored by SQLite.
+    explicit Database(const workflow::DatabaseConfig& config,
+                      const std::vector<std::pair<std::string, std::string>>& extra_conninfo = {});
     ~Database();
 
     const std::string& backend() const { return backend_; }
@@ -61,7 +64,14 @@ public:
     // is for the few places that differ.
     std::string id_column() const;
 
+    // PostgreSQL session-level advisory locks (held until unlocked or until
+    // this connection ends, whatever ends it). try_ returns at once.
+    bool try_advisory_lock(std::int64_t key);
+    void advisory_lock(std::int64_t key);
+    void advisory_unlock(std::int64_t key);
+
 private:
+    int migrate_locked(const std::string& sql_dir);
     void translate_and_throw(const std::exception& e, const std::string& sql) const;
 
     std::string backend_;
@@ -84,6 +94,14 @@ std::string libpq_conninfo(const std::vector<std::pair<std::string, std::string>
 
 // The connection string of a [database] url = postgresql://... (host, port,
 // dbname, user, password), through libpq_conninfo().
-std::string postgres_conninfo(const workflow::DatabaseConfig& config);
+// sslmode and sslrootcert are added when set, then `extra` (keyword, value).
+std::string postgres_conninfo(const workflow::DatabaseConfig& config,
+                              const std::vector<std::pair<std::string, std::string>>& extra = {});
+
+// Advisory lock keys (one namespace per PostgreSQL database): the leader's,
+// the outbox sender's, the migrations'.
+inline constexpr std::int64_t kLeaderLockKey = 0x70706f0001;
+inline constexpr std::int64_t kOutboxLockKey = 0x70706f0002;
+inline constexpr std::int64_t kMigrationLockKey = 0x70706f0003;
 
 }  // namespace ppo::daemon

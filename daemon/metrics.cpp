@@ -70,7 +70,8 @@ std::vector<std::uint64_t> Histogram::cumulative() const {
 std::string Health::json() const {
     return std::string("{\"imap_session\":\"") + (imap_session_up ? "up" : "down") +
            "\",\"last_poll_age_seconds\":" + (last_poll_age_seconds < 0 ? "null" : std::to_string(last_poll_age_seconds)) +
-           ",\"outbox_pending\":" + std::to_string(outbox_pending) + "}";
+           ",\"outbox_pending\":" + std::to_string(outbox_pending) +
+           (role.empty() ? std::string() : ",\"role\":\"" + role + "\"") + "}";
 }
 
 const std::vector<double>& Metrics::ack_latency_bounds() {
@@ -120,12 +121,28 @@ void Metrics::set_imap_session_up(bool up) {
     imap_up_ = up;
 }
 
+void Metrics::set_role(const std::string& role) {
+    std::lock_guard lock(mutex_);
+    role_ = role;
+}
+
+void Metrics::standby_checked(std::int64_t epoch) {
+    std::lock_guard lock(mutex_);
+    last_standby_check_ = epoch;
+}
+
 Health Metrics::health(std::int64_t now_epoch, std::int64_t max_age_seconds) const {
     std::lock_guard lock(mutex_);
     Health h;
     h.imap_session_up = imap_up_;
     h.outbox_pending = outbox_pending_;
+    h.role = role_;
     if (last_poll_ > 0) h.last_poll_age_seconds = std::max<std::int64_t>(0, now_epoch - last_poll_);
+    if (role_ == "standby") {
+        // A standby is healthy while it reaches the database, ready to take over.
+        h.healthy = last_standby_check_ > 0 && now_epoch - last_standby_check_ <= max_age_seconds;
+        return h;
+    }
     h.healthy = imap_up_ && h.last_poll_age_seconds >= 0 && h.last_poll_age_seconds <= max_age_seconds;
     return h;
 }
@@ -145,6 +162,11 @@ std::string Metrics::render_prometheus() const {
     header(out, "ppo_last_successful_poll_timestamp_seconds", "gauge",
            "When the last pass over the mailbox succeeded (Unix time; 0: none yet).");
     out += "ppo_last_successful_poll_timestamp_seconds " + std::to_string(last_poll_) + "\n";
+    if (!role_.empty()) {
+        header(out, "ppo_leader", "gauge",
+               "1 when this instance is the leader (takes mail, sends the outbox, reminders and digests), 0 when standby.");
+        out += std::string("ppo_leader ") + (role_ == "leader" ? "1" : "0") + "\n";
+    }
     header(out, "ppo_ack_latency_seconds", "histogram",
            "From a message's arrival at the IMAP server to its acknowledgement being accepted by SMTP.");
     auto cumulative = ack_latency_.cumulative();

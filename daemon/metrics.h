@@ -38,6 +38,7 @@ struct Health {
     bool imap_session_up = false;
     std::int64_t last_poll_age_seconds = -1;  // -1: no successful poll yet
     std::size_t outbox_pending = 0;
+    std::string role;                         // "leader" | "standby" ("": not said, left out of the JSON)
     std::string json() const;                 // {"imap_session":"up",...}
 };
 
@@ -57,6 +58,11 @@ public:
     // A pass over the mailbox went through: the session is up, at `epoch` (real time).
     void poll_succeeded(std::int64_t epoch);
     void set_imap_session_up(bool up);
+    // Several instances on one PostgreSQL database: "leader" or "standby".
+    void set_role(const std::string& role);
+    // A standby reached the database at `epoch` (real time): what /healthz
+    // judges a standby by, since it holds no IMAP session.
+    void standby_checked(std::int64_t epoch);
 
     // Unhealthy when the IMAP session is down, or when the last successful
     // poll is older than max_age_seconds (or there was none yet).
@@ -72,6 +78,8 @@ private:
     std::size_t outbox_pending_ = 0;
     std::int64_t last_poll_ = 0;
     bool imap_up_ = false;
+    std::string role_;
+    std::int64_t last_standby_check_ = 0;
 };
 
 }  // namespace ppo::daemon

@@ -1,5 +1,6 @@
 #include "daemon/outbox_worker.h"
 
+#include "daemon/cluster.h"
 #include "daemon/database.h"
 #include "daemon/file_archive.h"
 #include "daemon/sql_store.h"
@@ -18,6 +19,7 @@ OutboxWorker::OutboxWorker(const workflow::Config& config, std::unique_ptr<workf
       on_mail_(std::move(on_mail)),
       on_pass_(std::move(on_pass)),
       retry_delay_(config.smtp.retry_delay),
+      db_config_(config.database),
       thread_([this] { loop(); }) {}
 
 OutboxWorker::~OutboxWorker() {
@@ -70,6 +72,14 @@ void OutboxWorker::loop() {
             woken_ = false;
         }
         try {
+            // One sender at a time per database (daemon/cluster.h): a `tick`
+            // or `triage assign` sending right now finishes first.
+            OutboxLock outbox_lock(db_config_, *db_, std::chrono::seconds(60), keep_going);
+            if (!outbox_lock.acquired()) {
+                spdlog::warn("outbox: another ppo-intake process is still sending; the mails wait for the next pass");
+                if (last) break;
+                continue;
+            }
             auto s = workflow::flush_outbox(*store_, *sender_, *archive_, clock_, 10000, on_mail, retry_delay_, keep_going);
             totals_.sent += s.sent;
             totals_.deferred += s.deferred;

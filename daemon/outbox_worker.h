@@ -55,6 +55,7 @@ private:
     OnMail on_mail_;
     OnPass on_pass_;
     int retry_delay_;
+    workflow::DatabaseConfig db_config_;
 
     std::mutex mutex_;
     std::condition_variable cv_;

@@ -1,7 +1,7 @@
 #include "daemon/service.h"
 
+#include "daemon/cluster.h"
 #include "daemon/document_reader.h"
-
 #include "daemon/http_server.h"
 #include "daemon/imap_mail_source.h"
 #include "daemon/metrics.h"
@@ -46,6 +46,8 @@ std::int64_t real_now() {
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_reload{false};
 std::atomic<workflow::MailSource*> g_source{nullptr};
+// cmd_run's leadership: no batch is fetched once it is lost.
+std::atomic<Leadership*> g_leadership{nullptr};
 
 extern "C" void on_signal(int sig) {
     if (sig == SIGHUP) g_reload = true;
@@ -64,6 +66,8 @@ public:
     std::vector<workflow::MessageSummary> list(std::uint32_t after_uid) override { return inner_.list(after_uid); }
     std::vector<workflow::FetchedMessage> fetch(const std::vector<std::uint32_t>& uids) override {
         if (g_stop) throw transient_error("stopping: the messages not yet fetched wait for the next start");
+        if (auto* l = g_leadership.load(); l && !l->confirm_now())
+            throw transient_error("leadership lost: the messages not yet fetched are left to the new leader");
         return inner_.fetch(uids);
     }
     void move(const std::vector<std::uint32_t>& uids, workflow::Folder folder) override { inner_.move(uids, folder); }
@@ -112,6 +116,11 @@ SqlStore& Context::store() {
         store_ = std::make_unique<SqlStore>(*db_);
     }
     return *store_;
+}
+
+Database& Context::database() {
+    store();
+    return *db_;
 }
 
 FileArchive& Context::archive() {
@@ -173,8 +182,47 @@ std::unique_ptr<SubprocessDocumentReader> make_document_reader(const workflow::C
     return std::make_unique<SubprocessDocumentReader>("/proc/self/exe", limits);
 }
 
+namespace {
+
+// Sends the outbox once no other process (the daemon's sender, another
+// command) is sending: one sender at a time, so no mail goes out twice.
+void flush_if_free(Context& ctx, const char* command) {
+    OutboxLock lock(ctx.config.database, ctx.database());
+    if (!lock.acquired()) {
+        spdlog::warn("{}: another ppo-intake process has been sending the outbox for 30 s; the mails queued here "
+                     "go out with it or at the next tick",
+                     command);
+        return;
+    }
+    auto sender = ctx.make_mail_sender();
+    auto sent = workflow::flush_outbox(ctx.store(), *sender, ctx.archive(), *ctx.clock, 10000, {},
+                                       ctx.config.smtp.retry_delay);
+    spdlog::info("{}: outbox: {} sent, {} deferred, {} failed, {} pending", command, sent.sent, sent.deferred,
+                 sent.failed, sent.left);
+}
+
+}  // namespace
+
 int cmd_poll_once(Context& ctx) {
     auto& store = ctx.store();   // opened and migrated before the sender opens its own connection
+    // The daemon (or another poll) taking the mail at the same time would
+    // fetch the same messages: only the leader takes mail. Someone else
+    // doing it is not a failure.
+    Leadership leadership(ctx.config, "poll --once");
+    // A few seconds' patience: the server ends the session of a process that
+    // just exited (a previous poll, a daemon restarting) a moment after it
+    // is gone, and only then frees its lock.
+    bool acquired = leadership.try_acquire();
+    for (int i = 0; i < 30 && !acquired; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        acquired = leadership.try_acquire();
+    }
+    if (!acquired) {
+        const auto who = leadership.holder();
+        spdlog::warn("poll: another ppo-intake{} is taking the mail of {}; nothing done",
+                     who.empty() ? " (the running daemon or another poll)" : " (" + who + ")", leadership.where());
+        return 0;
+    }
     auto source = ctx.make_mail_source();
     // The mails go out while the next batches are fetched; what is still due
     // when the inbox is done is sent before the command returns.
@@ -214,10 +262,8 @@ int cmd_tick(Context& ctx, const std::vector<std::string>& args) {
     }
     if (actions.empty()) std::cout << "Nothing due at " << workflow::iso_local(now, ctx.config.campaign.timezone) << ".\n";
     if (dry_run) return 0;
-    auto sender = ctx.make_mail_sender();
-    auto sent = workflow::flush_outbox(store, *sender, ctx.archive(), *ctx.clock, 10000, {}, ctx.config.smtp.retry_delay);
-    spdlog::info("tick: {} action(s) queued; outbox: {} sent, {} deferred, {} failed, {} pending", actions.size(), sent.sent,
-                 sent.deferred, sent.failed, sent.left);
+    spdlog::info("tick: {} action(s) queued", actions.size());
+    flush_if_free(ctx, "tick");
     return 0;
 }
 
@@ -271,8 +317,7 @@ int cmd_triage(Context& ctx, const std::vector<std::string>& args) {
             throw;
         }
         spdlog::info("submission {}: assigned to UAI {} by hand", id, lycee->uai);
-        auto sender = ctx.make_mail_sender();
-        workflow::flush_outbox(store, *sender, ctx.archive(), *ctx.clock, 10000, {}, ctx.config.smtp.retry_delay);
+        flush_if_free(ctx, "triage assign");
         std::cout << "Submission " << id << " assigned to " << lycee->uai << " " << lycee->name << ".\n";
         return 0;
     }
@@ -298,10 +343,29 @@ int cmd_run(Context& ctx) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGHUP, on_signal);
     std::signal(SIGPIPE, SIG_IGN);
+    auto& store = ctx.store();
+    // Before anything is opened: on SQLite a second daemon must not start
+    // at all (its IMAP session alone would confuse the mailbox's watchers).
+    Leadership leadership(ctx.config, "run");
+    if (leadership.single_instance()) {
+        bool waiting_said = false;
+        while (!leadership.try_acquire()) {
+            const auto who = leadership.holder();
+            // A `poll --once` ends by itself: wait for it. Another daemon does not.
+            if (who.find("(poll --once)") == std::string::npos)
+                throw permanent_error("another ppo-intake daemon" + (who.empty() ? std::string() : " (" + who + ")") +
+                                      " already runs on " + leadership.where() +
+                                      ": one daemon per SQLite database; stop it first, or use PostgreSQL "
+                                      "([database] url = postgresql://...) for a standby instance");
+            if (!waiting_said) spdlog::info("waiting for {} to finish with {}", who, leadership.where());
+            waiting_said = true;
+            if (g_stop) return 0;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+    }
     auto imap = ctx.make_mail_source();
     StoppableSource source(*imap);
     g_source = imap.get();
-    auto& store = ctx.store();
 
     // Under WatchdogSec= the loop must ping at least every WatchdogSec/2: no
     // wait (IDLE or sleep) lasts longer than a third of it.
@@ -313,6 +377,7 @@ int cmd_run(Context& ctx) {
     }
 
     Metrics metrics;
+    metrics.set_role(leadership.held() ? "leader" : "standby");
     metrics.set_outbox_pending(store.outbox_pending_count());
     std::unique_ptr<HttpServer> http;
     if (!ctx.config.http.listen.empty()) {
@@ -350,9 +415,12 @@ int cmd_run(Context& ctx) {
         }
         metrics.observe_ack_latency(static_cast<double>(epoch_of(*ctx.clock) - from));
     };
-    OutboxWorker sender(ctx.config, ctx.make_mail_sender(), *ctx.clock, on_mail,
-                        [&metrics](std::size_t pending) { metrics.set_outbox_pending(pending); });
-    sender.wake();   // left pending by an earlier run
+    // The leader's alone: made when this instance becomes leader, stopped
+    // when it steps down.
+    std::unique_ptr<OutboxWorker> sender;
+    auto wake_sender = [&sender] {
+        if (sender) sender->wake();
+    };
     std::unique_ptr<workflow::Intake> intake;
     auto templates = ctx.templates();
     std::unique_ptr<SubprocessDocumentReader> reader;
@@ -362,6 +430,8 @@ int cmd_run(Context& ctx) {
         intake = std::make_unique<workflow::Intake>(ctx.config, store, source, ctx.archive(), templates, *ctx.clock,
                                                     reader.get());
         intake->on_batch_committed = [&sender] { sender.wake(); };
+        intake = std::make_unique<workflow::Intake>(ctx.config, store, source, ctx.archive(), templates, *ctx.clock);
+        intake->on_batch_committed = wake_sender;
         intake->on_message = [&metrics](const workflow::MessageRecord& r) {
             spdlog::info("{}", outcome_line(r));
             // Counted when handled, before the batch commits: a batch rolled
@@ -375,9 +445,70 @@ int cmd_run(Context& ctx) {
     notify("STATUS=Starting: connecting to the mailbox");
     spdlog::info("ppo-intake running: mailbox {} on {}:{}", ctx.config.imap.mailbox, ctx.config.imap.url.host,
                  ctx.config.imap.url.port);
-    bool ready = false;
+    g_leadership = &leadership;
+    bool ready = false;             // the mailbox is open
+    bool notified_ready = false;    // systemd was told READY=1 (a standby is ready too)
+    bool standby_said = false;
     int backoff = 1;
+    // How long a leader may wait on the mailbox (IDLE) before it looks at
+    // its leadership again: a leader that lost it must step down well within
+    // the lease, and the mailbox is not taken meanwhile (StoppableSource).
+    const std::int64_t max_leader_wait =
+        leadership.single_instance() ? max_wait : std::min<std::int64_t>(max_wait, std::max(1, ctx.config.cluster.lease / 3));
     while (!g_stop) {
+        if (!leadership.held() || !sender) {
+            if (!leadership.held()) {
+                if (sender) {
+                    // Lost (the lock's connection failed or went silent): stop
+                    // taking mail and sending before anyone else can start.
+                    spdlog::error("leadership lost on {}: stepping down to standby", leadership.where());
+                    try {
+                        source.close();
+                    } catch (...) {
+                    }
+                    ready = false;
+                    sender->stop();
+                    sender.reset();
+                    metrics.set_imap_session_up(false);
+                }
+                leadership.step_down();
+                metrics.set_role("standby");
+                bool acquired = false;
+                try {
+                    acquired = leadership.try_acquire();
+                    metrics.standby_checked(real_now());
+                } catch (const ppo::Error& e) {
+                    spdlog::warn("standby: {}", e.what());
+                }
+                if (!acquired) {
+                    if (!standby_said)
+                        spdlog::info("standby: another instance is the leader on {}; taking over when it stops",
+                                     leadership.where());
+                    standby_said = true;
+                    notify(std::string(notified_ready ? "" : "READY=1\n") +
+                           "STATUS=Standby: another instance is the leader\nWATCHDOG=1");
+                    notified_ready = true;
+                    for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    continue;
+                }
+            }
+            standby_said = false;
+            try {
+                sender = std::make_unique<OutboxWorker>(ctx.config, ctx.make_mail_sender(), *ctx.clock, on_mail,
+                                                        [&metrics](std::size_t pending) { metrics.set_outbox_pending(pending); });
+            } catch (const ppo::Error& e) {
+                // The sender's own connection: without it this instance cannot lead.
+                spdlog::error("{}; giving the leadership up, retrying in 1 s", e.what());
+                leadership.step_down();
+                for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                continue;
+            }
+            spdlog::info("leader on {}: taking the mail", leadership.where());
+            metrics.set_role("leader");
+            sender->wake();   // left pending by an earlier run or the previous leader
+            make_intake();
+            backoff = 1;
+        }
         if (g_reload.exchange(false)) {
             if (ready) notify("RELOADING=1\nSTATUS=Reloading the configuration");
             std::string status;
@@ -406,7 +537,8 @@ int cmd_run(Context& ctx) {
             if (!ready) {
                 source.open();
                 ready = true;
-                notify("READY=1\nSTATUS=Connected: first pass over the mailbox");
+                notify(std::string(notified_ready ? "" : "READY=1\n") + "STATUS=Connected: first pass over the mailbox");
+                notified_ready = true;
             }
             notify("STATUS=Polling the mailbox\nWATCHDOG=1");
             auto stats = intake->poll_once();
@@ -416,7 +548,7 @@ int cmd_run(Context& ctx) {
                                                   academies_csv(ctx.config), now);
             auto directory = store.load_directory(ctx.config.campaign.academies);
             workflow::run_scheduled(ctx.config, store, templates, directory, campaign.id, now, false);
-            sender.wake();   // reminders and digests just queued, retries now due
+            wake_sender();   // reminders and digests just queued, retries now due
             // The sender thread keeps the outbox gauge; this count sets the wait.
             const std::size_t pending = store.outbox_pending_count();
             if (stats.seen)
@@ -425,7 +557,8 @@ int cmd_run(Context& ctx) {
             backoff = 1;
             notify("STATUS=Waiting for new mail; outbox " + std::to_string(pending) + " pending\nWATCHDOG=1");
             auto until_due = workflow::next_due(ctx.config, now) - now;
-            auto wait = std::clamp<std::int64_t>(until_due, 1, std::min<std::int64_t>(ctx.config.imap.poll_interval, max_wait));
+            auto wait = std::clamp<std::int64_t>(until_due, 1,
+                                                 std::min<std::int64_t>(ctx.config.imap.poll_interval, max_leader_wait));
             if (pending > 0) wait = std::min<std::int64_t>(wait, 60);
             source.wait(std::chrono::seconds(wait));
         } catch (const ppo::Error& e) {
@@ -440,7 +573,7 @@ int cmd_run(Context& ctx) {
             }
             spdlog::error("{}; retrying in {} s", e.what(), backoff);
             notify("STATUS=Error, retrying in " + std::to_string(backoff) + " s: " + e.what() + "\nWATCHDOG=1");
-            for (int s = 0; s < backoff && !g_stop && !g_reload; ++s) {
+            for (int s = 0; s < backoff && !g_stop && !g_reload && leadership.held(); ++s) {
                 std::this_thread::sleep_for(std::chrono::seconds(1));
                 notify("WATCHDOG=1");
             }
@@ -449,9 +582,11 @@ int cmd_run(Context& ctx) {
     }
     notify("STOPPING=1\nSTATUS=Stopping");
     g_source = nullptr;
+    g_leadership = nullptr;
     http.reset();
     source.close();
-    sender.stop();   // after the mail in flight; the rest waits for the next start
+    if (sender) sender->stop();   // after the mail in flight; the rest waits for the next start
+    leadership.step_down();
     spdlog::info("ppo-intake stopped");
     return 0;
 }

@@ -47,6 +47,7 @@ struct Context {
     std::unique_ptr<workflow::Clock> clock;
 
     SqlStore& store();                       // opens and migrates the database on first use
+    Database& database();                    // the store's connection (opened by store())
     FileArchive& archive();
     const workflow::Templates& templates();  // loaded on first use
     std::unique_ptr<workflow::MailSource> make_mail_source() const;

@@ -1,5 +1,7 @@
 #include "daemon/sql_store.h"
 
+#include "parsers/error.h"
+
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
@@ -355,11 +357,28 @@ std::int64_t SqlStore::enqueue(const OutboxMail& m) {
                                  std::int64_t{m.attempts}, m.next_attempt_at, m.last_error, m.created_at,
                                  text_or_null(m.message_id)};
     params[7] = m.data;  // the mail itself: one copy here, where a braced list makes two
-    const std::int64_t id = db_.insert(
+    // Another process (two `tick`s at the same instant, a `triage assign`
+    // beside the daemon) may queue the same mail between the SELECT above and
+    // this INSERT: the dedupe key makes it one mail, and "someone else
+    // already queued it" is not an error. PostgreSQL waits here for the other
+    // transaction, then inserts nothing; the row is then the other one's.
+    const std::string insert =
         "INSERT INTO outbox (campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, data, state, "
         "attempts, next_attempt_at, last_error, created_at, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-        "$11, $12, $13, $14)",
-        params);
+        "$11, $12, $13, $14) ON CONFLICT (dedupe_key) DO NOTHING";
+    std::int64_t id = 0;
+    if (db_.backend() == "postgresql") {
+        auto rows = db_.query(insert + " RETURNING id", params);
+        if (!rows.empty()) id = rows.front().i64(0);
+    } else {
+        db_.exec(insert, params);
+        if (db_.query("SELECT changes()").front().i64(0) > 0) id = db_.query("SELECT last_insert_rowid()").front().i64(0);
+    }
+    if (id == 0) {
+        existing = db_.query("SELECT id FROM outbox WHERE dedupe_key = $1", {m.dedupe_key});
+        if (existing.empty()) throw transient_error("outbox: the mail " + m.dedupe_key + " was neither queued nor found");
+        return existing.front().i64(0);
+    }
     // One row per distinct address, for the per-recipient count.
     std::set<std::string> addresses;
     for (const auto& a : m.recipients) addresses.insert(lower_ascii(a));
@@ -461,8 +480,10 @@ std::string SqlStore::upsert_lycee(const LyceeRow& row, std::int64_t now) {
                           "is_open FROM lycees WHERE uai = $1",
                           {l.uai});
     if (rows.empty()) {
+        // Two imports at once: the other one's row is as good as this one.
         db_.exec("INSERT INTO lycees (uai, name, commune, departement, academie, bassin_code, bassin_label, mail, statut, "
-                 "nature, is_open, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)",
+                 "nature, is_open, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) "
+                 "ON CONFLICT (uai) DO NOTHING",
                  {l.uai, l.name, l.commune, l.departement, l.academie, l.bassin_code, l.bassin_label, l.mail, l.statut,
                   row.nature, now});
         return "inserted";

@@ -9,7 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libsystemd-dev
   libsqlite3-dev libssl-dev libpq-dev libytnef0-dev tzdata
   dovecot-core dovecot-imapd python3-aiosmtpd python3 openssl
-  isync sqlite3 ccache
+  isync sqlite3 ccache postgresql
   clang libclang-rt-14-dev systemd
 )
 
@@ -21,11 +21,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   echo "setup: installing ${missing[*]}" >&2
   $SUDO apt-get update -q
-  # Debian's dovecot-core postinst tries to start the system service; the tests
-  # start their own throwaway instances instead.
+  # Debian's dovecot-core and postgresql postinsts try to start the system
+  # services; the tests start their own throwaway instances instead.
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 # Never leave the packaged, system-wide Dovecot running: the tests start their own.
+# (A system PostgreSQL may stay: the tests' own server listens on a Unix socket in a
+# temporary folder only, and a developer's local PostgreSQL is none of our business.)
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet dovecot 2>/dev/null; then
   systemctl stop dovecot || true
 fi

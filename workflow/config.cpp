@@ -7,6 +7,7 @@
 #include <date/tz.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -206,6 +207,111 @@ Url parse_url(const std::string& text, const std::vector<std::string>& schemes, 
     return url;
 }
 
+namespace {
+
+std::string percent_decode(const std::string& s, const std::function<ppo::Error(const std::string&)>& fail) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out += s[i];
+            continue;
+        }
+        if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+            !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
+            throw fail("bad %-escape");
+        out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string parse_postgres_url(const std::string& text, const std::string& where, DatabaseConfig& db) {
+    // libpq's URI form, the subset a deployment needs:
+    //   postgresql://[user[:password]@][host][:port]/dbname[?host=/socket/folder&port=N&sslmode=M&sslrootcert=F]
+    // An empty host (or host=/path) is a Unix socket folder: no TCP at all.
+    auto fail = [&](const std::string& why) {
+        // Never echo the URL: it may carry a password.
+        return config_error(where + ": " + why +
+                            " (expected postgresql://user@host[:port]/dbname or postgresql://user@/dbname?host=/run/postgresql)");
+    };
+    auto sep = text.find("://");
+    std::string rest = text.substr(sep + 3);
+    std::string query;
+    if (auto q = rest.find('?'); q != std::string::npos) {
+        query = rest.substr(q + 1);
+        rest = rest.substr(0, q);
+    }
+    auto slash = rest.find('/');
+    std::string authority = rest.substr(0, slash);
+    std::string dbname = slash == std::string::npos ? "" : percent_decode(rest.substr(slash + 1), fail);
+    std::string user, password;
+    if (auto at = authority.rfind('@'); at != std::string::npos) {
+        user = authority.substr(0, at);
+        authority = authority.substr(at + 1);
+        if (auto colon = user.find(':'); colon != std::string::npos) {
+            password = percent_decode(user.substr(colon + 1), fail);
+            user = user.substr(0, colon);
+        }
+        user = percent_decode(user, fail);
+    }
+    std::string host, port;
+    if (!authority.empty() && authority.front() == '[') {
+        auto close = authority.find(']');
+        if (close == std::string::npos) throw fail("unterminated IPv6 address");
+        host = authority.substr(1, close - 1);
+        if (close + 1 < authority.size()) {
+            if (authority[close + 1] != ':') throw fail("bad host");
+            port = authority.substr(close + 2);
+        }
+    } else if (auto colon = authority.rfind(':'); colon != std::string::npos) {
+        host = authority.substr(0, colon);
+        port = authority.substr(colon + 1);
+    } else {
+        host = authority;
+    }
+    host = percent_decode(host, fail);
+    std::string sslmode, sslrootcert;
+    std::size_t start = 0;
+    while (start < query.size()) {
+        auto amp = query.find('&', start);
+        std::string pair = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+        start = amp == std::string::npos ? query.size() : amp + 1;
+        if (pair.empty()) continue;
+        auto eq = pair.find('=');
+        if (eq == std::string::npos) throw fail("parameter '" + pair + "' has no value");
+        const std::string key = pair.substr(0, eq);
+        const std::string value = percent_decode(pair.substr(eq + 1), fail);
+        if (key == "host") host = value;
+        else if (key == "port") port = value;
+        else if (key == "sslmode") sslmode = value;
+        else if (key == "sslrootcert") sslrootcert = value;
+        else throw fail("unknown parameter '" + key + "' (known: host, port, sslmode, sslrootcert)");
+    }
+    if (dbname.empty()) throw fail("no database name");
+    if (host.find_first_of(" \t\\#") != std::string::npos) throw fail("bad host '" + host + "'");
+    if (!host.empty() && host.find('/') != std::string::npos && host.front() != '/')
+        throw fail("the socket folder '" + host + "' must be an absolute path");
+    int port_number = 5432;
+    if (!port.empty()) {
+        char* end = nullptr;
+        long p = std::strtol(port.c_str(), &end, 10);
+        if (*end != '\0' || p < 1 || p > 65535) throw fail("bad port '" + port + "'");
+        port_number = static_cast<int>(p);
+    }
+    static const std::vector<std::string> modes = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
+    if (!sslmode.empty() && std::find(modes.begin(), modes.end(), sslmode) == modes.end())
+        throw fail("sslmode '" + sslmode + "': expected disable, allow, prefer, require, verify-ca or verify-full");
+    db.pg_host = host;
+    db.pg_port = port_number;
+    db.pg_dbname = dbname;
+    db.pg_user = user;
+    db.pg_sslmode = sslmode;
+    db.pg_sslrootcert = sslrootcert;
+    return password;
+}
+
 std::string Config::academie_domain(const std::string& code) {
     static const std::map<std::string, std::string> domains = {
         {"01", "ac-paris.fr"},  {"02", "ac-aix-marseille.fr"}, {"09", "ac-lille.fr"},
@@ -272,6 +378,8 @@ Config parse_config(const std::string& text, const std::string& source) {
          {{"url", [&](auto& v, auto&) { db_url = v; }},
           {"password_file", [&](auto& v, auto&) { db_password_file = resolve_path(v, base); }},
           {"busy_timeout", [&](auto& v, auto& w) { c.database.busy_timeout_ms = parse_int(v, 0, 600000, w, "milliseconds"); }}}},
+        {"cluster",
+         {{"lease", [&](auto& v, auto& w) { c.cluster.lease = parse_int(v, 3, 3600, w, "seconds"); }}}},
         {"storage", {{"archive_dir", [&](auto& v, auto& w) {
                           if (v.empty()) throw config_error(w + ": expected a folder, got nothing");
                           archive = v; }}}},
@@ -401,19 +509,14 @@ Config parse_config(const std::string& text, const std::string& source) {
         c.database.connection = path == ":memory:" ? path : resolve_path(path, base);
     } else if (db_url.rfind("postgresql://", 0) == 0 || db_url.rfind("postgres://", 0) == 0) {
         c.database.backend = "postgresql";
-        Url u = parse_url(db_url, {"postgresql", "postgres"}, source + ": [database] url");
-        std::string user = u.user, password;
-        if (auto colon = user.find(':'); colon != std::string::npos) {
-            password = user.substr(colon + 1);
-            user = user.substr(0, colon);
-        }
-        Secret pw = resolve_secret("database-password", db_password_file, password, source + ": [database] password_file");
-        if (u.path.empty()) throw config_error(source + ": [database] url: expected postgresql://user@host/dbname, got no database name");
-        c.database.pg_host = u.host;
-        c.database.pg_port = u.port;
-        c.database.pg_dbname = u.path;
-        c.database.pg_user = user;
+        std::string url_password = parse_postgres_url(db_url, source + ": [database] url", c.database);
+        Secret pw = resolve_secret("database-password", db_password_file, url_password,
+                                   source + ": [database] password_file");
+        // The file's first line: a trailing comment or a second line (an
+        // editor's habit) is not part of the password.
+        if (auto nl = pw.value.find_first_of("\r\n"); nl != std::string::npos) pw.value.resize(nl);
         c.database.pg_password = pw;
+        c.database.password_file = db_password_file;
     } else {
         throw config_error(source + ": [database] url: expected sqlite:///path/to/file.db or postgresql://user@host/db, got '" + db_url + "'");
     }

@@ -64,12 +64,23 @@ struct DatabaseConfig {
     std::string connection;             // SQLite: the file path ("" for PostgreSQL)
     // PostgreSQL: the URL's parts, kept apart; daemon/database.cpp quotes
     // each one into the libpq connection string.
+    // pg_host is a host name, an address, or a socket folder (an absolute
+    // path: postgresql://user@/db?host=/run/postgresql).
     std::string pg_host{};
     int pg_port = 5432;
     std::string pg_dbname{};
     std::string pg_user{};
     Secret pg_password{};
+    std::string pg_sslmode{};           // libpq's sslmode ("" = libpq's default, prefer)
+    std::string pg_sslrootcert{};
+    std::string password_file{};        // where pg_password came from (for messages; never the value)
     int busy_timeout_ms = 5000;
+};
+
+// Several `run` instances on one PostgreSQL database: one leader, the others
+// standby (daemon/cluster.h).
+struct ClusterConfig {
+    int lease = 15;   // seconds within which a standby takes over from a dead or cut-off leader
 };
 
 struct StorageConfig {
@@ -130,6 +141,7 @@ struct Config {
     ImapConfig imap;
     SmtpConfig smtp;
     DatabaseConfig database;
+    ClusterConfig cluster;
     StorageConfig storage;
     CampaignConfig campaign;
     DigestConfig digest;
@@ -156,5 +168,11 @@ Config parse_config(const std::string& text, const std::string& source);
 Config load_config(const std::string& path);
 
 Url parse_url(const std::string& text, const std::vector<std::string>& schemes, const std::string& where);
+
+// [database] url = postgresql://...: fills db's pg_* fields (host may be a
+// socket folder, from the authority or ?host=; ?port=, ?sslmode=,
+// ?sslrootcert=) and returns the URL's password ("" when none). Errors never
+// quote the URL (it may hold a password).
+std::string parse_postgres_url(const std::string& text, const std::string& where, DatabaseConfig& db);
 
 }  // namespace ppo::workflow

@@ -1,5 +1,10 @@
 #include "bench/harness.h"
 
+#include "daemon/database.h"
+#include "workflow/config.h"
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
@@ -266,6 +271,7 @@ Harness::Harness(Options options) : options_(std::move(options)), imap_(options_
     char tmpl[] = "/tmp/ppo-it-XXXXXX";
     dir_ = mkdtemp(tmpl);
     config_ = dir_ + "/ppo-intake.conf";
+    if (postgres_wanted()) pg_database_ = PostgresServer::shared().create_database();
     write_config(options_.extra_config);
     if (options_.import_directory) {
         auto r = ppo({"directory", "import", "--annuaire", std::string(PPO_TEST_DATA_DIR) + "/annuaire-hdf-sample.csv",
@@ -275,6 +281,13 @@ Harness::Harness(Options options) : options_(std::move(options)), imap_(options_
 }
 
 Harness::~Harness() {
+    if (!pg_database_.empty() && !std::getenv("PPO_KEEP_TEST_DIRS")) {
+        try {
+            PostgresServer::shared().drop_database(pg_database_);
+        } catch (const std::exception&) {
+            // The server is thrown away at the end of the run anyway.
+        }
+    }
     if (!std::getenv("PPO_KEEP_TEST_DIRS")) {
         std::error_code ec;
         fs::remove_all(dir_, ec);
@@ -286,7 +299,7 @@ void Harness::write_config(const std::map<std::string, std::string>& extra) {
     c["imap"] = {{"url", imap_.url()}, {"user", imap_.user()}, {"password", imap_.password()}, {"poll_interval", "5"},
                  {"timeout", "20"}};
     c["smtp"] = {{"url", smtp_.url()}, {"timeout", "20"}};
-    c["database"] = {{"url", "sqlite://" + dir_ + "/ppo.db"}};
+    c["database"] = {{"url", database_url()}};
     c["storage"] = {{"archive_dir", dir_ + "/archive"}};
     c["digest"] = {{"to", ""}};
     c["http"] = {{"listen", ""}};
@@ -301,6 +314,11 @@ void Harness::write_config(const std::map<std::string, std::string>& extra) {
     }
 }
 
+std::string Harness::database_url() const {
+    if (!pg_database_.empty()) return PostgresServer::shared().url(pg_database_);
+    return "sqlite://" + dir_ + "/ppo.db";
+}
+
 RunResult Harness::ppo(const std::vector<std::string>& args, const std::string& now) {
     std::vector<std::string> argv = {PPO_BINARY, "-c", config_};
     if (!now.empty()) {
@@ -309,6 +327,16 @@ RunResult Harness::ppo(const std::vector<std::string>& args, const std::string& 
     }
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv);
+}
+
+Poco::Data::Session database_session(const std::string& harness_dir) {
+    if (postgres_wanted()) {
+        Poco::Data::PostgreSQL::Connector::registerConnector();
+        const auto config = workflow::load_config(harness_dir + "/ppo-intake.conf");
+        return Poco::Data::Session("PostgreSQL", daemon::postgres_conninfo(config.database));
+    }
+    Poco::Data::SQLite::Connector::registerConnector();
+    return Poco::Data::Session("SQLite", harness_dir + "/ppo.db");
 }
 
 Poco::JSON::Object::Ptr Harness::status(const std::string& now) {

@@ -4,8 +4,10 @@
 #pragma once
 
 #include "bench/dovecot_server.h"
+#include "bench/postgres_server.h"
 #include "bench/smtp_capture.h"
 
+#include <Poco/Data/Session.h>
 #include <Poco/JSON/Object.h>
 
 #include <chrono>
@@ -62,6 +64,11 @@ public:
     SmtpCapture& smtp() { return smtp_; }
     const std::string& dir() const { return dir_; }
     const std::string& config_path() const { return config_; }
+    // PPO_TEST_DATABASE=postgresql: this harness's database on the test
+    // server (bench/postgres_server.h); otherwise SQLite in dir()/ppo.db.
+    bool postgres() const { return !pg_database_.empty(); }
+    // [database] url as written in the configuration.
+    std::string database_url() const;
 
     // ppo-intake -c CONFIG [--now NOW] ARGS...
     RunResult ppo(const std::vector<std::string>& args, const std::string& now = "");
@@ -78,7 +85,20 @@ private:
     SmtpCapture smtp_;
     std::string dir_;
     std::string config_;
+    std::string pg_database_;
 };
+
+// A Poco::Data session on the database of the Harness whose dir() this is
+// (SQLite file or PostgreSQL database, as the run is), for tests that read
+// rows directly.
+Poco::Data::Session database_session(const std::string& harness_dir);
+
+// In a test that exercises SQLite itself (its file, its locking, its
+// ownership): GTEST_SKIP() with the reason when the run is on PostgreSQL.
+#define PPO_SQLITE_ONLY(reason)                                                   \
+    do {                                                                          \
+        if (::ppo::testbench::postgres_wanted()) GTEST_SKIP() << "SQLite only: " << (reason); \
+    } while (0)
 
 // `ppo-intake -c CONFIG [--now NOW] run` in the background, stdout and stderr
 // appended to a log file; killed (SIGKILL) by the destructor if still running.

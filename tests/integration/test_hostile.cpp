@@ -72,10 +72,9 @@ struct Row {
     std::vector<std::string> names, paths, kinds;
 };
 
-// messages and files straight from the SQLite database, by IMAP UID.
+// messages and files straight from the database (SQLite or PostgreSQL), by IMAP UID.
 std::map<std::uint32_t, Row> database_rows(const std::string& dir) {
-    Poco::Data::SQLite::Connector::registerConnector();
-    Poco::Data::Session s("SQLite", dir + "/ppo.db");
+    Poco::Data::Session s = database_session(dir);
     std::vector<Poco::Int64> ids, uids;
     std::vector<std::string> outcomes, reasons, folders;
     s << "SELECT id, uid, outcome, reason, folder FROM messages ORDER BY id", into(ids), into(uids), into(outcomes),

@@ -111,12 +111,14 @@ struct Database {
 };
 
 Database read_database(const std::string& dir) {
-    Poco::Data::SQLite::Connector::registerConnector();
-    Poco::Data::Session s("SQLite", dir + "/ppo.db");
+    Poco::Data::Session s = database_session(dir);
     Database db;
     {
         std::vector<std::string> columns;
-        s << "SELECT name FROM pragma_table_info('messages')", into(columns), now;
+        if (postgres_wanted())
+            s << "SELECT column_name FROM information_schema.columns WHERE table_name = 'messages'", into(columns), now;
+        else
+            s << "SELECT name FROM pragma_table_info('messages')", into(columns), now;
         db.has_duplicate_of = std::find(columns.begin(), columns.end(), "duplicate_of") != columns.end();
     }
     std::vector<Poco::Int64> ids, uids;

@@ -70,6 +70,7 @@ protected:
 };
 
 TEST_F(Privileges, RootBecomesTheOwnerOfTheStateDirectoryAndTheDatabaseIs0640) {
+    PPO_SQLITE_ONLY("the ownership and mode of the SQLite file and its folder (its own configuration, no server)");
     const auto conf = setup_state("state", uid_, gid_);
     auto r = ppo_as_root(conf, {"status", "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -93,6 +94,7 @@ TEST_F(Privileges, RootBecomesTheOwnerOfTheStateDirectoryAndTheDatabaseIs0640) {
 }
 
 TEST_F(Privileges, RootOwnedStateDirectoryIsRefusedWithTheReason) {
+    PPO_SQLITE_ONLY("the ownership and mode of the SQLite file and its folder (its own configuration, no server)");
     const auto conf = setup_state("rootstate", 0, 0);
     auto r = ppo_as_root(conf, {"status"});
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
@@ -106,6 +108,7 @@ TEST_F(Privileges, RootOwnedStateDirectoryIsRefusedWithTheReason) {
 }
 
 TEST_F(Privileges, DatabaseLeftByRootIsRefusedWithTheFix) {
+    PPO_SQLITE_ONLY("the ownership and mode of the SQLite file and its folder (its own configuration, no server)");
     const auto conf = setup_state("state", uid_, gid_);
     const std::string db = dir_ + "/state/ppo.db";
     std::ofstream(db) << "";   // as an older version run as root would have left it
