@@ -429,8 +429,6 @@ int cmd_run(Context& ctx) {
         reader = make_document_reader(ctx.config);
         intake = std::make_unique<workflow::Intake>(ctx.config, store, source, ctx.archive(), templates, *ctx.clock,
                                                     reader.get());
-        intake->on_batch_committed = [&sender] { sender.wake(); };
-        intake = std::make_unique<workflow::Intake>(ctx.config, store, source, ctx.archive(), templates, *ctx.clock);
         intake->on_batch_committed = wake_sender;
         intake->on_message = [&metrics](const workflow::MessageRecord& r) {
             spdlog::info("{}", outcome_line(r));
