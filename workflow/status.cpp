@@ -48,7 +48,7 @@ std::string checks_json(const std::vector<DocumentCheck>& checks) {
                ", \"outdated\": " + (c.outdated ? "true" : "false") + ", \"flagged\": " + (c.flagged() ? "true" : "false") +
                ", \"detail\": " + json_string(c.detail) + "}";
     }
-    return out + (checks.empty() ? "]" : "]");
+    return out + "]";
 }
 
 bool outbox_sent(const std::vector<OutboxMail>& mails, const std::string& kind) {

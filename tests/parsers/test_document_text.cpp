@@ -1,5 +1,6 @@
 #include "parsers/document_text.h"
 
+#include "fuzz/fuzz_entries.h"
 #include "parsers/document_type.h"
 
 #include <Poco/DateTime.h>
@@ -46,33 +47,8 @@ std::size_t count(const std::string& s, std::string_view what) {
     return n;
 }
 
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = 0;
-        std::uint32_t cp = 0;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) n = 1, cp = c & 0x1F;
-        else if ((c & 0xF0) == 0xE0) n = 2, cp = c & 0x0F;
-        else if ((c & 0xF8) == 0xF0) n = 3, cp = c & 0x07;
-        else return false;
-        if (s.size() - i <= n) return false;
-        for (std::size_t k = 1; k <= n; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
+// The fuzz targets' strict UTF-8 oracle (fuzz/fuzz_entries.h), independent of the parsers' own.
+using ppo::fuzz::valid_utf8;
 
 // What every output promises: UTF-8, no control characters but '\n', no
 // whitespace runs, nothing leading or trailing.
