@@ -177,6 +177,23 @@ CampaignStatus build_status(Store& store, const Config& config, std::int64_t cam
     return st;
 }
 
+CampaignStatus filter_status(const CampaignStatus& status, const std::vector<std::string>& bassins) {
+    CampaignStatus out;
+    out.name = status.name;
+    out.deadline = status.deadline;
+    out.timezone = status.timezone;
+    for (const auto& l : status.lycees)
+        if (std::find(bassins.begin(), bassins.end(), l.lycee.bassin_code) != bassins.end()) out.lycees.push_back(l);
+    return out;
+}
+
+std::string state_label_fr(const std::string& state) {
+    if (state == "received") return "reçu";
+    if (state == "late") return "en retard";
+    if (state == "missing") return "manquant";
+    return state;
+}
+
 std::string status_json(const CampaignStatus& st) {
     std::ostringstream o;
     o << "{\n  \"campaign\": {\"name\": " << json_string(st.name) << ", \"deadline\": " << json_string(st.deadline)

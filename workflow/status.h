@@ -73,6 +73,14 @@ std::string status_table(const CampaignStatus& status);
 std::string unidentified_json(const CampaignStatus& status);
 std::string unidentified_table(const CampaignStatus& status);
 
+// The part of the status an IEN-IO sees: the lycées of these bassins (codes),
+// with their submissions; no triage lists (unidentified, quarantined and
+// duplicate messages name no bassin). An empty list keeps no lycée.
+CampaignStatus filter_status(const CampaignStatus& status, const std::vector<std::string>& bassins);
+// French words for a state: "reçu", "en retard", "manquant" (the value itself
+// when unknown).
+std::string state_label_fr(const std::string& state);
+
 // JSON string literal with quotes (UTF-8 passed through, controls escaped).
 std::string json_string(const std::string& s);
 // "+7" / "-21"
