@@ -9,6 +9,8 @@
 #include "daemon/service.h"
 #include "daemon/smtp_sender.h"
 #include "daemon/sql_store.h"
+#include "daemon/web_server.h"
+#include "daemon/web_users.h"
 #include "parsers/error.h"
 #include "workflow/campaign_time.h"
 #include "workflow/config.h"
@@ -45,6 +47,9 @@ const char* kUsage =
     "  directory import --annuaire FILE [--routing FILE] [--dry-run] [--skip-invalid] [--force]\n"
     "  status [--json | --csv]  per-lycée status of the campaign\n"
     "  triage list [--json] | triage assign SUBMISSION_ID UAI | triage reject SUBMISSION_ID\n"
+    "  web                      the web interface alone ([web] listen), without taking mail\n"
+    "  user add LOGIN --role draio|ien-io [--bassin CODE]... | user list | user remove LOGIN\n"
+    "                           the web interface's users (password: first line of stdin)\n"
     "  check-config             validate the configuration and templates, change nothing\n"
     "\n"
     "Global options:\n"
@@ -86,6 +91,20 @@ const std::map<std::string, std::string> kCommandHelp = {
                "       ppo-intake [-c FILE] triage reject SUBMISSION_ID\n\n"
                "The messages that could not be attributed to one lycée: list them, attach one to a lycée\n"
                "(its acknowledgement and forward are sent then), or close it.\n"},
+    {"web", "Usage: ppo-intake [-c FILE] web\n\nServes the web interface on [web] listen (and /healthz, /metrics on\n"
+            "[http] listen) until SIGTERM, without taking mail or sending any: a read-only node beside the daemon.\n"
+            "'run' serves the same interface itself when [web] listen is set.\n"},
+    {"user", "Usage: ppo-intake [-c FILE] user add LOGIN --role draio|ien-io [--bassin CODE]...\n"
+             "       ppo-intake [-c FILE] user list\n"
+             "       ppo-intake [-c FILE] user remove LOGIN\n\n"
+             "The users of the web interface, in [web] users_file (default /etc/ppo-intake/users).\n"
+             "add reads the password from the first line of stdin (12 characters or more; on a terminal it is\n"
+             "asked without echo) and stores only its Argon2id hash; adding an existing login replaces its\n"
+             "password, role and bassins. LOGIN: 1 to 64 of a-z 0-9 . _ -. A draio sees and does everything;\n"
+             "an ien-io sees the lycées and files of their bassins (one --bassin per code, at least one).\n"
+             "list shows logins, roles and bassins (never the hashes); remove exits 1 for an unknown login.\n"
+             "The daemon reads the file again when it changes: no restart needed.\n\n"
+             "  echo 'a long passphrase' | ppo-intake user add ien.douai --role ien-io --bassin 095912\n"},
     {"check-config", "Usage: ppo-intake [-c FILE] check-config\n\nValidates the configuration file and the mail\n"
                      "templates without connecting to anything. Exit 0 when valid, 2 otherwise.\n"},
 };
@@ -126,6 +145,9 @@ int cmd_check_config(Context& ctx) {
               << "  campaign  " << ctx.config.campaign.name << ", deadline " << ctx.config.campaign.deadline << " ("
               << ctx.config.campaign.timezone << "), académies " << academies_csv(ctx.config) << "\n"
               << "  templates " << ctx.templates_dir << "\n";
+    if (!ctx.config.web.listen.empty())
+        std::cout << "  web       " << (ctx.config.web.tls() ? "https://" : "http://") << ctx.config.web.listen
+                  << ", users " << ctx.config.web.users_file << "\n";
     for (const auto& w : workflow::tls_warnings(ctx.config)) std::cout << "  warning   " << w << "\n";
     if (ctx.config.intake.trusted_authserv_id.empty())
         std::cout << "warning: [intake] trusted_authserv_id is empty: sender authentication is off. Anyone can\n"
@@ -341,9 +363,12 @@ int run_cli(int argc, char** argv) {
         Context ctx(config_path, now_text);
         if (verbosity == 0) set_log_level(ctx.config.log.level);
 
-        // check-config opens neither the database nor the archive; every
-        // other command does, as the owner of the state directory.
+        // check-config and user open neither the database nor the archive
+        // (user writes the users file in /etc/ppo-intake, as the
+        // administrator who runs it); every other command does, as the owner
+        // of the state directory.
         if (command == "check-config") return cmd_check_config(ctx);
+        if (command == "user") return cmd_user(ctx, rest);
         const char* allow_root = std::getenv("PPO_ALLOW_ROOT");
         Identity became;
         if (drop_root_privileges(ctx.config, allow_root && std::string(allow_root) == "1", &became))
@@ -360,6 +385,10 @@ int run_cli(int argc, char** argv) {
             return cmd_poll_once(ctx);
         }
         if (command == "tick") return cmd_tick(ctx, rest);
+        if (command == "web") {
+            if (!rest.empty()) throw UsageError("web: unexpected argument '" + rest[0] + "'");
+            return cmd_web(ctx);
+        }
         if (command == "run") {
             if (!rest.empty()) throw UsageError("run: unexpected argument '" + rest[0] + "'");
             return cmd_run(ctx);

@@ -138,8 +138,9 @@ Health Metrics::health(std::int64_t now_epoch, std::int64_t max_age_seconds) con
     h.outbox_pending = outbox_pending_;
     h.role = role_;
     if (last_poll_ > 0) h.last_poll_age_seconds = std::max<std::int64_t>(0, now_epoch - last_poll_);
-    if (role_ == "standby") {
-        // A standby is healthy while it reaches the database, ready to take over.
+    if (role_ == "standby" || role_ == "web") {
+        // A standby is healthy while it reaches the database, ready to take
+        // over; so is `ppo-intake web`, which takes no mail.
         h.healthy = last_standby_check_ > 0 && now_epoch - last_standby_check_ <= max_age_seconds;
         return h;
     }

@@ -38,7 +38,7 @@ struct Health {
     bool imap_session_up = false;
     std::int64_t last_poll_age_seconds = -1;  // -1: no successful poll yet
     std::size_t outbox_pending = 0;
-    std::string role;                         // "leader" | "standby" ("": not said, left out of the JSON)
+    std::string role;                         // "leader" | "standby" | "web" ("": not said, left out of the JSON)
     std::string json() const;                 // {"imap_session":"up",...}
 };
 
@@ -58,7 +58,8 @@ public:
     // A pass over the mailbox went through: the session is up, at `epoch` (real time).
     void poll_succeeded(std::int64_t epoch);
     void set_imap_session_up(bool up);
-    // Several instances on one PostgreSQL database: "leader" or "standby".
+    // Several instances on one PostgreSQL database: "leader" or "standby";
+    // "web" for `ppo-intake web` (judged like a standby).
     void set_role(const std::string& role);
     // A standby reached the database at `epoch` (real time): what /healthz
     // judges a standby by, since it holds no IMAP session.

@@ -8,6 +8,7 @@
 #include "daemon/notify.h"
 #include "daemon/outbox_worker.h"
 #include "daemon/smtp_sender.h"
+#include "daemon/web_server.h"
 #include "parsers/error.h"
 #include "workflow/campaign_time.h"
 #include "workflow/intake.h"
@@ -391,6 +392,13 @@ int cmd_run(Context& ctx) {
             spdlog::error("{}; running without /healthz and /metrics", e.what());
         }
     }
+    // [web] listen: the web interface, on leader and standby alike.
+    std::unique_ptr<WebInterface> web_interface;
+    try {
+        web_interface = start_web_interface(ctx);
+    } catch (const ppo::Error& e) {
+        spdlog::error("{}; running without the web interface", e.what());   // the intake goes on
+    }
 
     // On the sender's thread, with the sender's own store.
     auto on_mail = [&](const workflow::OutboxMail& mail, const std::string& outcome, workflow::Store& outbox_store) {
@@ -523,6 +531,9 @@ int cmd_run(Context& ctx) {
                 make_intake();
                 if (fresh.http.listen != ctx.config.http.listen)
                     spdlog::warn("[http] listen changed to '{}': it takes effect at the next restart", fresh.http.listen);
+                if (!(fresh.web == ctx.config.web))
+                    spdlog::warn("[web] changed: it takes effect at the next restart (users_file is read again "
+                                 "whenever it changes)");
                 spdlog::info("configuration, templates and directory reloaded from {}", ctx.config.source);
                 status = "Configuration reloaded";
             } catch (const std::exception& e) {
@@ -581,6 +592,7 @@ int cmd_run(Context& ctx) {
     notify("STOPPING=1\nSTATUS=Stopping");
     g_source = nullptr;
     g_leadership = nullptr;
+    web_interface.reset();
     http.reset();
     source.close();
     if (sender) sender->stop();   // after the mail in flight; the rest waits for the next start

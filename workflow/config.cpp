@@ -144,6 +144,55 @@ std::string check_ca_file(const std::string& path, const std::string& where) {
     return path;
 }
 
+// HOST:PORT of a listening socket ([http] listen, [web] listen); empty: off.
+std::string parse_listen(const std::string& v, const std::string& where, const char* example) {
+    if (v.empty()) return v;
+    auto colon = v.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+        throw config_error(where + ": expected HOST:PORT such as " + example + ", got '" + v + "'");
+    parse_int(v.substr(colon + 1), 1, 65535, where, "a port");
+    return v;
+}
+
+// [web] base_url: what the links in mails start with. An absolute http(s) URL
+// to a host, with no user, query, fragment or character a mail client could
+// cut a link at; kept without its trailing '/' so that base_url + "/lycees"
+// is a link.
+std::string parse_base_url(const std::string& v, const std::string& where) {
+    if (v.empty()) return v;
+    auto fail = [&](const std::string& why) {
+        return config_error(where + ": expected an absolute http:// or https:// URL such as "
+                            "https://ppo.region-academique-hauts-de-france.fr (" + why + "), got '" + v + "'");
+    };
+    const auto sep = v.find("://");
+    if (sep == std::string::npos) throw fail("no scheme");
+    const std::string scheme = lower(v.substr(0, sep));
+    if (scheme != "http" && scheme != "https") throw fail("unsupported scheme '" + scheme + "'");
+    for (unsigned char ch : v)
+        if (ch <= 0x20 || ch == 0x7f || ch == '"' || ch == '<' || ch == '>' || ch == '\\' || ch == '`')
+            throw fail("a space, control character, quote, angle bracket or backslash");
+    if (v.find_first_of("?#") != std::string::npos) throw fail("a query or fragment");
+    const std::string rest = v.substr(sep + 3);
+    const std::string authority = rest.substr(0, rest.find('/'));
+    if (authority.empty()) throw fail("no host");
+    if (authority.find('@') != std::string::npos) throw fail("a user name");
+    std::string out = scheme + "://" + rest;
+    while (out.size() > scheme.size() + 3 && out.back() == '/') out.pop_back();
+    return out;
+}
+
+// A PEM file the web server will load ([web] tls_cert, tls_key): its absence
+// or a wrong file shows here, named, rather than at the first connection.
+std::string check_pem_file(const std::string& path, const char* marker, const char* what, const std::string& where) {
+    if (path.empty()) throw config_error(where + ": expected the path of a PEM " + what + ", got nothing");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw config_error(where + ": cannot read the " + what + " " + path);
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (s.find(marker) == std::string::npos)
+        throw config_error(where + ": expected a PEM " + what + " (" + marker + ") in " + path);
+    return path;
+}
+
 std::string resolve_path(const std::string& p, const fs::path& base) {
     if (p.empty()) return p;
     fs::path path(p);
@@ -459,14 +508,19 @@ Config parse_config(const std::string& text, const std::string& source) {
                       static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
                       if (!levels.count(lower(v))) throw config_error(w + ": expected trace, debug, info, warn or error, got '" + v + "'");
                       c.log.level = lower(v); }}}},
-        {"http", {{"listen", [&](auto& v, auto& w) {
-                       if (!v.empty()) {
-                           auto colon = v.rfind(':');
-                           if (colon == std::string::npos || colon == 0)
-                               throw config_error(w + ": expected HOST:PORT such as 127.0.0.1:9187, got '" + v + "'");
-                           parse_int(v.substr(colon + 1), 1, 65535, w, "a port");
-                       }
-                       c.http.listen = v; }}}},
+        {"http", {{"listen", [&](auto& v, auto& w) { c.http.listen = parse_listen(v, w, "127.0.0.1:9187"); }}}},
+        {"web",
+         {{"listen", [&](auto& v, auto& w) { c.web.listen = parse_listen(v, w, "127.0.0.1:8443"); }},
+          {"users_file", [&](auto& v, auto& w) {
+               if (v.empty()) throw config_error(w + ": expected a file, got nothing");
+               c.web.users_file = resolve_path(v, base); }},
+          {"base_url", [&](auto& v, auto& w) { c.web.base_url = parse_base_url(v, w); }},
+          {"session_timeout", [&](auto& v, auto& w) {
+               c.web.session_timeout = parse_int(v, 60, 7 * 86400, w, "seconds"); }},
+          {"tls_cert", [&](auto& v, auto& w) {
+               c.web.tls_cert = check_pem_file(resolve_path(v, base), "-----BEGIN CERTIFICATE-----", "certificate", w); }},
+          {"tls_key", [&](auto& v, auto& w) {
+               c.web.tls_key = check_pem_file(resolve_path(v, base), "PRIVATE KEY-----", "private key", w); }}}},
     };
 
     auto ini = parsers::parse_ini(text, source);
@@ -491,6 +545,14 @@ Config parse_config(const std::string& text, const std::string& source) {
             throw config_error(source + ": [" + section + "] tls_required = true and allow_plaintext = true contradict "
                                "each other; keep one");
     }
+
+    if (c.web.tls_cert.empty() != c.web.tls_key.empty())
+        throw config_error(source + ": [web] " + (c.web.tls_cert.empty() ? "tls_key is set without tls_cert"
+                                                                            : "tls_cert is set without tls_key") +
+                           ": set both (HTTPS) or neither (HTTP, e.g. behind a reverse proxy)");
+    if (!c.web.listen.empty() && c.web.listen == c.http.listen)
+        throw config_error(source + ": [web] listen = " + c.web.listen +
+                           ": the address of [http] listen (/healthz, /metrics); give each its own port");
 
     c.imap.password = resolve_secret("imap-password", imap_password_file, imap_password, source + ": [imap] password_file");
     c.smtp.password = resolve_secret("smtp-password", smtp_password_file, smtp_password, source + ": [smtp] password_file");

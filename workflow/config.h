@@ -136,6 +136,22 @@ struct HttpConfig {
     std::string listen = "127.0.0.1:9187";         // /healthz and /metrics; empty: off
 };
 
+// The web interface (daemon/web_server.h): the DRAIO's and IEN-IOs' pages.
+struct WebConfig {
+    std::string listen;                            // HOST:PORT; empty: off (the default)
+    std::string users_file = "/etc/ppo-intake/users";   // daemon/web_users.h; `ppo-intake user add` writes it
+    std::string base_url;                          // absolute http(s) URL without a trailing '/' (links in mails); may be empty
+    int session_timeout = 3600;                    // seconds of inactivity before a session ends
+    std::string tls_cert;                          // PEM certificate (chain) and key: HTTPS; both or neither
+    std::string tls_key;
+
+    bool tls() const { return !tls_cert.empty(); }
+    // Cookies carry the Secure flag when the browser reaches us over HTTPS:
+    // our own TLS, or a reverse proxy's (base_url = https://...).
+    bool secure_cookies() const { return tls() || base_url.rfind("https://", 0) == 0; }
+    bool operator==(const WebConfig&) const = default;
+};
+
 struct Config {
     std::string source;                            // the file it was read from
     ImapConfig imap;
@@ -150,6 +166,7 @@ struct Config {
     WorkflowConfig workflow;
     LogConfig log;
     HttpConfig http;
+    WebConfig web;
 
     // The académie mail domain for a Code_academie ("09" -> "ac-lille.fr").
     static std::string academie_domain(const std::string& code);

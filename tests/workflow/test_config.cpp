@@ -188,3 +188,64 @@ TEST(Config, TlsKeysAreParsedAndTheOptOutsWarned) {
     EXPECT_NE(what.find("[imap] tls_required = true and allow_plaintext = true"), std::string::npos) << what;
     fs::remove_all(dir);
 }
+
+TEST(Config, WebIsOffByDefaultAndItsKeysAreParsed) {
+    namespace fs = std::filesystem;
+    auto d = parse_config("", "/etc/ppo-intake/ppo-intake.conf");
+    EXPECT_TRUE(d.web.listen.empty());
+    EXPECT_EQ(d.web.users_file, "/etc/ppo-intake/users");
+    EXPECT_TRUE(d.web.base_url.empty());
+    EXPECT_EQ(d.web.session_timeout, 3600);
+    EXPECT_FALSE(d.web.tls());
+    EXPECT_FALSE(d.web.secure_cookies());
+
+    const fs::path dir = fs::temp_directory_path() / ("ppo-config-web-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    std::ofstream(dir / "web.crt") << "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    std::ofstream(dir / "web.key") << "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
+    auto c = parse_config("[web]\nlisten = 0.0.0.0:8443\nusers_file = users\nbase_url = HTTPS://ppo.example.fr/\n"
+                          "session_timeout = 900\ntls_cert = web.crt\ntls_key = " + (dir / "web.key").string() + "\n",
+                          (dir / "ppo.conf").string());
+    EXPECT_EQ(c.web.listen, "0.0.0.0:8443");
+    EXPECT_EQ(c.web.users_file, (dir / "users").string());   // relative to the config file
+    EXPECT_EQ(c.web.base_url, "https://ppo.example.fr");
+    EXPECT_EQ(c.web.session_timeout, 900);
+    EXPECT_EQ(c.web.tls_cert, (dir / "web.crt").string());
+    EXPECT_TRUE(c.web.tls());
+    EXPECT_TRUE(c.web.secure_cookies());
+    // Behind a TLS proxy: Secure cookies without our own TLS.
+    auto proxied = parse_config("[web]\nlisten = 127.0.0.1:8080\nbase_url = https://ppo.example.fr/campagne\n", "x.conf");
+    EXPECT_FALSE(proxied.web.tls());
+    EXPECT_TRUE(proxied.web.secure_cookies());
+    EXPECT_EQ(proxied.web.base_url, "https://ppo.example.fr/campagne");
+    EXPECT_FALSE(parse_config("[web]\nbase_url = http://ppo.example.fr\n", "x.conf").web.secure_cookies());
+
+    struct Case {
+        std::string text, expected;
+    };
+    for (const auto& k : std::vector<Case>{
+             {"[web]\nlisten = 8443\n", "test.conf:2: [web] listen: expected HOST:PORT"},
+             {"[web]\nlisten = 127.0.0.1:70000\n", "test.conf:2: [web] listen: expected a port"},
+             {"[web]\nbase_url = ppo.example.fr\n", "test.conf:2: [web] base_url: expected an absolute http:// or https:// URL"},
+             {"[web]\nbase_url = ftp://ppo.example.fr\n", "[web] base_url: expected an absolute"},
+             {"[web]\nbase_url = https://\n", "no host"},
+             {"[web]\nbase_url = https://u:p@ppo.example.fr\n", "a user name"},
+             {"[web]\nbase_url = https://ppo.example.fr/?x=1\n", "a query or fragment"},
+             {"[web]\nbase_url = https://ppo.example.fr/a b\n", "a space"},
+             {"[web]\nsession_timeout = 10\n", "test.conf:2: [web] session_timeout: expected seconds between 60"},
+             {"[web]\nsession_timeout = 1h\n", "[web] session_timeout: expected seconds"},
+             {"[web]\nusers_file =\n", "[web] users_file: expected a file"},
+             {"[web]\ntls_cert = " + (dir / "web.crt").string() + "\n", "[web] tls_cert is set without tls_key"},
+             {"[web]\ntls_key = " + (dir / "web.key").string() + "\n", "[web] tls_key is set without tls_cert"},
+             {"[web]\ntls_cert = " + (dir / "missing.crt").string() + "\n", "test.conf:2: [web] tls_cert: cannot read"},
+             {"[web]\ntls_cert = " + (dir / "web.key").string() + "\n", "[web] tls_cert: expected a PEM certificate"},
+             {"[web]\ntls_key = " + (dir / "web.crt").string() + "\n", "[web] tls_key: expected a PEM private key"},
+             {"[web]\nlisten = 127.0.0.1:9187\n", "[web] listen = 127.0.0.1:9187: the address of [http] listen"},
+             {"[web]\nport = 80\n", "[web] port: unknown key"},
+         }) {
+        const auto what = config_error_of(k.text);
+        EXPECT_NE(what.find(k.expected), std::string::npos) << k.text << " -> " << what;
+        EXPECT_NE(what.find("/etc/ppo-intake/test.conf"), std::string::npos) << what;
+    }
+    fs::remove_all(dir);
+}
