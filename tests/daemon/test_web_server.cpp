@@ -7,6 +7,7 @@
 
 #include "bench/tls_cert.h"
 #include "daemon/web_users.h"
+#include "parsers/error.h"
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>

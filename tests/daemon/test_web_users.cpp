@@ -148,7 +148,7 @@ TEST(WebUsers, EveryBadLineIsRefusedWithItsFileAndLine) {
         const auto what = parse_error("# users\n" + c.line + "\n");
         EXPECT_NE(what.find("/etc/ppo-intake/users:2: "), std::string::npos) << c.line << " -> " << what;
         EXPECT_NE(what.find(c.expected), std::string::npos) << c.line << " -> " << what;
-        EXPECT_EQ(what.find("$argon2id$"), std::string::npos) << "a hash quoted in: " << what;
+        EXPECT_EQ(what.find(h.substr(30)), std::string::npos) << "a hash quoted in: " << what;
     }
     const auto twice = parse_error("alice:draio::" + h + "\nbob:draio::" + h + "\nalice:draio::" + h + "\n");
     EXPECT_NE(twice.find("users:3: user alice is listed twice"), std::string::npos) << twice;
