@@ -509,6 +509,10 @@ void WebServer::Impl::route(Exchange& x) {
             x.out.content_type = "application/json";
             x.out.body = "{\"error\":\"authentification requise\"}\n";
             x.out.headers.emplace_back("WWW-Authenticate", "Cookie realm=\"ppo-intake\"");
+        } else if (req.method == "POST") {
+            // Refused outright (a redirect would look like the 303 of a
+            // done action); the page says what to do.
+            error(x, 403, "Votre session a expiré ou vous n'êtes pas connecté : reconnectez-vous, puis recommencez.");
         } else {
             x.out.redirect("/login");
         }

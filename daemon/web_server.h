@@ -16,7 +16,8 @@
 //   in memory per login and per client address; past the limit (5 per login,
 //   20 per address, within 15 minutes) the answer is 429 with Retry-After,
 //   before any password is checked.
-// - Without a session: GET/HEAD of a page -> 303 /login; /api/... -> 401 (JSON).
+// - Without a session: GET/HEAD of a page -> 303 /login; /api/... -> 401
+//   (JSON); any other POST -> 403 (the session expired: log in again).
 // - Requests: GET, HEAD (a GET without its body; the handler sees "GET") and
 //   POST (application/x-www-form-urlencoded, at most 64 KiB: 413 beyond);
 //   other methods 405. The path is percent-decoded; NUL or another control

@@ -237,8 +237,11 @@ TEST_F(WebServerTest, WithoutASessionPagesRedirectToLoginAndTheApiSays401) {
         expect_security_headers(r, target);
     }
     EXPECT_EQ(b.request("HEAD", "/").status, 303);
-    // A POST without a session is not a page the handler sees either.
-    EXPECT_EQ(b.post("/triage/1/reject", {{"csrf", "x"}}).status, 303);
+    // A POST without a session is refused (not a 303 that looks like success).
+    auto post = b.post("/triage/1/reject", {{"csrf", "x"}});
+    EXPECT_EQ(post.status, 403);
+    EXPECT_NE(post.body.find("Votre session a expiré"), std::string::npos) << post.body;
+    EXPECT_EQ(b.post("/api/x", {{"csrf", "x"}}).status, 401);
     for (const std::string target : {"/api/status", "/api/x", "/api"}) {
         auto r = b.get(target);
         EXPECT_EQ(r.status, 401) << target;

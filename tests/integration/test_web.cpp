@@ -161,7 +161,7 @@ std::string http_body(int port, const std::string& path, int* status = nullptr) 
 
 }  // namespace
 
-TEST(WebUsers, AddListRemoveThroughTheCommandLine) {
+TEST(WebUserCommands, AddListRemoveThroughTheCommandLine) {
     Harness h(web_options());
     const std::string users = h.dir() + "/users";
 
@@ -264,7 +264,7 @@ TEST(WebCommand, ServesTheInterfaceAndHealthWithoutTakingMail) {
                            {"http.listen", "127.0.0.1:" + std::to_string(http_port)}}));
     ASSERT_EQ(ppo_with_stdin(h, {"user", "add", "alice", "--role", "draio"}, kPassword + "\n").exit_code, 0);
     TestMail mail;
-    mail.files.push_back({"ppo.pdf", "application/pdf", sample_pdf("web")});
+    mail.files.push_back({"ppo.pdf", "application/pdf", sample_pdf("web"), ""});
     h.deliver(mail);
 
     const std::string log = h.dir() + "/web.log";
