@@ -136,6 +136,12 @@ struct HttpConfig {
     std::string listen = "127.0.0.1:9187";         // /healthz and /metrics; empty: off
 };
 
+struct WebConfig {
+    std::string listen, users_file = "/etc/ppo-intake/users", base_url;
+    int session_timeout = 3600;
+    std::string tls_cert, tls_key;
+};
+
 struct Config {
     std::string source;                            // the file it was read from
     ImapConfig imap;
@@ -150,6 +156,7 @@ struct Config {
     WorkflowConfig workflow;
     LogConfig log;
     HttpConfig http;
+    WebConfig web;
 
     // The académie mail domain for a Code_academie ("09" -> "ac-lille.fr").
     static std::string academie_domain(const std::string& code);
