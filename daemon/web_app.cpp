@@ -638,7 +638,7 @@ struct WebApp::Impl {
             sv.set("late", view_bool(s.late));
             sv.set("from", view_text(s.from));
             sv.set("identified_by", view_text(workflow::identified_by_fr(s.identified_by)));
-            sv.set("evidence", view_text(evidence[s.id]));
+            sv.set("evidence", view_text(workflow::evidence_fr(evidence[s.id])));
             sv.set("has_evidence", view_bool(!evidence[s.id].empty()));
             std::string css;
             sv.set("ack", view_text(mail_state(s.id, "ack", css)));

@@ -329,7 +329,7 @@ ArrivalChart arrival_chart(const CampaignStatus& status, std::int64_t now) {
     auto start = deadline - date::days(28);
     if (!firsts.empty()) start = std::min(start, firsts.begin()->first);
     start = std::min(start, today);
-    auto end = std::max(deadline + date::days(2), today);
+    auto end = std::max(deadline + date::days(2), today + date::days(1));
     const double span = std::max(1, static_cast<int>((end - start).count()));
     const double plot_w = c.width - c.left - c.right, plot_h = c.height - c.top - c.bottom;
     const double y_max = static_cast<double>(std::max<std::size_t>(c.expected, 1));
@@ -367,7 +367,7 @@ ArrivalChart arrival_chart(const CampaignStatus& status, std::int64_t now) {
     for (std::size_t n = 0; n <= c.expected; n += ystep) c.y_ticks.push_back({y_of(static_cast<double>(n)), std::to_string(n)});
     c.deadline_x = x_of(deadline + date::days(1));   // the deadline day counts: the line at its end
     c.expected_y = y_of(static_cast<double>(c.expected));
-    if (today >= start && today <= end) c.today_x = x_of(today + date::days(1));
+    if (today >= start && today < end) c.today_x = x_of(today + date::days(1));
     return c;
 }
 

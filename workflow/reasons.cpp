@@ -257,7 +257,49 @@ std::string one_fr(std::string_view r) {
     return "motif non répertorié (" + std::string(r) + ")";
 }
 
+// One piece of evidence (identification.cpp, judge.cpp, intake.cpp).
+std::string evidence_piece_fr(std::string_view e) {
+    if (starts(e, "forwarded: ")) return "message transféré : " + evidence_piece_fr(e.substr(11));
+    if (starts(e, "document: ")) return "document joint : " + evidence_piece_fr(e.substr(10));
+    if (starts(e, "thread: replies to our mail to "))
+        return "réponse à notre message au lycée " + std::string(e.substr(31));
+    if (starts(e, "sender ") && ends(e, " not authenticated"))
+        return "expéditeur " + std::string(e.substr(7, e.size() - 7 - 18)) + " (non authentifié)";
+    if (starts(e, "sender ")) return "expéditeur " + std::string(e.substr(7));
+    if (starts(e, "UAI ")) {
+        const auto in = e.find(" in ");
+        if (in != std::string_view::npos)
+            return "UAI " + std::string(e.substr(4, in - 4)) + " dans " + location_fr(e.substr(in + 4));
+    }
+    if (starts(e, "name '")) {
+        // "name 'N' + town 'T' in LOC" or "name 'N' in LOC1 + town 'T' in LOC2"
+        const auto plus = e.find(" + town '");
+        if (plus != std::string_view::npos) {
+            std::string_view name_part = e.substr(5, plus - 5);          // "'N'" or "'N' in LOC1"
+            std::string_view town_part = e.substr(plus + 8);             // "'T' in LOC"
+            auto split_in = [](std::string_view part) {
+                const auto close = part.find("' in ", 1);
+                if (close == std::string_view::npos) return std::pair{quoted_fr(part), std::string()};
+                return std::pair{quoted_fr(part.substr(0, close + 1)), location_fr(part.substr(close + 5))};
+            };
+            auto [name, name_loc] = split_in(name_part);
+            auto [town, town_loc] = split_in(town_part);
+            if (name_loc.empty()) return "nom " + name + " et commune " + town + (town_loc.empty() ? "" : " dans " + town_loc);
+            return "nom " + name + " dans " + name_loc + " et commune " + town +
+                   (town_loc.empty() ? "" : " dans " + town_loc);
+        }
+    }
+    return std::string(e);
+}
+
 }  // namespace
+
+std::string evidence_fr(const std::string& evidence) {
+    std::vector<std::string> parts;
+    for (const auto& p : split_top(evidence, "; "))
+        if (!p.empty()) parts.push_back(evidence_piece_fr(p));
+    return join(parts, " ; ");
+}
 
 std::string reason_fr(const std::string& reason) {
     if (reason.empty()) return reason;

@@ -16,4 +16,9 @@ namespace ppo::workflow {
 // sentence with the English text in parentheses. "" stays "".
 std::string reason_fr(const std::string& reason);
 
+// The same for the evidence recorded with a message (messages.evidence: "sender
+// ce.0590072h@ac-lille.fr; UAI 0590072H in subject; forwarded: ..."), one
+// French phrase per piece, joined by " ; "; an unknown piece stays as written.
+std::string evidence_fr(const std::string& evidence);
+
 }  // namespace ppo::workflow

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -522,6 +523,23 @@ TEST_F(WebAppTest, LoginAndErrorPages) {
     EXPECT_EQ(error.status, 429);
     EXPECT_NE(error.body.find("Trop de tentatives &lt;b&gt;"), std::string::npos);
     EXPECT_EQ(get("/nowhere", draio_).status, 404);
+}
+
+// PPO_WRITE_PAGES=DIR: the pages, to open in a browser (scripts or by hand).
+TEST_F(WebAppTest, PagesToLookAt) {
+    const char* out = std::getenv("PPO_WRITE_PAGES");
+    if (!out) GTEST_SKIP() << "PPO_WRITE_PAGES=DIR writes the pages there";
+    auto write = [&](const std::string& name, const WebResponse& r) { std::ofstream(std::string(out) + "/" + name) << r.body; };
+    write("dashboard.html", get("/", draio_));
+    write("dashboard-ien-io.html", get("/", douai_));
+    write("lycees.html", get("/lycees", draio_));
+    write("lycee.html", get("/lycees/0590072H", draio_));
+    write("lycee-missing.html", get("/lycees/0596082R", draio_));
+    write("triage.html", get("/triage", draio_));
+    write("triage-error.html", post("/triage/" + std::to_string(hostile_) + "/assign", draio_, {{"uai", "0000000A"}}));
+    write("outbox.html", get("/outbox", draio_));
+    write("login.html", app_->login_page("x", "Identifiant ou mot de passe incorrect.", "draio"));
+    write("error.html", get("/lycees/0626769W", douai_));
 }
 
 // A page under 100 ms with 3,000 lycées and 10,000 submissions (on by

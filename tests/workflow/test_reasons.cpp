@@ -114,5 +114,22 @@ TEST(ReasonFr, NoEnglishWordLeftInTheKnownReasons) {
     }
 }
 
+TEST(EvidenceFr, EveryPieceTheCodeWrites) {
+    EXPECT_EQ(evidence_fr("sender ce.0590072h@ac-lille.fr"), "expéditeur ce.0590072h@ac-lille.fr");
+    EXPECT_EQ(evidence_fr("sender ce.0590072h@ac-lille.fr not authenticated"),
+              "expéditeur ce.0590072h@ac-lille.fr (non authentifié)");
+    EXPECT_EQ(evidence_fr("UAI 0590072H in subject; UAI 0590072H in file name 'PPO; 0590072H.pdf'"),
+              "UAI 0590072H dans l’objet ; UAI 0590072H dans le nom de fichier « PPO; 0590072H.pdf »");
+    EXPECT_EQ(evidence_fr("name 'Camille Claudel' + town 'Douai' in body"),
+              "nom « Camille Claudel » et commune « Douai » dans le corps du message");
+    EXPECT_EQ(evidence_fr("name 'Camille Claudel' in subject + town 'Douai' in body"),
+              "nom « Camille Claudel » dans l’objet et commune « Douai » dans le corps du message");
+    EXPECT_EQ(evidence_fr("forwarded: sender ce.0590072h@ac-lille.fr"),
+              "message transféré : expéditeur ce.0590072h@ac-lille.fr");
+    EXPECT_EQ(evidence_fr("thread: replies to our mail to 0590072H"), "réponse à notre message au lycée 0590072H");
+    EXPECT_EQ(evidence_fr("document: UAI 0590072H in body"), "document joint : UAI 0590072H dans le corps du message");
+    EXPECT_EQ(evidence_fr(""), "");
+}
+
 }  // namespace
 }  // namespace ppo::workflow
