@@ -33,7 +33,9 @@ endforeach()
 configure_file("${PPO_SOURCE_DIR}/etc/ppo-intake.conf" "${CMAKE_CURRENT_BINARY_DIR}/package/ppo-intake.conf" COPYONLY)
 install(FILES "${CMAKE_CURRENT_BINARY_DIR}/package/ppo-intake.conf" DESTINATION "${_ppo_etc}"
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-install(DIRECTORY "${PPO_SOURCE_DIR}/etc/templates/" DESTINATION "${_ppo_etc}/templates" FILES_MATCHING PATTERN "*.txt")
+# The mail templates (*.txt), the digest's HTML part and the web pages (web/*.html).
+install(DIRECTORY "${PPO_SOURCE_DIR}/etc/templates/" DESTINATION "${_ppo_etc}/templates"
+        FILES_MATCHING PATTERN "*.txt" PATTERN "*.html")
 
 # The unit names the binary's installed path.
 file(READ "${PPO_SOURCE_DIR}/systemd/ppo-intake.service" _ppo_unit)
@@ -109,7 +111,8 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 
 # conffiles: every file installed under /etc (dpkg keeps local edits).
 set(_ppo_conffiles "${_ppo_etc}/ppo-intake.conf\n")
-file(GLOB _ppo_templates RELATIVE "${PPO_SOURCE_DIR}/etc/templates" CONFIGURE_DEPENDS "${PPO_SOURCE_DIR}/etc/templates/*.txt")
+file(GLOB_RECURSE _ppo_templates RELATIVE "${PPO_SOURCE_DIR}/etc/templates" CONFIGURE_DEPENDS
+     "${PPO_SOURCE_DIR}/etc/templates/*.txt" "${PPO_SOURCE_DIR}/etc/templates/*.html")
 list(SORT _ppo_templates)
 foreach(_t IN LISTS _ppo_templates)
   string(APPEND _ppo_conffiles "${_ppo_etc}/templates/${_t}\n")

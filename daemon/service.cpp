@@ -15,6 +15,7 @@
 #include "workflow/outbox.h"
 #include "workflow/scheduler.h"
 #include "workflow/status.h"
+#include "workflow/triage.h"
 
 #include <spdlog/spdlog.h>
 
@@ -295,44 +296,26 @@ int cmd_triage(Context& ctx, const std::vector<std::string>& args) {
     if (args[0] == "assign") {
         if (args.size() != 3) throw UsageErrorInCommand("triage assign: expected SUBMISSION_ID UAI");
         auto id = parse_id(args[1]);
-        auto msg = store.message(id);
-        if (!msg || msg->outcome != "unidentified")
-            throw UsageErrorInCommand("triage assign: submission " + args[1] + " is not waiting in triage");
-        const auto* lycee = directory.by_uai(args[2]);
-        if (!lycee) throw UsageErrorInCommand("triage assign: " + args[2] + " is not a lycée of this campaign");
-        auto files = store.files_of(id);
-        if (files.empty()) throw UsageErrorInCommand("triage assign: submission " + args[1] + " has no document to attribute");
-        store.begin();
+        workflow::MessageRecord msg;
         try {
-            msg->outcome = "submission";
-            msg->uai = lycee->uai;
-            msg->identified_by = "manual";
-            msg->reason.clear();
-            msg->late = msg->received_at >= workflow::deadline_end(ctx.config.campaign);
-            store.update_message(*msg);
-            workflow::enqueue_submission_mails(ctx.config, store, ctx.templates(), directory, *msg, files,
-                                               msg->message_id, "", true, now);
-            store.commit();
-        } catch (...) {
-            store.rollback();
-            throw;
+            msg = workflow::assign_from_triage(ctx.config, store, ctx.templates(), directory, id, args[2], now);
+        } catch (const workflow::TriageError& e) {
+            throw UsageErrorInCommand(std::string("triage assign: ") + e.what());
         }
-        spdlog::info("submission {}: assigned to UAI {} by hand", id, lycee->uai);
+        const auto* lycee = directory.by_uai(msg.uai);
+        spdlog::info("submission {}: assigned to UAI {} by hand", id, msg.uai);
         flush_if_free(ctx, "triage assign");
-        std::cout << "Submission " << id << " assigned to " << lycee->uai << " " << lycee->name << ".\n";
+        std::cout << "Submission " << id << " assigned to " << msg.uai << " " << (lycee ? lycee->name : "") << ".\n";
         return 0;
     }
     if (args[0] == "reject") {
         if (args.size() != 2) throw UsageErrorInCommand("triage reject: expected SUBMISSION_ID");
         auto id = parse_id(args[1]);
-        auto msg = store.message(id);
-        if (!msg || msg->outcome != "unidentified")
-            throw UsageErrorInCommand("triage reject: submission " + args[1] + " is not waiting in triage");
-        msg->outcome = "rejected";
-        msg->reason = "rejected by hand (was: " + msg->reason + ")";
-        store.begin();
-        store.update_message(*msg);
-        store.commit();
+        try {
+            workflow::reject_from_triage(store, id);
+        } catch (const workflow::TriageError& e) {
+            throw UsageErrorInCommand(std::string("triage reject: ") + e.what());
+        }
         std::cout << "Submission " << id << " rejected.\n";
         return 0;
     }

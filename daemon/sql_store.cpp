@@ -120,6 +120,25 @@ std::vector<OutboxMail> to_outboxes(const std::vector<SqlRow>& rows) {
     return out;
 }
 
+// Every column of a file but its text, which status, mails and listings never need.
+const char* kFileColumns =
+    "id, message_ref, name, path, size, sha256, kind, container, text_error, looks_like_ppo, school_years, named_uais, "
+    "check_detail";
+const char* kFileColumnsOfF =
+    "f.id, f.message_ref, f.name, f.path, f.size, f.sha256, f.kind, f.container, f.text_error, f.looks_like_ppo, "
+    "f.school_years, f.named_uais, f.check_detail";
+
+FileRecord to_file(const SqlRow& r) {
+    FileRecord f{r.i64(0), r.i64(1), r.str(2), r.str(3), r.i64(4), r.str(5), r.str(6)};
+    f.container = r.str(7);
+    f.text_error = r.str(8);
+    f.looks_like_ppo = r.str(9);
+    f.school_years = r.str(10);
+    f.named_uais = r.str(11);
+    f.check_detail = r.str(12);
+    return f;
+}
+
 std::string placeholders(std::size_t first, std::size_t n) {
     std::string s;
     for (std::size_t i = 0; i < n; ++i) s += (i ? ", $" : "$") + std::to_string(first + i);
@@ -328,19 +347,19 @@ std::int64_t SqlStore::insert_file(const FileRecord& f) {
 std::vector<FileRecord> SqlStore::files_of(std::int64_t message_ref) {
     // Everything but the text, which status, mails and listings never need.
     std::vector<FileRecord> out;
-    for (const auto& r : db_.query("SELECT id, message_ref, name, path, size, sha256, kind, container, text_error, "
-                                   "looks_like_ppo, school_years, named_uais, check_detail FROM files "
-                                   "WHERE message_ref = $1 ORDER BY id",
-                                   {message_ref})) {
-        FileRecord f{r.i64(0), r.i64(1), r.str(2), r.str(3), r.i64(4), r.str(5), r.str(6)};
-        f.container = r.str(7);
-        f.text_error = r.str(8);
-        f.looks_like_ppo = r.str(9);
-        f.school_years = r.str(10);
-        f.named_uais = r.str(11);
-        f.check_detail = r.str(12);
-        out.push_back(std::move(f));
-    }
+    for (const auto& r : db_.query(std::string("SELECT ") + kFileColumns + " FROM files WHERE message_ref = $1 ORDER BY id",
+                                   {message_ref}))
+        out.push_back(to_file(r));
+    return out;
+}
+
+std::vector<FileRecord> SqlStore::campaign_files(std::int64_t campaign_id) {
+    std::vector<FileRecord> out;
+    for (const auto& r : db_.query(std::string("SELECT ") + kFileColumnsOfF +
+                                       " FROM files f JOIN messages m ON m.id = f.message_ref WHERE m.campaign_id = $1 "
+                                       "AND m.outcome IN ('submission', 'unidentified') ORDER BY f.message_ref, f.id",
+                                   {campaign_id}))
+        out.push_back(to_file(r));
     return out;
 }
 
@@ -439,6 +458,36 @@ std::size_t SqlStore::outbox_pending_count() {
     return static_cast<std::size_t>(db_.query("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").front().i64(0));
 }
 
+std::vector<workflow::MessageMailState> SqlStore::message_mail_states(std::int64_t campaign_id) {
+    std::vector<workflow::MessageMailState> out;
+    for (const auto& r : db_.query("SELECT o.message_ref, o.kind, o.state FROM outbox o JOIN messages m ON m.id = o.message_ref "
+                                   "WHERE m.campaign_id = $1 AND o.kind IN ('ack', 'forward', 'link') "
+                                   "ORDER BY o.message_ref, o.id",
+                                   {campaign_id}))
+        out.push_back({r.i64(0), r.str(1), r.str(2)});
+    return out;
+}
+
+std::vector<OutboxMail> SqlStore::outbox_list(const std::vector<std::string>& states) {
+    // The head of each mail only: a forward's or a digest's body may be large.
+    std::string sql =
+        "SELECT id, campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, substr(data, 1, 4096), "
+        "state, attempts, next_attempt_at, last_error, created_at, sent_at FROM outbox";
+    std::vector<SqlParam> params(states.begin(), states.end());
+    if (!states.empty()) sql += " WHERE state IN (" + placeholders(1, states.size()) + ")";
+    return to_outboxes(db_.query(sql + " ORDER BY id", params));
+}
+
+std::size_t SqlStore::retry_outbox(std::int64_t id, std::int64_t now) {
+    if (id == 0)
+        return db_.exec("UPDATE outbox SET state = 'pending', attempts = 0, last_error = '', next_attempt_at = $1 "
+                        "WHERE state = 'failed'",
+                        {now});
+    return db_.exec("UPDATE outbox SET state = 'pending', attempts = 0, last_error = '', next_attempt_at = $1 "
+                    "WHERE state = 'failed' AND id = $2",
+                    {now, id});
+}
+
 bool SqlStore::reminder_recorded(std::int64_t campaign_id, const std::string& uai, int offset_days) {
     return !db_.query("SELECT 1 FROM reminders WHERE campaign_id = $1 AND uai = $2 AND offset_days = $3",
                       {campaign_id, uai, std::int64_t{offset_days}})
@@ -457,6 +506,14 @@ std::vector<int> SqlStore::reminders_of(std::int64_t campaign_id, const std::str
     for (const auto& r : db_.query("SELECT offset_days FROM reminders WHERE campaign_id = $1 AND uai = $2 ORDER BY offset_days",
                                    {campaign_id, uai}))
         out.push_back(static_cast<int>(r.i64(0)));
+    return out;
+}
+
+std::vector<workflow::ReminderRecord> SqlStore::campaign_reminders(std::int64_t campaign_id) {
+    std::vector<workflow::ReminderRecord> out;
+    for (const auto& r : db_.query("SELECT uai, offset_days FROM reminders WHERE campaign_id = $1 ORDER BY uai, offset_days",
+                                   {campaign_id}))
+        out.push_back({r.str(0), static_cast<int>(r.i64(1))});
     return out;
 }
 

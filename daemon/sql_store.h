@@ -50,6 +50,7 @@ public:
     std::int64_t insert_file(const workflow::FileRecord& file) override;
     std::vector<workflow::FileRecord> files_of(std::int64_t message_ref) override;
     std::string file_text(std::int64_t file_id) override;
+    std::vector<workflow::FileRecord> campaign_files(std::int64_t campaign_id) override;
 
     std::int64_t enqueue(const workflow::OutboxMail& mail) override;
     std::vector<workflow::OutboxMail> due_outbox(std::int64_t now, std::size_t limit) override;
@@ -60,11 +61,15 @@ public:
                              bool permanent) override;
     std::size_t count_outbox_to(const std::string& kind, const std::string& recipient, std::int64_t since) override;
     std::size_t outbox_pending_count() override;
+    std::vector<workflow::MessageMailState> message_mail_states(std::int64_t campaign_id) override;
+    std::vector<workflow::OutboxMail> outbox_list(const std::vector<std::string>& states) override;
+    std::size_t retry_outbox(std::int64_t id, std::int64_t now) override;
 
     bool reminder_recorded(std::int64_t campaign_id, const std::string& uai, int offset_days) override;
     void record_reminder(std::int64_t campaign_id, const std::string& uai, int offset_days, std::int64_t outbox_id,
                          std::int64_t now) override;
     std::vector<int> reminders_of(std::int64_t campaign_id, const std::string& uai) override;
+    std::vector<workflow::ReminderRecord> campaign_reminders(std::int64_t campaign_id) override;
 
     bool digest_recorded(std::int64_t campaign_id, const std::string& slot) override;
     void record_digest(std::int64_t campaign_id, const std::string& slot, std::int64_t outbox_id,

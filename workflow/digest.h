@@ -1,8 +1,11 @@
 // The DRAIO digest: a summary of the campaign at one instant, collected from
-// the store (collect_digest) and rendered as French text, HTML (inline CSS
-// only: no script, no external style sheet, no image) and a subject line.
-// The counts come from build_status, so they always equal `status --json`;
-// the full status travels as the CSV attachment (status_csv).
+// the store (collect_digest) and rendered as French text and HTML from the
+// templates digest.txt and digest.html (workflow/views.h), with the view
+// model and the partials of the web dashboard (workflow/dashboard.h): one
+// rendering path, editable by administrators. The HTML has inline styles only
+// (no script, no style sheet, no image). The counts come from build_status, so
+// they always equal `status --json`; the full status travels as the CSV
+// attachment (status_csv).
 #pragma once
 
 #include "workflow/config.h"
@@ -15,6 +18,8 @@
 #include <vector>
 
 namespace ppo::workflow {
+
+class ViewTemplates;
 
 struct DigestCounts {
     std::size_t expected = 0;
@@ -108,17 +113,23 @@ struct DigestData {
     std::vector<DigestBassinWithoutIenIo> without_ien_io;
 
     CampaignStatus status;                   // what the CSV attachment is made of
+    std::string base_url{};                  // [web] base_url: a link to the dashboard; "" none
 };
 
 // Reads everything the digest shows. `since` is the instant of the previous
-// digest (store.last_digest_at), 0 for none.
+// digest (store.last_digest_at), 0 for none. Failed and deferred mails of
+// the campaign: outbox_failures.
 DigestData collect_digest(const Config& config, Store& store, const Directory& directory, std::int64_t campaign_id,
                           std::int64_t now, std::int64_t since);
 
+// The campaign's mails that failed for good, or wait for another try after a
+// failed attempt, oldest first.
+std::vector<DigestFailure> outbox_failures(Store& store, std::int64_t campaign_id);
+
 // "PPO 2021-2022 — point quotidien du 4 mars 2022 : 87/140 reçus (62 %)"
 std::string digest_subject(const DigestData& data);
-std::string digest_text(const DigestData& data);
-std::string digest_html(const DigestData& data);
+std::string digest_text(const DigestData& data, const ViewTemplates& templates);
+std::string digest_html(const DigestData& data, const ViewTemplates& templates);
 // "etat-ppo-2022-03-04.csv"
 std::string digest_csv_name(const DigestData& data);
 

@@ -4,6 +4,7 @@
 #include "workflow/campaign_time.h"
 #include "workflow/digest.h"
 #include "workflow/mail_builder.h"
+#include "workflow/views.h"
 
 #include <spdlog/spdlog.h>
 
@@ -186,8 +187,8 @@ void run_reminders(const Config& config, Store& store, const Templates& template
     }
 }
 
-void run_digest(const Config& config, Store& store, const Directory& directory, std::int64_t campaign_id,
-                std::int64_t now, bool dry_run, std::vector<ScheduledAction>& actions) {
+void run_digest(const Config& config, Store& store, const Templates& templates, const Directory& directory,
+                std::int64_t campaign_id, std::int64_t now, bool dry_run, std::vector<ScheduledAction>& actions) {
     if (!config.digest.enabled) return;
     auto slot = digest_slot(config, now);
     if (!slot || store.digest_recorded(campaign_id, *slot)) return;
@@ -211,8 +212,8 @@ void run_digest(const Config& config, Store& store, const Directory& directory, 
     spec.from = config.smtp.from;
     spec.to = config.digest.to;
     spec.subject = action.subject;
-    spec.text = digest_text(data);
-    spec.html = digest_html(data);
+    spec.text = digest_text(data, templates.views());
+    spec.html = digest_html(data, templates.views());
     spec.date = now;
     spec.message_id = make_message_id(config.intake.message_id_domain, now);
     spec.auto_submitted = "auto-generated";
@@ -250,7 +251,7 @@ std::vector<ScheduledAction> run_scheduled(const Config& config, Store& store, c
                                            bool dry_run) {
     std::vector<ScheduledAction> actions;
     run_reminders(config, store, templates, directory, campaign_id, now, dry_run, actions);
-    run_digest(config, store, directory, campaign_id, now, dry_run, actions);
+    run_digest(config, store, templates, directory, campaign_id, now, dry_run, actions);
     return actions;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
+#include <unordered_map>
 
 namespace ppo::workflow {
 
@@ -16,8 +17,6 @@ std::vector<FileStatus> file_statuses(const std::vector<FileRecord>& files) {
     for (const auto& f : files) out.push_back({f.name, f.size, f.sha256});
     return out;
 }
-
-std::vector<FileStatus> file_statuses(Store& store, std::int64_t message_ref) { return file_statuses(store.files_of(message_ref)); }
 
 std::vector<std::string> lines_of(const std::string& s) {
     std::vector<std::string> out;
@@ -49,10 +48,6 @@ std::string checks_json(const std::vector<DocumentCheck>& checks) {
                ", \"detail\": " + json_string(c.detail) + "}";
     }
     return out + "]";
-}
-
-bool outbox_sent(const std::vector<OutboxMail>& mails, const std::string& kind) {
-    return std::any_of(mails.begin(), mails.end(), [&](const OutboxMail& m) { return m.kind == kind && m.state == "sent"; });
 }
 
 std::string files_json(const std::vector<FileStatus>& files) {
@@ -137,30 +132,56 @@ CampaignStatus build_status(Store& store, const Config& config, std::int64_t cam
     st.name = config.campaign.name;
     st.deadline = config.campaign.deadline;
     st.timezone = config.campaign.timezone;
+
+    // A constant number of queries, whatever the number of lycées and
+    // messages: submissions, files, mail states, reminders, then the three
+    // lists of messages that are no submission.
+    std::unordered_map<std::string, std::vector<MessageRecord>> submissions;
+    for (auto& m : store.submissions(campaign_id)) submissions[m.uai].push_back(std::move(m));
+    std::unordered_map<std::int64_t, std::vector<FileRecord>> files;
+    for (auto& f : store.campaign_files(campaign_id)) files[f.message_ref].push_back(std::move(f));
+    std::unordered_map<std::int64_t, std::pair<bool, bool>> sent;   // message -> (ack sent, forward sent)
+    for (const auto& m : store.message_mail_states(campaign_id)) {
+        if (m.state != "sent") continue;
+        if (m.kind == "ack") sent[m.message_ref].first = true;
+        if (m.kind == "forward") sent[m.message_ref].second = true;
+    }
+    std::unordered_map<std::string, std::vector<int>> reminders;
+    for (const auto& r : store.campaign_reminders(campaign_id)) reminders[r.uai].push_back(r.offset_days);
+    static const std::vector<FileRecord> kNoFiles;
+    auto files_of = [&](std::int64_t id) -> const std::vector<FileRecord>& {
+        auto it = files.find(id);
+        return it == files.end() ? kNoFiles : it->second;
+    };
+
+    st.lycees.reserve(directory.lycees().size());
     for (const auto& l : directory.lycees()) {
         LyceeStatus ls;
         ls.lycee = l;
         if (const auto* b = directory.bassin(l.bassin_code)) ls.ien_io = b->ien_io_mail;
         bool on_time = false, late = false;
-        for (const auto& m : store.submissions_of(campaign_id, l.uai)) {
-            SubmissionStatus s;
-            s.id = m.id;
-            s.received_at = m.received_at;
-            s.from = m.from;
-            s.message_id = m.message_id;
-            s.identified_by = m.identified_by;
-            s.late = m.late;
-            const auto files = store.files_of(m.id);
-            s.files = file_statuses(files);
-            s.checks = document_checks(files, l.uai, config.campaign);
-            auto out = store.outbox_for_message(m.id);
-            s.acknowledged = outbox_sent(out, "ack");
-            s.forwarded = outbox_sent(out, "forward");
-            (m.late ? late : on_time) = true;
-            ls.submissions.push_back(std::move(s));
+        if (auto it = submissions.find(l.uai); it != submissions.end()) {
+            for (const auto& m : it->second) {
+                SubmissionStatus s;
+                s.id = m.id;
+                s.received_at = m.received_at;
+                s.from = m.from;
+                s.message_id = m.message_id;
+                s.identified_by = m.identified_by;
+                s.late = m.late;
+                const auto& fs = files_of(m.id);
+                s.files = file_statuses(fs);
+                s.checks = document_checks(fs, l.uai, config.campaign);
+                if (auto sm = sent.find(m.id); sm != sent.end()) {
+                    s.acknowledged = sm->second.first;
+                    s.forwarded = sm->second.second;
+                }
+                (m.late ? late : on_time) = true;
+                ls.submissions.push_back(std::move(s));
+            }
         }
         ls.state = on_time ? "received" : late ? "late" : "missing";
-        ls.reminders_sent = store.reminders_of(campaign_id, l.uai);
+        if (auto it = reminders.find(l.uai); it != reminders.end()) ls.reminders_sent = it->second;
         st.lycees.push_back(std::move(ls));
     }
     std::stable_sort(st.lycees.begin(), st.lycees.end(), [](const LyceeStatus& a, const LyceeStatus& b) {
@@ -168,7 +189,7 @@ CampaignStatus build_status(Store& store, const Config& config, std::int64_t cam
                std::tie(b.lycee.academie, b.lycee.bassin_code, b.lycee.uai);
     });
     for (const auto& m : store.messages_with_outcome(campaign_id, "unidentified"))
-        st.unidentified.push_back({m.id, m.received_at, m.from, m.subject, m.reason, file_statuses(store, m.id), 0,
+        st.unidentified.push_back({m.id, m.received_at, m.from, m.subject, m.reason, file_statuses(files_of(m.id)), 0,
                                    lines_of(m.links), m.uai});
     for (const auto& m : store.messages_with_outcome(campaign_id, "quarantined"))
         st.quarantined.push_back({m.id, m.received_at, m.from, m.subject, m.reason, {}, 0});

@@ -67,6 +67,19 @@ struct FileRecord {
     std::string check_detail{};            // what the check found, English
 };
 
+// The delivery state of one mail tied to a message (bulk status: one query).
+struct MessageMailState {
+    std::int64_t message_ref = 0;
+    std::string kind;                    // "ack" | "forward" | "link"
+    std::string state;                   // "pending" | "sent" | "failed"
+};
+
+// A reminder recorded for a lycée (bulk status: one query).
+struct ReminderRecord {
+    std::string uai;
+    int offset_days = 0;
+};
+
 struct OutboxMail {
     std::int64_t id = 0;
     std::int64_t campaign_id = 0;
@@ -141,6 +154,9 @@ public:
     virtual std::vector<FileRecord> files_of(std::int64_t message_ref) = 0;
     // A file's extracted text ("" when none or not read).
     virtual std::string file_text(std::int64_t file_id) = 0;
+    // Every file of the campaign's submissions and unidentified messages,
+    // without their text, by message then id (one query for the status).
+    virtual std::vector<FileRecord> campaign_files(std::int64_t campaign_id) = 0;
 
     // Inserts unless a row with the same dedupe_key exists; returns the id of
     // the row (new or existing).
@@ -159,12 +175,24 @@ public:
     // limit). The address is matched exactly (ASCII case aside), never as a pattern.
     virtual std::size_t count_outbox_to(const std::string& kind, const std::string& recipient, std::int64_t since) = 0;
     virtual std::size_t outbox_pending_count() = 0;
+    // Kind and state of every acknowledgement, forward and link reply of the
+    // campaign's messages, by message then id (one query for the status).
+    virtual std::vector<MessageMailState> message_mail_states(std::int64_t campaign_id) = 0;
+    // The outbox mails in one of `states` ("pending", "sent", "failed"; empty:
+    // every state), oldest first. `data` holds only the mail's head (its first
+    // 4 KiB: enough for the Subject), never the whole mail.
+    virtual std::vector<OutboxMail> outbox_list(const std::vector<std::string>& states) = 0;
+    // Puts a failed mail back in the queue (pending, due at `now`, attempts
+    // and error cleared); id 0: every failed mail. Returns how many.
+    virtual std::size_t retry_outbox(std::int64_t id, std::int64_t now) = 0;
 
     // Reminders: true when this (lycée, offset) was already recorded.
     virtual bool reminder_recorded(std::int64_t campaign_id, const std::string& uai, int offset_days) = 0;
     virtual void record_reminder(std::int64_t campaign_id, const std::string& uai, int offset_days,
                                  std::int64_t outbox_id, std::int64_t now) = 0;
     virtual std::vector<int> reminders_of(std::int64_t campaign_id, const std::string& uai) = 0;
+    // Every reminder of the campaign, by UAI then offset (one query for the status).
+    virtual std::vector<ReminderRecord> campaign_reminders(std::int64_t campaign_id) = 0;
 
     virtual bool digest_recorded(std::int64_t campaign_id, const std::string& slot) = 0;
     virtual void record_digest(std::int64_t campaign_id, const std::string& slot, std::int64_t outbox_id,

@@ -1,6 +1,7 @@
 #include "workflow/templates.h"
 
 #include "parsers/error.h"
+#include "workflow/views.h"
 
 #include <filesystem>
 #include <fstream>
@@ -117,7 +118,13 @@ Templates Templates::load(const std::string& dir) {
     }
     Templates t;
     t.texts_ = std::move(texts);
+    t.views_ = std::make_shared<const ViewTemplates>(ViewTemplates::load(dir));
     return t;
+}
+
+const ViewTemplates& Templates::views() const {
+    if (!views_) throw config_error("the web and digest templates are not loaded");
+    return *views_;
 }
 
 RenderedTemplate Templates::render(const std::string& name, const TemplateValues& values) const {

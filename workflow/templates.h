@@ -9,10 +9,13 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
 namespace ppo::workflow {
+
+class ViewTemplates;
 
 using TemplateValues = std::map<std::string, std::string>;
 
@@ -23,11 +26,16 @@ struct RenderedTemplate {
 
 class Templates {
 public:
-    // Reads every required template from `dir`; throws ppo::Error(config)
-    // naming the file and the problem.
+    // Reads every required template from `dir`, and the web pages' and the
+    // digest's (workflow/views.h); throws ppo::Error(config) naming the file
+    // and the problem.
     static Templates load(const std::string& dir);
-    // For tests: templates given as text.
+    // For tests: the mail templates given as text (no views).
     static Templates from_texts(const std::map<std::string, std::string>& texts);
+
+    // The web pages' and the digest's templates; ppo::Error(config) when they
+    // were not loaded (from_texts).
+    const ViewTemplates& views() const;
 
     RenderedTemplate render(const std::string& name, const TemplateValues& values) const;
     bool has(const std::string& name) const { return texts_.count(name) > 0; }
@@ -37,6 +45,7 @@ public:
 
 private:
     std::map<std::string, std::string> texts_;
+    std::shared_ptr<const ViewTemplates> views_;
 };
 
 // Default folder: $PPO_TEMPLATES_DIR, /etc/ppo-intake/templates if present, else

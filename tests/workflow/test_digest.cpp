@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -160,7 +162,7 @@ TEST_F(DigestTest, CountsEqualTheStatus) {
 
     // The subject and the text carry the same totals.
     EXPECT_EQ(digest_subject(d), "PPO 2021-2022 — point quotidien du 28 mars 2022 : 3/6 reçus (50 %)");
-    auto text = digest_text(d);
+    auto text = digest_text(d, templates_.views());
     EXPECT_NE(text.find("Lycées attendus : 6"), std::string::npos) << text;
     EXPECT_NE(text.find("PPO reçus       : 3 (50 %), dont 2 dans les délais et 1 en retard"), std::string::npos) << text;
     EXPECT_NE(text.find("PPO manquants   : 3 (50 %)"), std::string::npos) << text;
@@ -187,7 +189,7 @@ TEST_F(DigestTest, MissingLyceesMostRemindedFirst) {
     EXPECT_EQ(d.missing[2].name, "LEGT Édouard Branly");
     EXPECT_EQ(d.missing[3].name, "Lycée <Pierre> & \"Marie\" Curie");
     EXPECT_EQ(d.missing[4].name, "Lycée Albert Châtelet");
-    auto text = digest_text(d);
+    auto text = digest_text(d, templates_.views());
     EXPECT_NE(text.find("0600009J Lycée Jean Moulin (Beauvais) — BASSIN LAON — relances : J-21, J-7"), std::string::npos)
         << text;
 }
@@ -249,7 +251,7 @@ TEST_F(DigestTest, ArrivalsAreThoseSinceThePreviousDigest) {
     ASSERT_EQ(d.arrivals.size(), 1u);
     EXPECT_EQ(d.arrivals[0].uai, "0626769W");
     EXPECT_EQ(d.arrivals[0].name, "LEGT Édouard Branly");
-    auto text = digest_text(d);
+    auto text = digest_text(d, templates_.views());
     EXPECT_NE(text.find("Reçus depuis le point précédent (4 mars 2022 à 7 h 00) : 1"), std::string::npos) << text;
     EXPECT_NE(text.find("4 mars 2022 à 10 h 00 — 0626769W LEGT Édouard Branly (Boulogne-sur-Mer) — dépôt n°"),
               std::string::npos)
@@ -293,12 +295,12 @@ TEST_F(DigestTest, FailuresQuarantineAndBassinsWithoutIenIo) {
     EXPECT_EQ(d.without_ien_io[0].code, "200801");
     EXPECT_EQ(d.without_ien_io[0].lycees, (std::vector<std::string>{"0801234G Lycée Madeleine Michelis"}));
 
-    auto text = digest_text(d);
+    auto text = digest_text(d, templates_.views());
     EXPECT_NE(text.find("Envois en échec (2)"), std::string::npos) << text;
     EXPECT_NE(text.find("550 5.1.1"), std::string::npos);
     EXPECT_NE(text.find("Messages en quarantaine (1)"), std::string::npos);
     EXPECT_NE(text.find("Bassins sans IEN-IO (1)"), std::string::npos);
-    auto html = digest_html(d);
+    auto html = digest_html(d, templates_.views());
     EXPECT_NE(html.find("550 5.1.1 &lt;ien-io.douai@ac-lille.fr&gt;: user unknown"), std::string::npos);
     EXPECT_NE(html.find("Facture &lt;urgente&gt;"), std::string::npos);
     EXPECT_EQ(html.find("<urgente>"), std::string::npos);
@@ -307,7 +309,7 @@ TEST_F(DigestTest, FailuresQuarantineAndBassinsWithoutIenIo) {
 TEST_F(DigestTest, HtmlEscapesTextAndUsesOnlyInlineStyles) {
     message("0590072H", at("2022-03-01T10:00:00+01:00"), "submission");
     auto d = collect_digest(config_, *store_, directory(), campaign_.id, at("2022-03-07T07:00:00+01:00"), 0);
-    auto html = digest_html(d);
+    auto html = digest_html(d, templates_.views());
     EXPECT_NE(html.find("Lycée &lt;Pierre&gt; &amp; &quot;Marie&quot; Curie"), std::string::npos);
     EXPECT_EQ(html.find("<Pierre>"), std::string::npos);
     EXPECT_EQ(html.find("& \"Marie\""), std::string::npos);
@@ -319,7 +321,7 @@ TEST_F(DigestTest, HtmlEscapesTextAndUsesOnlyInlineStyles) {
     EXPECT_NE(html.find("Académie de Lille (09)"), std::string::npos);
     EXPECT_NE(html.find("Pas-de-Calais (062)"), std::string::npos);
     // The text part is plain: the name as is.
-    EXPECT_NE(digest_text(d).find("Lycée <Pierre> & \"Marie\" Curie"), std::string::npos);
+    EXPECT_NE(digest_text(d, templates_.views()).find("Lycée <Pierre> & \"Marie\" Curie"), std::string::npos);
 }
 
 TEST_F(DigestTest, CsvAttachmentIsTheStatusCsv) {
@@ -344,6 +346,50 @@ TEST(DigestHelpers, PercentAndNames) {
     EXPECT_EQ(academie_name("09"), "Lille");
     EXPECT_EQ(academie_name("20"), "Amiens");
     EXPECT_EQ(html_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
+}
+
+}  // namespace
+}  // namespace ppo::workflow
+
+namespace ppo::workflow {
+namespace {
+
+// The digest's two parts come from etc/templates/digest.txt and digest.html,
+// with the dashboard's view model and partials; a link to the dashboard when
+// [web] base_url is set. PPO_WRITE_PAGES=DIR writes them there to look at.
+TEST_F(DigestTest, BothPartsFromTheTemplatesWithTheDashboardLink) {
+    message("0590072H", at("2022-03-01T10:00:00+01:00"), "submission");
+    message("", at("2022-03-03T11:00:00+01:00"), "unidentified", false, "Document <b>", "no document attached (2 other attachment(s))");
+    auto d = collect_digest(config_, *store_, directory(), campaign_.id, at("2022-03-07T07:00:00+01:00"), 0);
+    auto text = digest_text(d, templates_.views());
+    auto html = digest_html(d, templates_.views());
+    EXPECT_NE(text.find("Vue d’ensemble\n==============\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("Aucun document joint (seulement 2 pièces jointes qui ne sont pas des documents)"),
+              std::string::npos);
+    EXPECT_EQ(text.find("Tableau de bord"), std::string::npos);
+    EXPECT_NE(text.find("Lycée <Pierre> & \"Marie\" Curie"), std::string::npos) << "the text part is not HTML-escaped";
+    EXPECT_EQ(text.find("&amp;"), std::string::npos);
+    // The dashboard's partials: its figures and its tables.
+    EXPECT_NE(html.find("data-figure=\"expected\""), std::string::npos) << html;
+    EXPECT_NE(html.find(">6</span>"), std::string::npos);
+    EXPECT_NE(html.find("id=\"by-bassin\""), std::string::npos);
+    EXPECT_NE(html.find("id=\"attention\""), std::string::npos);
+    EXPECT_NE(html.find("Document &lt;b&gt;"), std::string::npos);
+    EXPECT_NE(html.find("style=\"display:inline-block;"), std::string::npos);   // styles inlined
+    EXPECT_EQ(html.find("href="), std::string::npos);
+
+    config_.web.base_url = "https://ppo.example.fr/";
+    d = collect_digest(config_, *store_, directory(), campaign_.id, at("2022-03-07T07:00:00+01:00"), 0);
+    text = digest_text(d, templates_.views());
+    html = digest_html(d, templates_.views());
+    EXPECT_NE(text.find("Tableau de bord : https://ppo.example.fr/\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("Pour trier : https://ppo.example.fr/triage\n"), std::string::npos);
+    EXPECT_NE(html.find("<a href=\"https://ppo.example.fr/\""), std::string::npos);
+    EXPECT_NE(html.find("href=\"https://ppo.example.fr/triage\""), std::string::npos);
+    if (const char* out = std::getenv("PPO_WRITE_PAGES")) {
+        std::ofstream(std::string(out) + "/digest.txt") << text;
+        std::ofstream(std::string(out) + "/digest.html") << html;
+    }
 }
 
 }  // namespace

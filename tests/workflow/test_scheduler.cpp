@@ -61,6 +61,7 @@ public:
     std::int64_t insert_file(const FileRecord& f) override { return s_.insert_file(f); }
     std::vector<FileRecord> files_of(std::int64_t m) override { return s_.files_of(m); }
     std::string file_text(std::int64_t id) override { return s_.file_text(id); }
+    std::vector<FileRecord> campaign_files(std::int64_t c) override { return s_.campaign_files(c); }
     std::int64_t enqueue(const OutboxMail& m) override { ++enqueues; return s_.enqueue(m); }
     std::vector<OutboxMail> due_outbox(std::int64_t now, std::size_t limit) override { return s_.due_outbox(now, limit); }
     std::vector<OutboxMail> outbox_for_message(std::int64_t m) override { return s_.outbox_for_message(m); }
@@ -73,12 +74,16 @@ public:
         return s_.count_outbox_to(k, r, since);
     }
     std::size_t outbox_pending_count() override { return s_.outbox_pending_count(); }
+    std::vector<MessageMailState> message_mail_states(std::int64_t c) override { return s_.message_mail_states(c); }
+    std::vector<OutboxMail> outbox_list(const std::vector<std::string>& st) override { return s_.outbox_list(st); }
+    std::size_t retry_outbox(std::int64_t id, std::int64_t now) override { return s_.retry_outbox(id, now); }
     bool reminder_recorded(std::int64_t c, const std::string& u, int o) override { return s_.reminder_recorded(c, u, o); }
     void record_reminder(std::int64_t c, const std::string& u, int o, std::int64_t id, std::int64_t now) override {
         ++records;
         s_.record_reminder(c, u, o, id, now);
     }
     std::vector<int> reminders_of(std::int64_t c, const std::string& u) override { return s_.reminders_of(c, u); }
+    std::vector<ReminderRecord> campaign_reminders(std::int64_t c) override { return s_.campaign_reminders(c); }
     bool digest_recorded(std::int64_t c, const std::string& slot) override { return s_.digest_recorded(c, slot); }
     void record_digest(std::int64_t c, const std::string& slot, std::int64_t id, std::int64_t now) override {
         ++records;
