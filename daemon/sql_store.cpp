@@ -439,6 +439,26 @@ std::size_t SqlStore::outbox_pending_count() {
     return static_cast<std::size_t>(db_.query("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").front().i64(0));
 }
 
+std::vector<OutboxMail> SqlStore::outbox_list(const std::vector<std::string>& states) {
+    std::vector<OutboxMail> out;
+    if (states.empty()) return out;
+    std::vector<SqlParam> params(states.begin(), states.end());
+    // The columns of kOutboxColumns with an empty text in place of `data`.
+    for (const auto& r : db_.query("SELECT id, campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, "
+                                   "'', state, attempts, next_attempt_at, last_error, created_at, sent_at FROM outbox "
+                                   "WHERE state IN (" + placeholders(1, states.size()) + ") ORDER BY id",
+                                   params))
+        out.push_back(to_outbox(r));
+    return out;
+}
+
+std::size_t SqlStore::retry_outbox(std::int64_t id, std::int64_t now) {
+    if (id == 0)
+        return db_.exec("UPDATE outbox SET state = 'pending', next_attempt_at = $1 WHERE state = 'failed'", {now});
+    return db_.exec("UPDATE outbox SET state = 'pending', next_attempt_at = $1 WHERE id = $2 AND state = 'failed'",
+                    {now, id});
+}
+
 bool SqlStore::reminder_recorded(std::int64_t campaign_id, const std::string& uai, int offset_days) {
     return !db_.query("SELECT 1 FROM reminders WHERE campaign_id = $1 AND uai = $2 AND offset_days = $3",
                       {campaign_id, uai, std::int64_t{offset_days}})

@@ -60,6 +60,8 @@ public:
                              bool permanent) override;
     std::size_t count_outbox_to(const std::string& kind, const std::string& recipient, std::int64_t since) override;
     std::size_t outbox_pending_count() override;
+    std::vector<workflow::OutboxMail> outbox_list(const std::vector<std::string>& states) override;
+    std::size_t retry_outbox(std::int64_t id, std::int64_t now) override;
 
     bool reminder_recorded(std::int64_t campaign_id, const std::string& uai, int offset_days) override;
     void record_reminder(std::int64_t campaign_id, const std::string& uai, int offset_days, std::int64_t outbox_id,

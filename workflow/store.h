@@ -159,6 +159,15 @@ public:
     // limit). The address is matched exactly (ASCII case aside), never as a pattern.
     virtual std::size_t count_outbox_to(const std::string& kind, const std::string& recipient, std::int64_t since) = 0;
     virtual std::size_t outbox_pending_count() = 0;
+    // The outbox as `outbox list` and the /outbox page show it: the mails in
+    // one of `states` ("pending", "sent", "failed"), oldest first, without
+    // their text (`data` left empty). A pending mail with attempts > 0 is
+    // deferred (outbox_state() in outbox.h).
+    virtual std::vector<OutboxMail> outbox_list(const std::vector<std::string>& states) = 0;
+    // `outbox retry` (like postqueue -f): puts the failed mail `id` back to
+    // pending, due at `now`, its attempts and last error kept; `id` 0: every
+    // failed mail. Returns how many were put back (0 when `id` is not failed).
+    virtual std::size_t retry_outbox(std::int64_t id, std::int64_t now) = 0;
 
     // Reminders: true when this (lycée, offset) was already recorded.
     virtual bool reminder_recorded(std::int64_t campaign_id, const std::string& uai, int offset_days) = 0;

@@ -73,6 +73,8 @@ public:
         return s_.count_outbox_to(k, r, since);
     }
     std::size_t outbox_pending_count() override { return s_.outbox_pending_count(); }
+    std::vector<OutboxMail> outbox_list(const std::vector<std::string>& st) override { return s_.outbox_list(st); }
+    std::size_t retry_outbox(std::int64_t id, std::int64_t now) override { return s_.retry_outbox(id, now); }
     bool reminder_recorded(std::int64_t c, const std::string& u, int o) override { return s_.reminder_recorded(c, u, o); }
     void record_reminder(std::int64_t c, const std::string& u, int o, std::int64_t id, std::int64_t now) override {
         ++records;
