@@ -15,16 +15,20 @@
 #include "workflow/campaign_time.h"
 #include "workflow/config.h"
 #include "workflow/directory_import.h"
+#include "workflow/exports.h"
 #include "workflow/status.h"
 #include "workflow/templates.h"
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 #include <tuple>
@@ -45,11 +49,17 @@ const char* kUsage =
     "  poll --once              take every message waiting in the mailbox, send the outbox, exit\n"
     "  tick [--dry-run]         send the reminders and digests due at --now, send the outbox, exit\n"
     "  directory import --annuaire FILE [--routing FILE] [--dry-run] [--skip-invalid] [--force]\n"
-    "  status [--json | --csv]  per-lycée status of the campaign\n"
+    "  status [--json | --csv] [--bassin CODE]...\n"
+    "                           per-lycée status of the campaign (of these bassins only)\n"
     "  triage list [--json] | triage assign SUBMISSION_ID UAI | triage reject SUBMISSION_ID\n"
     "  web                      the web interface alone ([web] listen), without taking mail\n"
     "  user add LOGIN --role draio|ien-io [--bassin CODE]... | user list | user remove LOGIN\n"
     "                           the web interface's users (password: first line of stdin)\n"
+    "  outbox list [--json] | outbox retry ID | outbox retry --all\n"
+    "                           the mails pending, deferred or failed; put failed mails back and send\n"
+    "  ack resend SUBMISSION_ID queue the acknowledgement of a submission again and send it\n"
+    "  export files --bassin CODE --out FILE.zip [--force]\n"
+    "                           the latest PPO of each lycée of a bassin, in one ZIP\n"
     "  check-config             validate the configuration and templates, change nothing\n"
     "\n"
     "Global options:\n"
@@ -84,8 +94,31 @@ const std::map<std::string, std::string> kCommandHelp = {
                   "                  is left as it is (not closed)\n"
                   "  --force         accept an import that closes more than 10 % of the open lycées (refused\n"
                   "                  otherwise, exit 2: usually the wrong or a cut export)\n"},
-    {"status", "Usage: ppo-intake [-c FILE] status [--json | --csv]\n\nThe per-lycée status of the campaign:\n"
-               "a table, JSON (see DESIGN.md), or CSV for Excel (UTF-8 with BOM, ';').\n"},
+    {"status", "Usage: ppo-intake [-c FILE] status [--json | --csv] [--bassin CODE]...\n\nThe per-lycée status of the campaign:\n"
+               "a table, JSON (see doc/design.md), or CSV for Excel (UTF-8 with BOM, ';', states in French; a value\n"
+               "starting with = + - or @ gets a leading ' so that a spreadsheet never reads it as a formula).\n"
+               "--bassin CODE (repeatable) keeps the lycées of these bassins, as an IEN-IO sees them: no triage\n"
+               "lists then. An unknown bassin code is refused.\n"},
+    {"outbox", "Usage: ppo-intake [-c FILE] outbox list [--json]\n"
+               "       ppo-intake [-c FILE] outbox retry ID\n"
+               "       ppo-intake [-c FILE] outbox retry --all\n\n"
+               "list: the mails not sent yet: pending, deferred (pending after a temporary failure, with the\n"
+               "next attempt) and failed (refused for good by the server, 5xx, or given up after [smtp] max_age),\n"
+               "each with its kind, recipients, attempts and last error.\n"
+               "retry: like postqueue -f, puts the failed mail ID (or every failed mail) back in the queue, due now,\n"
+               "its attempts kept, then sends the outbox (unless another ppo-intake process is sending it).\n"
+               "A mail given up after max_age that fails temporarily again is given up again at once.\n"},
+    {"ack", "Usage: ppo-intake [-c FILE] ack resend SUBMISSION_ID\n\n"
+            "Queues the acknowledgement of a submission once more (rendered again from ack.txt, to the lycée's\n"
+            "address and the sender as the first one), then sends the outbox. The per-address limit\n"
+            "[smtp] max_per_recipient_per_hour still applies: when it leaves no recipient, nothing is queued\n"
+            "(exit 1). Only for a submission credited to a lycée (see status --json for the ids).\n"},
+    {"export", "Usage: ppo-intake [-c FILE] export files --bassin CODE --out FILE.zip [--force]\n\n"
+               "Writes the latest PPO of each lycée of the bassin in one ZIP: the documents of its latest\n"
+               "submission (the files of a winmail.dat, not the container), named '<UAI> - <lycée>.<ext>'\n"
+               "(' (2)', ' (3)'... for a submission's further documents). Lycées without a submission are listed.\n"
+               "An existing FILE is refused unless --force; the file is written beside it under a temporary name,\n"
+               "then renamed (mode 0640).\n"},
     {"triage", "Usage: ppo-intake [-c FILE] triage list [--json]\n"
                "       ppo-intake [-c FILE] triage assign SUBMISSION_ID UAI\n"
                "       ppo-intake [-c FILE] triage reject SUBMISSION_ID\n\n"
@@ -296,22 +329,105 @@ int cmd_directory_import(Context& ctx, const std::vector<std::string>& args) {
     return 0;
 }
 
+// The bassin codes given with --bassin must name a bassin of the directory
+// (one of its lycées' or a routed one): a typo is not an empty list.
+void check_bassins(const workflow::Directory& dir, const std::vector<std::string>& bassins, const char* command) {
+    for (const auto& b : bassins) {
+        bool known = dir.bassin(b) != nullptr;
+        for (const auto& l : dir.lycees()) known = known || l.bassin_code == b;
+        if (!known) throw UsageErrorInCommand(std::string(command) + ": no bassin '" + b + "' in the directory");
+    }
+}
+
 int cmd_status(Context& ctx, const std::vector<std::string>& args) {
     std::string format = "table";
-    for (const auto& a : args) {
+    std::vector<std::string> bassins;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto& a = args[i];
         if (a == "--json") format = "json";
         else if (a == "--csv") format = "csv";
+        else if (a == "--bassin" && i + 1 < args.size()) bassins.push_back(args[++i]);
+        else if (a.rfind("--bassin=", 0) == 0) bassins.push_back(a.substr(9));
         else throw UsageError("status: unexpected argument '" + a + "'");
     }
     auto& store = ctx.store();
     auto campaign = store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline,
                                           academies_csv(ctx.config), epoch_now(*ctx.clock));
     auto dir = store.load_directory(ctx.config.campaign.academies);
+    check_bassins(dir, bassins, "status");
     auto st = workflow::build_status(store, ctx.config, campaign.id, dir);
+    if (!bassins.empty()) st = workflow::filter_status(st, bassins);
     if (format == "json") std::cout << workflow::status_json(st);
     else if (format == "csv") std::cout << workflow::status_csv(st);
     else std::cout << workflow::status_table(st);
     return 0;
+}
+
+// export files --bassin CODE --out FILE.zip [--force]
+int cmd_export(Context& ctx, const std::vector<std::string>& args) {
+    if (args.empty() || args[0] != "files") throw UsageError("export: expected 'export files --bassin CODE --out FILE.zip'");
+    std::string bassin, out;
+    bool force = false;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        if (args[i] == "--bassin" && i + 1 < args.size()) bassin = args[++i];
+        else if (args[i] == "--out" && i + 1 < args.size()) out = args[++i];
+        else if (args[i] == "--force") force = true;
+        else throw UsageError("export files: unexpected argument '" + args[i] + "'");
+    }
+    if (bassin.empty() || out.empty()) throw UsageError("export files: --bassin CODE and --out FILE.zip are required");
+    struct stat existing {};
+    if (::lstat(out.c_str(), &existing) == 0) {
+        if (!force) throw UsageErrorInCommand("export files: " + out + " exists; --force replaces it");
+        if (!S_ISREG(existing.st_mode)) throw UsageErrorInCommand("export files: " + out + " is not a regular file");
+    }
+    auto& store = ctx.store();
+    auto campaign = store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline,
+                                          academies_csv(ctx.config), epoch_now(*ctx.clock));
+    auto dir = store.load_directory(ctx.config.campaign.academies);
+    check_bassins(dir, {bassin}, "export files");
+    const auto st = workflow::build_status(store, ctx.config, campaign.id, dir);
+
+    // Written beside the destination under a temporary name, then renamed:
+    // FILE is either the old file or the whole new one, never half of it.
+    const auto slash = out.rfind('/');
+    const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : out.substr(0, slash);
+    const std::string base = slash == std::string::npos ? out : out.substr(slash + 1);
+    std::string tmp = folder + "/." + base + ".XXXXXX";
+    int fd = ::mkstemp(tmp.data());
+    if (fd < 0) throw permanent_error("export files: cannot create a file in " + folder + ": " + std::strerror(errno));
+    workflow::FilesZip zip;
+    try {
+        if (::fchmod(fd, 0640) != 0) throw permanent_error("export files: chmod " + tmp + ": " + std::strerror(errno));
+        {
+            std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+            if (!file) throw permanent_error("export files: cannot write " + tmp + ": " + std::strerror(errno));
+            zip = workflow::write_files_zip(store, st, bassin, file);
+            file.close();
+            if (!file) throw permanent_error("export files: cannot write " + tmp + " (disk full?)");
+        }
+        if (::fsync(fd) != 0) throw permanent_error("export files: fsync " + tmp + ": " + std::strerror(errno));
+        ::close(fd);
+        fd = -1;
+        if (::rename(tmp.c_str(), out.c_str()) != 0)
+            throw permanent_error("export files: cannot rename " + tmp + " to " + out + ": " + std::strerror(errno));
+    } catch (...) {
+        if (fd >= 0) ::close(fd);
+        ::unlink(tmp.c_str());
+        throw;
+    }
+    std::size_t lycees = 0;
+    for (const auto& l : st.lycees) lycees += l.lycee.bassin_code == bassin;
+    std::set<std::string> with_files;
+    for (const auto& e : zip.entries) with_files.insert(e.uai);
+    std::cout << out << ": " << zip.entries.size() << " file(s) from " << with_files.size() << " of the " << lycees
+              << " lycée(s) of bassin " << bassin << ".\n";
+    if (!zip.without_ppo.empty()) {
+        std::cout << "No PPO received from " << zip.without_ppo.size() << " lycée(s):";
+        for (const auto& u : zip.without_ppo) std::cout << " " << u;
+        std::cout << "\n";
+    }
+    for (const auto& u : zip.unreadable) std::cerr << "ppo-intake: export files: left out, cannot be read: " << u << "\n";
+    return zip.unreadable.empty() ? 0 : 1;
 }
 
 }  // namespace
@@ -380,6 +496,9 @@ int run_cli(int argc, char** argv) {
             return cmd_directory_import(ctx, std::vector<std::string>(rest.begin() + 1, rest.end()));
         }
         if (command == "triage") return cmd_triage(ctx, rest);
+        if (command == "outbox") return cmd_outbox(ctx, rest);
+        if (command == "ack") return cmd_ack(ctx, rest);
+        if (command == "export") return cmd_export(ctx, rest);
         if (command == "poll") {
             if (rest.size() != 1 || rest[0] != "--once") throw UsageError("poll: expected 'poll --once' (the daemon is 'run')");
             return cmd_poll_once(ctx);

@@ -19,6 +19,7 @@ OutboxWorker::OutboxWorker(const workflow::Config& config, std::unique_ptr<workf
       on_mail_(std::move(on_mail)),
       on_pass_(std::move(on_pass)),
       retry_delay_(config.smtp.retry_delay),
+      max_age_(config.smtp.max_age),
       db_config_(config.database),
       thread_([this] { loop(); }) {}
 
@@ -80,10 +81,12 @@ void OutboxWorker::loop() {
                 if (last) break;
                 continue;
             }
-            auto s = workflow::flush_outbox(*store_, *sender_, *archive_, clock_, 10000, on_mail, retry_delay_, keep_going);
+            auto s = workflow::flush_outbox(*store_, *sender_, *archive_, clock_, 10000, on_mail, retry_delay_, keep_going,
+                                            max_age_);
             totals_.sent += s.sent;
             totals_.deferred += s.deferred;
             totals_.failed += s.failed;
+            totals_.expired += s.expired;
             if (on_pass_) on_pass_(s.left);
         } catch (const std::exception& e) {
             // The database or the archive: the mails stay pending for the next wake.

@@ -55,6 +55,7 @@ private:
     OnMail on_mail_;
     OnPass on_pass_;
     int retry_delay_;
+    std::int64_t max_age_;
     workflow::DatabaseConfig db_config_;
 
     std::mutex mutex_;

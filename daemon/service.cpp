@@ -23,6 +23,7 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 namespace ppo::daemon {
@@ -188,19 +189,47 @@ namespace {
 
 // Sends the outbox once no other process (the daemon's sender, another
 // command) is sending: one sender at a time, so no mail goes out twice.
-void flush_if_free(Context& ctx, const char* command) {
+// Nothing when another process kept sending for 30 s (it sends these too).
+std::optional<workflow::OutboxStats> flush_if_free(Context& ctx, const char* command) {
     OutboxLock lock(ctx.config.database, ctx.database());
     if (!lock.acquired()) {
         spdlog::warn("{}: another ppo-intake process has been sending the outbox for 30 s; the mails queued here "
                      "go out with it or at the next tick",
                      command);
-        return;
+        return std::nullopt;
     }
     auto sender = ctx.make_mail_sender();
     auto sent = workflow::flush_outbox(ctx.store(), *sender, ctx.archive(), *ctx.clock, 10000, {},
-                                       ctx.config.smtp.retry_delay);
+                                       ctx.config.smtp.retry_delay, {}, ctx.config.smtp.max_age);
     spdlog::info("{}: outbox: {} sent, {} deferred, {} failed, {} pending", command, sent.sent, sent.deferred,
                  sent.failed, sent.left);
+    return sent;
+}
+
+// A positive row id given on the command line.
+std::int64_t parse_row_id(const std::string& s, const std::string& what) {
+    try {
+        std::size_t pos = 0;
+        long long id = std::stoll(s, &pos);
+        if (pos != s.size() || id <= 0) throw std::invalid_argument(s);
+        return static_cast<std::int64_t>(id);
+    } catch (const std::exception&) {
+        throw UsageErrorInCommand(what + ": '" + s + "' is not a number");
+    }
+}
+
+// What became of one outbox mail after a flush, for the command's output.
+std::string outbox_outcome(workflow::Store& store, std::int64_t id, const std::string& timezone) {
+    for (const auto& m : store.outbox_list({"pending", "sent", "failed"})) {
+        if (m.id != id) continue;
+        const std::string state = workflow::outbox_state(m);
+        if (state == "sent") return "sent";
+        if (state == "failed") return "failed: " + m.last_error;
+        if (state == "deferred")
+            return "deferred (" + m.last_error + "); next attempt " + workflow::iso_local(m.next_attempt_at, timezone);
+        return "pending (sent by the running daemon or the next command that sends)";
+    }
+    return "unknown";
 }
 
 }  // namespace
@@ -283,16 +312,7 @@ int cmd_triage(Context& ctx, const std::vector<std::string>& args) {
         std::cout << (json ? workflow::unidentified_json(st) + "\n" : workflow::unidentified_table(st));
         return 0;
     }
-    auto parse_id = [&](const std::string& s) {
-        try {
-            std::size_t pos = 0;
-            long long id = std::stoll(s, &pos);
-            if (pos != s.size() || id <= 0) throw std::invalid_argument(s);
-            return static_cast<std::int64_t>(id);
-        } catch (const std::exception&) {
-            throw UsageErrorInCommand("triage: '" + s + "' is not a submission number");
-        }
-    };
+    auto parse_id = [&](const std::string& s) { return parse_row_id(s, "triage: submission number"); };
     if (args[0] == "assign") {
         if (args.size() != 3) throw UsageErrorInCommand("triage assign: expected SUBMISSION_ID UAI");
         auto id = parse_id(args[1]);
@@ -320,6 +340,105 @@ int cmd_triage(Context& ctx, const std::vector<std::string>& args) {
         return 0;
     }
     throw UsageErrorInCommand("triage: unknown subcommand '" + args[0] + "'");
+}
+
+int cmd_outbox(Context& ctx, const std::vector<std::string>& args) {
+    if (args.empty()) throw UsageErrorInCommand("outbox: expected 'list [--json]', 'retry ID' or 'retry --all'");
+    auto& store = ctx.store();
+    const std::string& tz = ctx.config.campaign.timezone;
+    if (args[0] == "list") {
+        bool json = false;
+        for (std::size_t i = 1; i < args.size(); ++i) {
+            if (args[i] == "--json") json = true;
+            else throw UsageErrorInCommand("outbox list: unexpected argument '" + args[i] + "'");
+        }
+        const auto mails = store.outbox_list({"pending", "failed"});
+        std::cout << (json ? workflow::outbox_list_json(mails, tz) : workflow::outbox_list_table(mails, tz));
+        return 0;
+    }
+    if (args[0] == "retry") {
+        if (args.size() != 2) throw UsageErrorInCommand("outbox retry: expected a mail ID or --all");
+        const bool all = args[1] == "--all";
+        const std::int64_t id = all ? 0 : parse_row_id(args[1], "outbox retry: mail ID");
+        const auto now = epoch_of(*ctx.clock);
+        std::size_t n = 0;
+        store.begin();
+        try {
+            n = store.retry_outbox(id, now);
+            store.commit();
+        } catch (...) {
+            store.rollback();
+            throw;
+        }
+        if (!all && n == 0) {
+            std::string state = "unknown";
+            for (const auto& m : store.outbox_list({"pending", "sent", "failed"}))
+                if (m.id == id) state = workflow::outbox_state(m);
+            throw UsageErrorInCommand("outbox retry: mail " + args[1] +
+                                      (state == "unknown" ? std::string(" does not exist") : " is " + state + ", not failed") +
+                                      " ('outbox list' shows the failed mails)");
+        }
+        spdlog::info("outbox retry: {} failed mail(s) put back in the queue{}", n,
+                     all ? "" : " (mail " + std::to_string(id) + ")");
+        if (all && n == 0) {
+            std::cout << "No failed mail to retry.\n";
+            return 0;
+        }
+        std::cout << (all ? std::to_string(n) + " failed mail(s)" : "Mail " + std::to_string(id)) << " put back in the queue.\n";
+        if (auto sent = flush_if_free(ctx, "outbox retry")) {
+            if (!all) std::cout << "Mail " << id << ": " << outbox_outcome(store, id, tz) << "\n";
+            std::cout << "Outbox: " << sent->sent << " sent, " << sent->deferred << " deferred, " << sent->failed
+                      << " failed, " << sent->left << " pending.\n";
+        } else {
+            std::cout << "Another ppo-intake process is sending the outbox: it sends them.\n";
+        }
+        return 0;
+    }
+    throw UsageErrorInCommand("outbox: unknown subcommand '" + args[0] + "'");
+}
+
+int cmd_ack(Context& ctx, const std::vector<std::string>& args) {
+    if (args.size() != 2 || args[0] != "resend") throw UsageErrorInCommand("ack: expected 'ack resend SUBMISSION_ID'");
+    const auto id = parse_row_id(args[1], "ack resend: submission number");
+    if (!ctx.config.intake.acknowledge)
+        throw UsageErrorInCommand("ack resend: acknowledgements are off ([intake] acknowledge = false in " +
+                                  ctx.config.source + ")");
+    auto& store = ctx.store();
+    const auto now = epoch_of(*ctx.clock);
+    store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline, academies_csv(ctx.config), now);
+    auto msg = store.message(id);
+    if (!msg) throw UsageErrorInCommand("ack resend: there is no message " + args[1]);
+    if (msg->outcome != "submission")
+        throw UsageErrorInCommand("ack resend: message " + args[1] + " is not a submission (" + msg->outcome +
+                                  "); only a submission credited to a lycée is acknowledged");
+    auto directory = store.load_directory(ctx.config.campaign.academies);
+    if (!directory.by_uai(msg->uai))
+        throw UsageErrorInCommand("ack resend: the lycée " + msg->uai + " of submission " + args[1] +
+                                  " is no longer an open lycée of the campaign's directory");
+    workflow::AckResend r;
+    store.begin();
+    try {
+        r = workflow::enqueue_ack_resend(ctx.config, store, ctx.templates(), directory, *msg, store.files_of(id), now);
+        store.commit();
+    } catch (...) {
+        store.rollback();
+        throw;
+    }
+    if (r.outbox_id == 0)
+        throw permanent_error("ack resend: nothing queued for submission " + args[1] + ": no recipient left (at most " +
+                              std::to_string(ctx.config.smtp.max_per_recipient_per_hour) +
+                              " acknowledgements per address and hour, [smtp] max_per_recipient_per_hour; or the lycée "
+                              "has no address)");
+    std::string to;
+    for (const auto& a : r.recipients) to += (to.empty() ? "" : ", ") + a;
+    spdlog::info("submission {}: acknowledgement queued again (outbox {}, {}) to {}", id, r.outbox_id, r.dedupe_key, to);
+    std::cout << "Acknowledgement of submission " << id << " (UAI " << msg->uai << ") queued again as mail " << r.outbox_id
+              << " (" << r.dedupe_key << ") to " << to << ".\n";
+    if (flush_if_free(ctx, "ack resend"))
+        std::cout << "Mail " << r.outbox_id << ": " << outbox_outcome(store, r.outbox_id, ctx.config.campaign.timezone) << "\n";
+    else
+        std::cout << "Another ppo-intake process is sending the outbox: it sends it.\n";
+    return 0;
 }
 
 int cmd_run(Context& ctx) {

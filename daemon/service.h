@@ -64,5 +64,9 @@ int cmd_poll_once(Context& ctx);
 int cmd_tick(Context& ctx, const std::vector<std::string>& args);
 int cmd_run(Context& ctx);
 int cmd_triage(Context& ctx, const std::vector<std::string>& args);
+// outbox list [--json] | outbox retry ID | outbox retry --all
+int cmd_outbox(Context& ctx, const std::vector<std::string>& args);
+// ack resend SUBMISSION_ID
+int cmd_ack(Context& ctx, const std::vector<std::string>& args);
 
 }  // namespace ppo::daemon

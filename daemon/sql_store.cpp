@@ -480,11 +480,8 @@ std::vector<OutboxMail> SqlStore::outbox_list(const std::vector<std::string>& st
 
 std::size_t SqlStore::retry_outbox(std::int64_t id, std::int64_t now) {
     if (id == 0)
-        return db_.exec("UPDATE outbox SET state = 'pending', attempts = 0, last_error = '', next_attempt_at = $1 "
-                        "WHERE state = 'failed'",
-                        {now});
-    return db_.exec("UPDATE outbox SET state = 'pending', attempts = 0, last_error = '', next_attempt_at = $1 "
-                    "WHERE state = 'failed' AND id = $2",
+        return db_.exec("UPDATE outbox SET state = 'pending', next_attempt_at = $1 WHERE state = 'failed'", {now});
+    return db_.exec("UPDATE outbox SET state = 'pending', next_attempt_at = $1 WHERE id = $2 AND state = 'failed'",
                     {now, id});
 }
 

@@ -79,4 +79,15 @@ std::string csv_field(std::string_view value, char separator) {
     return out;
 }
 
+bool csv_needs_neutralising(std::string_view value) {
+    return !value.empty() && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos;
+}
+
+std::string csv_text_field(std::string_view value, char separator) {
+    if (!csv_needs_neutralising(value)) return csv_field(value, separator);
+    std::string safe = "'";
+    safe += value;
+    return csv_field(safe, separator);
+}
+
 }  // namespace ppo::parsers

@@ -29,4 +29,13 @@ CsvTable parse_csv(std::string_view text, char separator = ';');
 // Writes one field, quoting it when it holds the separator, a quote or a line break.
 std::string csv_field(std::string_view value, char separator = ';');
 
+// A field a spreadsheet shows as text, never as a formula ("CSV injection",
+// OWASP): a value starting with '=', '+', '-', '@', a tab or a carriage return
+// gets a leading apostrophe, then it is written as csv_field() writes it. For
+// every field of an export whose value comes from data (a name, a file name,
+// an address); reading it back gives the value with the apostrophe.
+std::string csv_text_field(std::string_view value, char separator = ';');
+// True when csv_text_field() would add the apostrophe.
+bool csv_needs_neutralising(std::string_view value);
+
 }  // namespace ppo::parsers

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libetpan-dev libpoco-dev libxml2-dev libpoppler-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libsystemd-dev
-  libsqlite3-dev libssl-dev libpq-dev libytnef0-dev libsodium-dev tzdata libkainjow-mustache-dev
+  libsqlite3-dev libssl-dev libpq-dev libytnef0-dev libsodium-dev libxlsxwriter-dev tzdata libkainjow-mustache-dev
   dovecot-core dovecot-imapd python3-aiosmtpd python3 openssl
   isync sqlite3 ccache postgresql
   clang libclang-rt-14-dev systemd

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -72,6 +73,32 @@ std::size_t parse_size(const std::string& v, const std::string& where) {
     if (digits.empty() || *end != '\0' || n == 0)
         throw config_error(where + ": expected a positive size such as 50M, 512K or 1048576, got '" + v + "'");
     return static_cast<std::size_t>(n) * mult;
+}
+
+// A duration: seconds, or a number with a unit s, m, h, d or w ("5d", "36h").
+std::int64_t parse_duration(const std::string& v, std::int64_t min, std::int64_t max, const std::string& where) {
+    std::string digits = v;
+    std::int64_t mult = 1;
+    if (!v.empty() && std::isalpha(static_cast<unsigned char>(v.back()))) {
+        switch (std::tolower(static_cast<unsigned char>(v.back()))) {
+            case 's': mult = 1; break;
+            case 'm': mult = 60; break;
+            case 'h': mult = 3600; break;
+            case 'd': mult = 86400; break;
+            case 'w': mult = 7 * 86400; break;
+            default: mult = 0; break;
+        }
+        digits.pop_back();
+    }
+    char* end = nullptr;
+    errno = 0;
+    const long long n = std::strtoll(digits.c_str(), &end, 10);
+    const bool ok = mult != 0 && !digits.empty() && std::isdigit(static_cast<unsigned char>(digits.front())) &&
+                    *end == '\0' && errno == 0 && n <= max && n * mult >= min && n * mult <= max;
+    if (!ok)
+        throw config_error(where + ": expected a duration such as 5d, 36h, 90m or a number of seconds, between " +
+                           std::to_string(min) + " and " + std::to_string(max) + " seconds, got '" + v + "'");
+    return n * mult;
 }
 
 bool parse_bool(const std::string& v, const std::string& where) {
@@ -421,6 +448,7 @@ Config parse_config(const std::string& text, const std::string& source) {
                c.smtp.from = v; }},
           {"timeout", [&](auto& v, auto& w) { c.smtp.timeout = parse_int(v, 1, 3600, w, "seconds"); }},
           {"retry_delay", [&](auto& v, auto& w) { c.smtp.retry_delay = parse_int(v, 1, 3600, w, "seconds"); }},
+          {"max_age", [&](auto& v, auto& w) { c.smtp.max_age = parse_duration(v, 60, 365 * 86400, w); }},
           {"max_per_recipient_per_hour",
            [&](auto& v, auto& w) { c.smtp.max_per_recipient_per_hour = parse_int(v, 1, 100000, w, "a count"); }}}},
         {"database",

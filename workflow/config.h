@@ -56,6 +56,9 @@ struct SmtpConfig {
     int timeout = 60;
     int max_per_recipient_per_hour = 20;   // acknowledgement rate limit
     int retry_delay = 60;                  // seconds before the first retry of a deferred mail (then doubled, up to 1 h)
+    // Seconds after which a mail still failing temporarily is given up
+    // (failed), counted from when it was queued; Postfix's maximal_queue_lifetime.
+    std::int64_t max_age = 5 * 86400;
 };
 
 struct DatabaseConfig {

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
 #include <future>
 #include <iterator>
@@ -190,10 +191,12 @@ std::vector<std::string> reply_recipients(const Config& config, Store& store, co
 
 // Queues a reply to the sender's message (an acknowledgement, a link reply):
 // threaded on it, marked auto-replied, one per (kind, message).
-void queue_reply(const Config& config, Store& store, const MessageRecord& record, const std::string& kind,
-                 const RenderedTemplate& t, const std::vector<std::string>& rcpt, const std::string& sender_message_id,
-                 const std::string& sender_references, const std::pair<std::string, std::string>& id_header,
-                 std::int64_t now) {
+// `dedupe_key` "" is "<kind>:<message id>", the first one.
+std::int64_t queue_reply(const Config& config, Store& store, const MessageRecord& record, const std::string& kind,
+                         const RenderedTemplate& t, const std::vector<std::string>& rcpt,
+                         const std::string& sender_message_id, const std::string& sender_references,
+                         const std::pair<std::string, std::string>& id_header, std::int64_t now,
+                         const std::string& dedupe_key = "") {
     MailSpec spec;
     spec.from = config.smtp.from;
     spec.to = rcpt;
@@ -210,14 +213,48 @@ void queue_reply(const Config& config, Store& store, const MessageRecord& record
     mail.kind = kind;
     mail.message_ref = record.id;
     mail.uai = record.uai;
-    mail.dedupe_key = kind + ":" + std::to_string(record.id);
+    mail.dedupe_key = dedupe_key.empty() ? kind + ":" + std::to_string(record.id) : dedupe_key;
     mail.envelope_from = config.smtp.from_address;
     mail.recipients = rcpt;
     mail.data = build_mail(spec);
     mail.message_id = spec.message_id;
     mail.next_attempt_at = now;
     mail.created_at = now;
-    store.enqueue(mail);
+    return store.enqueue(mail);
+}
+
+// The values of the acknowledgement and forward templates for a submission of
+// `lycee`; `documents` are its files without the winmail.dat containers.
+TemplateValues submission_values(const Config& config, Store& store, const Directory& directory, const Lycee& lycee,
+                                 const MessageRecord& record, const std::vector<FileRecord>& documents) {
+    auto versions = store.submissions_of(record.campaign_id, record.uai);
+    std::size_t version = 0;
+    for (std::size_t i = 0; i < versions.size(); ++i)
+        if (versions[i].id == record.id) version = i + 1;
+    if (version == 0) version = versions.size() + 1;
+
+    TemplateValues v = lycee_values(config, lycee);
+    v["numero"] = std::to_string(record.id);
+    v["version"] = std::to_string(version);
+    v["nouvelle_version"] = version > 1 ? "1" : "";
+    v["date_reception"] = french_datetime(record.received_at, config.campaign.timezone);
+    v["fichiers"] = files_list(documents);
+    v["en_retard"] = record.late ? "1" : "";
+    v["expediteur"] = record.from;
+
+    const auto checks = document_checks(documents, record.uai, config.campaign);
+    v["remarques_documents"] = bullet_lines(french_remarks(checks, directory));
+    v["controles_documents"] = bullet_lines(french_check_lines(checks, directory));
+    return v;
+}
+
+// A winmail.dat is archived as received, but its files are what the
+// lycée sent: an Outlook user never sees the container.
+std::vector<FileRecord> documents_of(const std::vector<FileRecord>& files) {
+    std::vector<FileRecord> documents;
+    std::copy_if(files.begin(), files.end(), std::back_inserter(documents),
+                 [](const FileRecord& f) { return f.kind != "tnef"; });
+    return documents;
 }
 
 }  // namespace
@@ -249,29 +286,8 @@ void enqueue_submission_mails(const Config& config, Store& store, const Template
                               const std::string& sender_references, bool acknowledge_sender, std::int64_t now) {
     const Lycee* lycee = directory.by_uai(record.uai);
     if (!lycee) return;
-    auto versions = store.submissions_of(record.campaign_id, record.uai);
-    std::size_t version = 0;
-    for (std::size_t i = 0; i < versions.size(); ++i)
-        if (versions[i].id == record.id) version = i + 1;
-    if (version == 0) version = versions.size() + 1;
-
-    TemplateValues v = lycee_values(config, *lycee);
-    v["numero"] = std::to_string(record.id);
-    v["version"] = std::to_string(version);
-    v["nouvelle_version"] = version > 1 ? "1" : "";
-    v["date_reception"] = french_datetime(record.received_at, config.campaign.timezone);
-    // A winmail.dat is archived as received, but its files are what the
-    // lycée sent: an Outlook user never sees the container.
-    std::vector<FileRecord> documents;
-    std::copy_if(files.begin(), files.end(), std::back_inserter(documents),
-                 [](const FileRecord& f) { return f.kind != "tnef"; });
-    v["fichiers"] = files_list(documents);
-    v["en_retard"] = record.late ? "1" : "";
-    v["expediteur"] = record.from;
-
-    const auto checks = document_checks(documents, record.uai, config.campaign);
-    v["remarques_documents"] = bullet_lines(french_remarks(checks, directory));
-    v["controles_documents"] = bullet_lines(french_check_lines(checks, directory));
+    const std::vector<FileRecord> documents = documents_of(files);
+    TemplateValues v = submission_values(config, store, directory, *lycee, record, documents);
 
     if (config.intake.acknowledge) {
         auto rcpt = reply_recipients(config, store, directory, *lycee, record, acknowledge_sender, "ack", now);
@@ -318,6 +334,25 @@ void enqueue_submission_mails(const Config& config, Store& store, const Template
         mail.message_id = spec.message_id;
         store.enqueue(mail);
     }
+}
+
+AckResend enqueue_ack_resend(const Config& config, Store& store, const Templates& templates, const Directory& directory,
+                             const MessageRecord& record, const std::vector<FileRecord>& files, std::int64_t now) {
+    AckResend r;
+    const Lycee* lycee = directory.by_uai(record.uai);
+    if (record.outcome != "submission" || !lycee) return r;
+    // "ack:ID" was the first; "ack:ID:resend:N" the N-th sent again.
+    const std::string prefix = "ack:" + std::to_string(record.id) + ":resend:";
+    int n = 0;
+    for (const auto& m : store.outbox_for_message(record.id))
+        if (m.kind == "ack" && m.dedupe_key.rfind(prefix, 0) == 0) n = std::max(n, std::atoi(m.dedupe_key.c_str() + prefix.size()));
+    r.dedupe_key = prefix + std::to_string(n + 1);
+    r.recipients = reply_recipients(config, store, directory, *lycee, record, true, "ack", now);
+    if (r.recipients.empty()) return r;
+    TemplateValues v = submission_values(config, store, directory, *lycee, record, documents_of(files));
+    r.outbox_id = queue_reply(config, store, record, "ack", templates.render("ack", v), r.recipients, record.message_id, "",
+                              {"X-PPO-Submission", std::to_string(record.id)}, now, r.dedupe_key);
+    return r;
 }
 
 }  // namespace ppo::workflow

@@ -260,7 +260,9 @@ std::string unidentified_json(const CampaignStatus& st) {
 }
 
 std::string status_csv(const CampaignStatus& st) {
-    using parsers::csv_field;
+    // Every field written from data goes through csv_text_field: a lycée name,
+    // a file name or an address starting with '=' stays text in a spreadsheet.
+    const auto field = [](const std::string& v) { return parsers::csv_text_field(v); };
     std::ostringstream o;
     o << "\xEF\xBB\xBF";
     o << "uai;nom;commune;academie;bassin;ien_io;etat;nb_envois;dernier_envoi;fichiers;accuse_envoye;transmis_ien_io;"
@@ -276,11 +278,11 @@ std::string status_csv(const CampaignStatus& st) {
             fwd = s.forwarded;
         }
         for (int r : l.reminders_sent) reminders += (reminders.empty() ? "" : " ") + ("J" + offset_label(r));
-        o << csv_field(l.lycee.uai) << ';' << csv_field(l.lycee.name) << ';' << csv_field(l.lycee.commune) << ';'
-          << csv_field(l.lycee.academie) << ';' << csv_field(l.lycee.bassin_label.empty() ? l.lycee.bassin_code : l.lycee.bassin_label)
-          << ';' << csv_field(l.ien_io) << ';' << csv_field(l.state) << ';' << l.submissions.size() << ';' << csv_field(last)
-          << ';' << csv_field(files) << ';' << (ack ? "oui" : "non") << ';' << (fwd ? "oui" : "non") << ';'
-          << csv_field(reminders) << "\r\n";
+        o << field(l.lycee.uai) << ';' << field(l.lycee.name) << ';' << field(l.lycee.commune) << ';'
+          << field(l.lycee.academie) << ';' << field(l.lycee.bassin_label.empty() ? l.lycee.bassin_code : l.lycee.bassin_label)
+          << ';' << field(l.ien_io) << ';' << field(state_label_fr(l.state)) << ';' << l.submissions.size() << ';'
+          << field(last) << ';' << field(files) << ';' << (ack ? "oui" : "non") << ';' << (fwd ? "oui" : "non") << ';'
+          << field(reminders) << "\r\n";
     }
     return o.str();
 }

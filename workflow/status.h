@@ -68,7 +68,10 @@ struct CampaignStatus {
 CampaignStatus build_status(Store& store, const Config& config, std::int64_t campaign_id, const Directory& directory);
 
 std::string status_json(const CampaignStatus& status);
-std::string status_csv(const CampaignStatus& status);     // starts with the UTF-8 BOM
+// For French Excel: UTF-8 BOM, ';', CRLF; states in French ("reçu", "en
+// retard", "manquant"); a value from data starting with = + - @ (or a tab, a
+// CR) is neutralised with a leading apostrophe (parsers::csv_text_field).
+std::string status_csv(const CampaignStatus& status);
 std::string status_table(const CampaignStatus& status);
 std::string unidentified_json(const CampaignStatus& status);
 std::string unidentified_table(const CampaignStatus& status);

@@ -178,12 +178,15 @@ public:
     // Kind and state of every acknowledgement, forward and link reply of the
     // campaign's messages, by message then id (one query for the status).
     virtual std::vector<MessageMailState> message_mail_states(std::int64_t campaign_id) = 0;
-    // The outbox mails in one of `states` ("pending", "sent", "failed"; empty:
-    // every state), oldest first. `data` holds only the mail's head (its first
-    // 4 KiB: enough for the Subject), never the whole mail.
+    // The outbox as `outbox list` and the /outbox page show it: the mails in
+    // one of `states` ("pending", "sent", "failed"; empty: every state), oldest
+    // first. `data` holds only the mail's head (its first 4 KiB: enough for the
+    // Subject), never the whole mail. A pending mail with attempts > 0 is
+    // deferred (outbox_state() in outbox.h).
     virtual std::vector<OutboxMail> outbox_list(const std::vector<std::string>& states) = 0;
-    // Puts a failed mail back in the queue (pending, due at `now`, attempts
-    // and error cleared); id 0: every failed mail. Returns how many.
+    // `outbox retry` (like postqueue -f): puts the failed mail `id` back to
+    // pending, due at `now`, its attempts and last error kept; `id` 0: every
+    // failed mail. Returns how many were put back (0 when `id` is not failed).
     virtual std::size_t retry_outbox(std::int64_t id, std::int64_t now) = 0;
 
     // Reminders: true when this (lycée, offset) was already recorded.

@@ -71,7 +71,10 @@ TEST(Cli, UsageErrorsExitTwoAndHelpExitsZero) {
     auto help = run_command({PPO_BINARY, "--help"});
     EXPECT_EQ(help.exit_code, 0);
     EXPECT_NE(help.out.find("triage list"), std::string::npos);
-    for (std::string cmd : {"run", "poll", "tick", "directory", "status", "triage", "check-config"}) {
+    EXPECT_NE(help.out.find("outbox list"), std::string::npos);
+    EXPECT_NE(help.out.find("ack resend"), std::string::npos);
+    EXPECT_NE(help.out.find("export files"), std::string::npos);
+    for (std::string cmd : {"run", "poll", "tick", "directory", "status", "triage", "outbox", "ack", "export", "check-config"}) {
         auto r = run_command({PPO_BINARY, cmd, "--help"});
         EXPECT_EQ(r.exit_code, 0) << cmd;
         EXPECT_NE(r.out.find("Usage: ppo-intake"), std::string::npos) << cmd;
@@ -140,6 +143,11 @@ TEST(Cli, StatusFormats) {
     EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 141);
     EXPECT_NE(csv.find("uai;nom;commune;"), std::string::npos);
     EXPECT_NE(csv.find("\r\n"), std::string::npos);
+    // States in French for the spreadsheet; JSON keeps its values (below).
+    std::size_t manquant = 0;
+    for (auto p = csv.find(";manquant;"); p != std::string::npos; p = csv.find(";manquant;", p + 1)) ++manquant;
+    EXPECT_EQ(manquant, 140u);
+    EXPECT_EQ(csv.find(";missing;"), std::string::npos);
 
     auto st = h.status();
     auto campaign = st->getObject("campaign");
