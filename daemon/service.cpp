@@ -498,7 +498,7 @@ int cmd_run(Context& ctx) {
     std::unique_ptr<WebInterface> web_interface;
     try {
         web_interface = start_web_interface(ctx);
-    } catch (const ppo::Error& e) {
+    } catch (const std::exception& e) {
         spdlog::error("{}; running without the web interface", e.what());   // the intake goes on
     }
 
