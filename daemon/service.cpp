@@ -24,6 +24,7 @@
 #include <csignal>
 #include <iostream>
 #include <optional>
+#include <mutex>
 #include <thread>
 
 namespace ppo::daemon {
@@ -494,10 +495,19 @@ int cmd_run(Context& ctx) {
             spdlog::error("{}; running without /healthz and /metrics", e.what());
         }
     }
-    // [web] listen: the web interface, on leader and standby alike.
+    // [web] listen: the web interface, on leader and standby alike. Its
+    // actions (a triage assignment, an outbox retry) wake the leader's sender
+    // from a request thread: the worker is published to it under a mutex.
+    std::mutex sender_mutex;
+    OutboxWorker* sender_for_web = nullptr;
     std::unique_ptr<WebInterface> web_interface;
     try {
         web_interface = start_web_interface(ctx);
+        if (web_interface)
+            web_interface->set_on_mail_queued([&sender_mutex, &sender_for_web] {
+                std::lock_guard lock(sender_mutex);
+                if (sender_for_web) sender_for_web->wake();
+            });
     } catch (const std::exception& e) {
         spdlog::error("{}; running without the web interface", e.what());   // the intake goes on
     }
@@ -575,6 +585,10 @@ int cmd_run(Context& ctx) {
                     } catch (...) {
                     }
                     ready = false;
+                    {
+                        std::lock_guard lock(sender_mutex);
+                        sender_for_web = nullptr;
+                    }
                     sender->stop();
                     sender.reset();
                     metrics.set_imap_session_up(false);
@@ -610,6 +624,10 @@ int cmd_run(Context& ctx) {
                 leadership.step_down();
                 for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
                 continue;
+            }
+            {
+                std::lock_guard lock(sender_mutex);
+                sender_for_web = sender.get();
             }
             spdlog::info("leader on {}: taking the mail", leadership.where());
             metrics.set_role("leader");

@@ -8,6 +8,7 @@
 #include "workflow/campaign_time.h"
 #include "workflow/dashboard.h"
 #include "workflow/digest.h"
+#include "workflow/exports.h"
 #include "workflow/document_check.h"
 #include "workflow/identification.h"
 #include "workflow/reasons.h"
@@ -21,10 +22,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <unistd.h>
 #include <unordered_map>
 
 namespace ppo::daemon {
@@ -952,6 +955,51 @@ struct WebApp::Impl {
         return r;
     }
 
+    WebResponse export_xlsx(const Viewer& viewer) {
+        auto snap = current();
+        WebResponse r;
+        r.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        r.body = workflow::status_xlsx(visible_status(*snap, viewer));
+        r.download_name = "etat-ppo-" + workflow::local_date(epoch_of(clock), config.campaign.timezone) + ".xlsx";
+        return r;
+    }
+
+    // The latest PPO of each lycée of one bassin (an IEN-IO: one of theirs).
+    // Built in a private temporary file that the server streams and removes.
+    WebResponse export_zip(const WebRequest& req, const Viewer& viewer) {
+        const std::string code = req.query_value("bassin");
+        auto snap = current();
+        const bool known = std::any_of(snap->status.lycees.begin(), snap->status.lycees.end(),
+                                       [&](const workflow::LyceeStatus& l) { return l.lycee.bassin_code == code; });
+        if (code.empty() || !known || !sees_bassin(viewer, code))
+            return error_for(req, viewer, 404, "Ce bassin n’existe pas, ou vous n’y avez pas accès.");
+        const char* tmpdir = std::getenv("TMPDIR");
+        std::string path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/ppo-files-XXXXXX";
+        const int fd = ::mkstemp(path.data());
+        if (fd < 0) throw ppo::Error(ppo::ErrorKind::transient, "cannot create a temporary file for files.zip");
+        ::close(fd);
+        try {
+            std::ofstream out(path, std::ios::binary | std::ios::trunc);
+            workflow::FilesZip zip;
+            {
+                std::lock_guard lock(db_mutex);
+                zip = workflow::write_files_zip(*store, visible_status(*snap, viewer), code, out);
+            }
+            out.close();
+            if (!out) throw ppo::Error(ppo::ErrorKind::transient, "cannot write the temporary files.zip");
+            spdlog::info("web: {} exports files.zip of bassin {} ({} files)", viewer.login, code, zip.entries.size());
+        } catch (...) {
+            ::unlink(path.c_str());
+            throw;
+        }
+        WebResponse r;
+        r.content_type = "application/zip";
+        r.file_path = path;
+        r.remove_file = true;
+        r.download_name = "ppo-" + code + ".zip";
+        return r;
+    }
+
     WebResponse api_status(const Viewer& viewer) {
         auto snap = current();
         return json_response(200, workflow::status_json(visible_status(*snap, viewer)));
@@ -975,12 +1023,8 @@ struct WebApp::Impl {
         if (top == "outbox" && n == 2 && parts[1] == "retry") return post ? outbox_retry(req, viewer, "") : wrong_method();
         if (top == "outbox" && n == 3 && parts[2] == "retry") return post ? outbox_retry(req, viewer, parts[1]) : wrong_method();
         if (top == "export" && n == 2 && parts[1] == "status.csv") return get ? export_csv(viewer) : wrong_method();
-        // TODO(webcli): /export/status.xlsx (workflow::status_xlsx of the
-        // role-filtered status) and /export/files.zip?bassin=CODE (the
-        // files-zip writer of workflow/exports.h, with the ien-io bassin
-        // check) are wired by the integrator once webcli's exports are merged.
-        if (top == "export" && n == 2 && (parts[1] == "status.xlsx" || parts[1] == "files.zip"))
-            return error_for(req, viewer, 404, "Cet export n’est pas encore disponible.");
+        if (top == "export" && n == 2 && parts[1] == "status.xlsx") return get ? export_xlsx(viewer) : wrong_method();
+        if (top == "export" && n == 2 && parts[1] == "files.zip") return get ? export_zip(req, viewer) : wrong_method();
         if (top == "api" && n == 2 && parts[1] == "status") return get ? api_status(viewer) : wrong_method();
         return error_for(req, viewer, 404, "Cette page n’existe pas.");
     }

@@ -5,6 +5,7 @@
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/service.h"
+#include "daemon/web_app.h"
 #include "daemon/sql_store.h"
 #include "daemon/web_server.h"
 #include "parsers/error.h"
@@ -31,6 +32,10 @@ std::int64_t real_now() {
 
 WebInterface::WebInterface(Context& ctx) : handler_(make_web_handler(ctx)) {
     server_ = std::make_unique<WebServer>(ctx.config.web, *handler_);
+}
+
+void WebInterface::set_on_mail_queued(std::function<void()> callback) {
+    if (auto* app = dynamic_cast<WebApp*>(handler_.get())) app->set_on_mail_queued(std::move(callback));
 }
 
 WebInterface::~WebInterface() {

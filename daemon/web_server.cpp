@@ -28,6 +28,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <unistd.h>
 #include <unordered_map>
 
 namespace ppo::daemon {
@@ -304,6 +305,7 @@ struct Out {
     std::string content_type = "text/html; charset=utf-8";
     std::string body;
     std::string file_path;
+    bool remove_file = false;   // a temporary file of the handler's (removed once opened, or when not sent)
     std::vector<std::pair<std::string, std::string>> headers;
     void redirect(const std::string& to) {
         status = 303;
@@ -419,6 +421,8 @@ void WebServer::Impl::from_handler(Exchange& x, web::WebResponse r) {
         if (!r.download_name.empty()) out.headers.emplace_back("Content-Disposition", content_disposition(r.download_name));
         out.file_path = r.file_path;
     }
+    out.remove_file = r.remove_file && !r.file_path.empty();
+    if (r.remove_file && out.file_path.empty() && !r.file_path.empty()) ::unlink(r.file_path.c_str());
     // Cookies set before the handler ran (the login form's token) are kept.
     for (auto& h : x.out.headers)
         if (h.first == "Set-Cookie") out.headers.push_back(h);
@@ -555,6 +559,9 @@ void WebServer::Impl::send(Exchange& x, Poco::Net::HTTPServerResponse& response)
             file.close();
         }
     }
+    // A temporary file of the handler's goes now, sent or not: Linux keeps an
+    // unlinked file readable through the open stream.
+    if (x.out.remove_file) ::unlink(x.out.file_path.c_str());
     const auto status = static_cast<HTTPResponse::HTTPStatus>(x.out.status);
     response.setStatusAndReason(status, HTTPResponse::getReasonForStatus(status));
     response.setContentType(x.out.content_type);

@@ -44,6 +44,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -93,6 +94,8 @@ public:
     explicit WebInterface(Context& ctx);
     ~WebInterface();
     int port() const { return server_->port(); }
+    // Called on a request's thread after an action queued mails (WebApp).
+    void set_on_mail_queued(std::function<void()> callback);
 
 private:
     std::unique_ptr<web::WebHandler> handler_;

@@ -42,6 +42,7 @@ struct WebResponse {
     std::string location;                // non-empty: 303 See Other to this path
     std::string download_name;           // non-empty: Content-Disposition: attachment (UTF-8 name, RFC 6266)
     std::string file_path;               // non-empty: the body is this file, streamed from disk
+    bool remove_file = false;            // file_path is a temporary file of the handler's: removed once opened
 };
 
 class WebHandler {
