@@ -17,7 +17,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <sstream>
 #include <unistd.h>
 
@@ -256,62 +255,6 @@ FilesZip plan_files_zip(Store& store, const CampaignStatus& status, const std::s
     return plan;
 }
 
-bool set_zip_utf8_flag(const std::string& path) {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    if (!f) return false;
-    f.seekg(0, std::ios::end);
-    const auto size = static_cast<std::int64_t>(f.tellg());
-    if (size < 22) return false;
-    auto u16 = [](const unsigned char* p) { return static_cast<std::uint32_t>(p[0] | (p[1] << 8)); };
-    auto u32 = [](const unsigned char* p) {
-        return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
-               (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
-    };
-    auto read_at = [&](std::int64_t at, std::size_t n) {
-        std::string buf(n, '\0');
-        f.seekg(at);
-        f.read(buf.data(), static_cast<std::streamsize>(n));
-        if (!f) buf.clear();
-        return buf;
-    };
-    // The end of central directory record: the last 22 bytes when there is no
-    // comment (we write none); anything else is left alone.
-    const std::string eocd = read_at(size - 22, 22);
-    const auto* e = reinterpret_cast<const unsigned char*>(eocd.data());
-    if (eocd.size() != 22 || u32(e) != 0x06054b50) return false;
-    const std::uint32_t entries = u16(e + 10);
-    const std::uint32_t cd_size = u32(e + 12);
-    const std::uint32_t cd_offset = u32(e + 16);
-    if (entries == 0xFFFF || cd_offset == 0xFFFFFFFF || static_cast<std::int64_t>(cd_offset) + cd_size > size - 22) return false;
-    std::string cd = read_at(cd_offset, cd_size);
-    if (cd.size() != cd_size) return false;
-    std::vector<std::uint32_t> locals;
-    std::size_t pos = 0;
-    for (std::uint32_t i = 0; i < entries; ++i) {
-        if (pos + 46 > cd.size()) return false;
-        auto* p = reinterpret_cast<unsigned char*>(cd.data() + pos);
-        if (u32(p) != 0x02014b50) return false;
-        p[9] |= 0x08;   // general purpose flag, bit 11 (high byte, bit 3)
-        locals.push_back(u32(p + 42));
-        pos += 46 + u16(p + 28) + u16(p + 30) + u16(p + 32);
-    }
-    for (auto at : locals) {
-        std::string h = read_at(at, 8);
-        if (h.size() != 8 || u32(reinterpret_cast<const unsigned char*>(h.data())) != 0x04034b50) return false;
-    }
-    // Everything checked: now write.
-    for (auto at : locals) {
-        std::string h = read_at(at, 8);
-        h[7] = static_cast<char>(static_cast<unsigned char>(h[7]) | 0x08);
-        f.seekp(at + 7);
-        f.write(&h[7], 1);
-    }
-    f.seekp(cd_offset);
-    f.write(cd.data(), static_cast<std::streamsize>(cd.size()));
-    f.flush();
-    return static_cast<bool>(f);
-}
-
 FilesZip write_files_zip(Store& store, const CampaignStatus& status, const std::string& bassin, std::ostream& out) {
     FilesZip plan = plan_files_zip(store, status, bassin);
     TempFile tmp("files-zip");
@@ -343,8 +286,6 @@ FilesZip write_files_zip(Store& store, const CampaignStatus& status, const std::
         throw transient_error("files.zip: " + e.displayText());
     }
     plan.entries = std::move(kept);
-    if (!set_zip_utf8_flag(tmp.path()))
-        spdlog::warn("files.zip (bassin {}): the UTF-8 flag of the names could not be set", bassin);
     std::ifstream in(tmp.path(), std::ios::binary);
     if (!in) throw transient_error("cannot read back " + tmp.path() + ": " + std::strerror(errno));
     out << in.rdbuf();

@@ -58,17 +58,15 @@ std::string zip_entry_name(const std::string& uai, const std::string& lycee_name
                            std::size_t n, std::set<std::string>& used);
 
 // Writes files.zip for `bassin` to `out` and returns what it holds. The ZIP is
-// built in a private temporary file in $TMPDIR (removed whatever happens) and
-// then copied to `out`; names are UTF-8 with the ZIP's UTF-8 flag set (bit 11),
-// so Windows shows the accents. A file that cannot be read is left out,
-// logged and listed in `unreadable`. Throws ppo::Error(transient) when the
-// temporary file or `out` cannot be written.
+// built in a private temporary file in $TMPDIR (removed whatever happens: a
+// half-made ZIP never reaches `out`), seekable so that every local header
+// carries its sizes, then copied to `out` (which need not be seekable: a
+// socket, a string). Names are UTF-8 and Poco flags them so (bit 11):
+// Windows shows the accents. A file that cannot be read is left out, logged
+// and listed in `unreadable`. Throws ppo::Error(transient) when the
+// temporary file or `out` cannot be written. The web calls it with the
+// status already filtered by role (filter_status): a bassin that is not the
+// viewer's then gives an empty ZIP.
 FilesZip write_files_zip(Store& store, const CampaignStatus& status, const std::string& bassin, std::ostream& out);
-
-// Sets the "names are UTF-8" flag (general purpose bit 11) of every entry of
-// the ZIP file at `path`, in its local headers and its central directory.
-// Returns false (the file unchanged) when it is not a ZIP this understands
-// (ZIP64, a comment hiding the end record).
-bool set_zip_utf8_flag(const std::string& path);
 
 }  // namespace ppo::workflow
