@@ -42,6 +42,7 @@ public:
     // SIGTERM; the exit code (-1 on timeout, then SIGKILL).
     int terminate(std::chrono::seconds timeout = std::chrono::seconds(30));
     std::string log() const { return read_file(log_); }
+    int pid() const { return pid_; }
 
 private:
     std::string config_;
