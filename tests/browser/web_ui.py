@@ -30,7 +30,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -159,8 +159,13 @@ def path_of(url):
     return urllib.parse.urlsplit(url).path
 
 
-def wait_path(driver, path, timeout=15):
-    WebDriverWait(driver, timeout).until(lambda d: path_of(d.current_url) == path)
+def wait_path(driver, path, what, timeout=15):
+    try:
+        WebDriverWait(driver, timeout).until(lambda d: path_of(d.current_url) == path)
+    except TimeoutException:
+        heading = driver.find_elements(By.CSS_SELECTOR, "h1, p.error, .error")
+        fail(f"{what}: expected to land on {path}, still at {path_of(driver.current_url)} after {timeout} s"
+             + (f" (page says: {text_of(heading[0])[:200]})" if heading else ""))
 
 
 def submit(driver, form):
@@ -193,7 +198,7 @@ def login(driver, base, user, password):
     field.send_keys(user)
     form.find_element(By.NAME, "password").send_keys(password)
     submit(driver, form)
-    wait_path(driver, "/")
+    wait_path(driver, "/", f"login as {user}")
     ok(f"login as {user} through form#login lands on /")
 
 
@@ -201,7 +206,7 @@ def logout(driver, base):
     forms = driver.find_elements(By.CSS_SELECTOR, "form#logout")
     check(len(forms) == 1, "the page has form#logout")
     submit(driver, forms[0])
-    wait_path(driver, "/login")
+    wait_path(driver, "/login", "logout")
     ok("form#logout leads to /login")
 
 
@@ -311,7 +316,7 @@ def run(args, driver):
     check(articles[0].find_elements(By.CSS_SELECTOR, "form.reject"), "the message has form.reject")
     form.find_element(By.NAME, "uai").send_keys(args.assign_uai)
     submit(driver, form)
-    wait_path(driver, "/triage")
+    wait_path(driver, "/triage", f"assigning {args.triage_id} to {args.assign_uai}")
     check(not driver.find_elements(By.CSS_SELECTOR, f'article.triage[data-id="{args.triage_id}"]'),
           "after the assignment the message has left the triage page")
     status = ref.status()
