@@ -195,6 +195,59 @@ std::string addr_of(const ppo::workflow::Lycee& l) {
     return l.mail.empty() ? "ce." + l.uai + "@ac-lille.fr" : l.mail;
 }
 
+// Message n of those that are not submissions: the first `triage` in triage
+// (unidentified, with their reasons), then quarantined, duplicates, auto-replies.
+void write_other_message(CampaignWriter& w, Generated& g, std::size_t n, std::size_t triage, std::int64_t at,
+                         const std::vector<std::int64_t>& submission_ids) {
+    static const std::vector<std::string> reasons = {
+        "no evidence: sender not a lycée address, no UAI, no lycée name with its town",
+        "evidence for 2 lycées: 0596082R (sender), 0597091M (uai)",
+        "no document attached (0 other attachment(s))",
+        "sender ce.0596082r@ac-lille.fr not authenticated (dmarc=fail), no UAI, no lycée name with its town",
+        "download link: drive.google.com",
+    };
+    MessageRecord x;
+    x.received_at = at;
+    if (n < triage) {
+        x.from = "parent" + std::to_string(n) + "@gmail.com";
+        x.subject = n % 3 ? "Document PPO" : "Question sur le PPO";
+        x.outcome = "unidentified";
+        x.reason = reasons[n % reasons.size()];
+        x.folder = "triage";
+        if (n % 5 == 4) x.links = "https://drive.google.com/file/d/" + hex(w.rng(), 20) + "/view";
+        const auto id = w.message(x);
+        if (n % 5 != 2 && n % 5 != 4)
+            w.file(id, "_triage/" + std::to_string(id), "scan " + std::to_string(n) + ".pdf", "pdf", "", "");
+        ++g.triage;
+    } else if (n < triage + triage / 5) {
+        x.from = "secretariat" + std::to_string(n) + "@lycee.example.fr";
+        x.subject = "PPO";
+        x.outcome = "quarantined";
+        x.reason = "message of 41 MB over max_message_bytes";
+        x.folder = "triage";
+        w.message(x);
+        ++g.quarantined;
+    } else if (n < triage + triage / 5 + triage / 3 && !submission_ids.empty()) {
+        const auto first = submission_ids[w.rng()() % submission_ids.size()];
+        x.from = "ce.copie@ac-lille.fr";
+        x.subject = "PPO";
+        x.outcome = "duplicate";
+        x.duplicate_of = first;
+        x.reason = "same content as message " + std::to_string(first) + " (delivered again)";
+        x.folder = "processed";
+        w.message(x);
+        ++g.duplicates;
+    } else {
+        x.from = "absent" + std::to_string(n) + "@example.org";
+        x.subject = "Réponse automatique : absence";
+        x.outcome = "ignored";
+        x.reason = "auto-reply (Auto-Submitted: auto-replied)";
+        x.folder = "ignored";
+        w.message(x);
+        ++g.ignored;
+    }
+}
+
 Generated build_campaign(const Options& o, const std::string& config_path) {
     const auto config = ppo::workflow::load_config(config_path);
     ppo::daemon::Database db(config.database);
@@ -249,13 +302,6 @@ Generated build_campaign(const Options& o, const std::string& config_path) {
 
     // The other messages, spread over the same weeks.
     const std::size_t triage = std::max<std::size_t>(5, static_cast<std::size_t>(o.submissions) / 65);
-    const std::vector<std::string> reasons = {
-        "no evidence: sender not a lycée address, no UAI, no lycée name with its town",
-        "evidence for 2 lycées: 0596082R (sender), 0597091M (uai)",
-        "no document attached (0 other attachment(s))",
-        "sender ce.0596082r@ac-lille.fr not authenticated (dmarc=fail), no UAI, no lycée name with its town",
-        "download link: drive.google.com",
-    };
 
     std::map<std::string, std::size_t> versions;
     std::vector<std::int64_t> submission_ids;
@@ -319,52 +365,11 @@ Generated build_campaign(const Options& o, const std::string& config_path) {
         }
         g.outbox += 1;
         ++g.submissions;
-        commit_now(false);
 
-        // Interleave the other messages.
-        while (next_other < others && next_other * plan.size() <= k * others) {
-            MessageRecord x;
-            x.received_at = p.at + 30;
-            const std::size_t n = next_other++;
-            if (n < triage) {
-                x.from = "parent" + std::to_string(n) + "@gmail.com";
-                x.subject = n % 3 ? "Document PPO" : "Question sur le PPO";
-                x.outcome = "unidentified";
-                x.reason = reasons[n % reasons.size()];
-                x.folder = "triage";
-                if (n % 5 == 4) x.links = "https://drive.google.com/file/d/" + hex(rng, 20) + "/view";
-                const auto id = w.message(x);
-                if (n % 5 != 2 && n % 5 != 4) w.file(id, "_triage/" + std::to_string(id), "scan " + std::to_string(n) + ".pdf", "pdf", "", "");
-                ++g.triage;
-            } else if (n < triage + triage / 5) {
-                x.from = "secretariat" + std::to_string(n) + "@lycee.example.fr";
-                x.subject = "PPO";
-                x.outcome = "quarantined";
-                x.reason = "message of 41 MB over max_message_bytes";
-                x.folder = "triage";
-                w.message(x);
-                ++g.quarantined;
-            } else if (n < triage + triage / 5 + triage / 3 && !submission_ids.empty()) {
-                const auto first = submission_ids[rng() % submission_ids.size()];
-                x.from = "ce.copie@ac-lille.fr";
-                x.subject = "PPO";
-                x.outcome = "duplicate";
-                x.duplicate_of = first;
-                x.reason = "same content as message " + std::to_string(first) + " (delivered again)";
-                x.folder = "processed";
-                w.message(x);
-                ++g.duplicates;
-            } else {
-                x.from = l.mail.empty() ? "absent@example.org" : l.mail;
-                x.subject = "Réponse automatique : absence";
-                x.outcome = "ignored";
-                x.reason = "auto-reply (Auto-Submitted: auto-replied)";
-                x.folder = "ignored";
-                w.message(x);
-                ++g.ignored;
-            }
-            commit_now(false);
-        }
+        // The other messages, interleaved.
+        while (next_other < others && next_other * plan.size() <= k * others)
+            write_other_message(w, g, next_other++, triage, p.at + 30, submission_ids);
+        commit_now(false);
     }
 
     // Reminders J-21 and J-7 to those that had not sent at the time, and the

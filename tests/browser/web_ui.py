@@ -163,7 +163,7 @@ def wait_path(driver, path, what, timeout=15):
     try:
         WebDriverWait(driver, timeout).until(lambda d: path_of(d.current_url) == path)
     except TimeoutException:
-        heading = driver.find_elements(By.CSS_SELECTOR, "h1, p.error, .error")
+        heading = driver.find_elements(By.CSS_SELECTOR, ".erreur, .error, [role=alert], h1")
         fail(f"{what}: expected to land on {path}, still at {path_of(driver.current_url)} after {timeout} s"
              + (f" (page says: {text_of(heading[0])[:200]})" if heading else ""))
 
