@@ -566,7 +566,8 @@ int main(int argc, char** argv) {
         if (failed.empty() && slow.empty())
             std::printf("Every page's p95 is under 100 ms: yes (%d lycées, %zu submissions)\n", o.lycees, g.submissions);
         else
-            std::printf("Every page's p95 is under 100 ms: NO;%s%s\n", slow.empty() ? "" : " over 100 ms:", slow.c_str());
+            std::printf("Every page's p95 is under 100 ms: NO (%s%s%s)\n", failed.empty() ? "" : "pages that failed",
+                        !failed.empty() && !slow.empty() ? "; " : "", slow.empty() ? "" : ("over 100 ms:" + slow).c_str());
         const int code = server.terminate();
         if (code != 0) std::printf("ppo-intake %s exited with %d\n%s\n", o.command.c_str(), code, tb::tail(server.log(), 2000).c_str());
         return failed.empty() ? 0 : 1;
