@@ -309,6 +309,9 @@ def run(args, driver):
     shown = {int(e.get_attribute("data-id")) for e in driver.find_elements(By.CSS_SELECTOR, "article.triage[data-id]")}
     check(shown == {u["id"] for u in status["unidentified"]}, "/triage shows every message of status --json's triage",
           f"{sorted(shown)} vs {sorted(u['id'] for u in status['unidentified'])}")
+    os.makedirs(args.out, exist_ok=True)
+    full_page_screenshot(driver, args.out, "triage")   # before the assignment: every message
+    articles = driver.find_elements(By.CSS_SELECTOR, f'article.triage[data-id="{args.triage_id}"]')
     form = articles[0].find_element(By.CSS_SELECTOR, "form.assign")
     check(path_of(form.get_attribute("action") or "") == f"/triage/{args.triage_id}/assign",
           "form.assign posts to /triage/ID/assign", form.get_attribute("action"))
@@ -379,10 +382,9 @@ def run(args, driver):
         check(r.status == 200 and len(r.body) == f["size"], f"GET /files/{s['id']}/{f['name']} downloads it (DRAIO)",
               f"{r.status}, {len(r.body)} bytes, {f['size']} expected")
 
-    # Screenshots (DRAIO).
-    os.makedirs(args.out, exist_ok=True)
-    for name, path in [("dashboard", "/"), ("lycee", f"/lycees/{args.lycee_uai}"), ("triage", "/triage"),
-                       ("lycees", "/lycees"), ("outbox", "/outbox")]:
+    # Screenshots (DRAIO; the triage page's was taken before the assignment).
+    for name, path in [("dashboard", "/"), ("lycee", f"/lycees/{args.lycee_uai}"), ("lycees", "/lycees"),
+                       ("outbox", "/outbox")]:
         check(open_page(driver, base, path) == path, f"{path} opens for its screenshot")
         full_page_screenshot(driver, args.out, name)
 
@@ -461,6 +463,9 @@ def main():
         p.error("passwords: --draio-password/--ien-password or PPO_WEB_DRAIO_PASSWORD/PPO_WEB_IEN_PASSWORD")
     args.lycee_uai = args.lycee_uai or args.assign_uai
     os.makedirs(args.out, exist_ok=True)
+    for stale in ("failure.png", "failure.html"):   # from an earlier run
+        if os.path.exists(os.path.join(args.out, stale)):
+            os.remove(os.path.join(args.out, stale))
 
     try:
         driver = start_browser(args)

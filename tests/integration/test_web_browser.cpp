@@ -34,6 +34,7 @@ namespace {
 
 const std::string kBefore = "2022-03-01T10:30:00+01:00";   // before the deadline
 const std::string kAfter = "2022-03-28T10:00:00+02:00";    // after it
+const std::string kDaemonNow = "2022-03-28T11:00:00+02:00";
 const std::string kAssignUai = "0595391P";
 const std::string kAssignMail = "ce.0595391p@ac-lille.fr";
 const std::string kIenBassin = "095912";
@@ -109,7 +110,10 @@ TEST(WebBrowser, DraioAndIenIoThroughChromium) {
     ASSERT_EQ(h.lycee(kAssignUai)->getValue<std::string>("state"), "missing");
     for (const auto& m : h.smtp().messages()) ASSERT_FALSE(is_ack_of(m, kAssignMail, triage));
 
-    PpoProcess daemon(h.config_path(), {"run"}, h.dir() + "/daemon.log");
+    // The daemon lives in the campaign (three days after the deadline), so
+    // that the dashboard's chart of arrivals spans the campaign's weeks; at
+    // that instant it sends the J+1 reminders to the lycées still missing.
+    PpoProcess daemon(h.config_path(), {"--now", kDaemonNow, "run"}, h.dir() + "/daemon.log");
     daemon.start();
     ASSERT_TRUE(wait_for_http(port, "/login", 30s, [&] { return daemon.alive(); }))
         << "the daemon does not answer on " << base << "/login\n"
