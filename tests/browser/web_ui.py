@@ -220,6 +220,22 @@ def no_external_assets(driver, base, page):
     check(not foreign, f"{page}: no external asset", ", ".join(foreign[:5]))
 
 
+def lycees_listed(driver, base, query=""):
+    """The UAIs of table#lycees on /lycees?QUERY, following the pager's
+    a[rel=next] links when the list is cut into pages."""
+    open_page(driver, base, "/lycees" + query)
+    shown, pages = [], 0
+    while True:
+        pages += 1
+        shown += [e.get_attribute("data-uai") for e in driver.find_elements(By.CSS_SELECTOR, "table#lycees tr[data-uai]")]
+        following = driver.find_elements(By.CSS_SELECTOR, "a[rel=next]")
+        if not following or pages > 100:
+            break
+        driver.get(following[0].get_attribute("href"))
+    check(len(shown) == len(set(shown)), f"/lycees{query}: no lycée listed twice ({pages} page(s))")
+    return set(shown)
+
+
 def check_figures(driver, base, ref, when):
     check(open_page(driver, base, "/") == "/", f"dashboard ({when}) opens")
     expected = figures_of(ref.status())
@@ -291,12 +307,11 @@ def run(args, driver):
 
     # The lycées list, with a filter.
     check(open_page(driver, base, "/lycees") == "/lycees", "/lycees opens")
-    shown = {e.get_attribute("data-uai") for e in driver.find_elements(By.CSS_SELECTOR, "table#lycees tr[data-uai]")}
+    check(driver.find_elements(By.CSS_SELECTOR, "form#filters"), "/lycees has form#filters")
+    shown = lycees_listed(driver, base)
     check(shown == {l["uai"] for l in status["lycees"]}, "/lycees lists every expected lycée (DRAIO)",
           f"{len(shown)} shown, {len(status['lycees'])} expected")
-    check(driver.find_elements(By.CSS_SELECTOR, "form#filters"), "/lycees has form#filters")
-    open_page(driver, base, "/lycees?state=missing")
-    shown = {e.get_attribute("data-uai") for e in driver.find_elements(By.CSS_SELECTOR, "table#lycees tr[data-uai]")}
+    shown = lycees_listed(driver, base, "?state=missing")
     missing = {l["uai"] for l in status["lycees"] if l["state"] == "missing"}
     check(shown == missing, "/lycees?state=missing lists the missing lycées", f"{len(shown)} shown, {len(missing)} missing")
     states = {text_of(e) for e in driver.find_elements(By.CSS_SELECTOR, "table#lycees td.state")}
@@ -399,8 +414,7 @@ def run(args, driver):
     login(driver, base, args.ien_login, args.ien_password)
     cookie = cookie_header(driver)
     check(not driver.find_elements(By.CSS_SELECTOR, 'nav a[href="/triage"]'), "IEN-IO: no triage link in nav")
-    open_page(driver, base, "/lycees")
-    shown = {e.get_attribute("data-uai") for e in driver.find_elements(By.CSS_SELECTOR, "table#lycees tr[data-uai]")}
+    shown = lycees_listed(driver, base)
     check(shown == bassin_uais, f"IEN-IO: /lycees lists exactly the {len(bassin_uais)} lycées of bassin {args.ien_bassin}",
           f"extra {sorted(shown - bassin_uais)[:5]}, missing {sorted(bassin_uais - shown)[:5]}")
     r = http(base, "/triage", cookie)
