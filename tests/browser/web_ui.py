@@ -30,10 +30,9 @@ import xml.etree.ElementTree as ET
 import zipfile
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 SIZES = [(1280, 900), (390, 844)]
@@ -176,7 +175,22 @@ def submit(driver, form):
         buttons[0].click()
     else:
         form.submit()
-    WebDriverWait(driver, 15).until(EC.staleness_of(form))
+    WebDriverWait(driver, 15).until(lambda d: is_gone(form))
+
+
+def is_gone(element):
+    """True once the page holding `element` has been replaced. While the next
+    page loads, chromedriver may also answer that the node "does not belong to
+    the document": gone too."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if "does not belong to the document" in (e.msg or ""):
+            return True
+        raise
 
 
 def text_of(element):
