@@ -11,6 +11,7 @@ PACKAGES=(
   dovecot-core dovecot-imapd python3-aiosmtpd python3 openssl
   isync sqlite3 ccache postgresql
   clang libclang-rt-14-dev systemd
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -8,7 +8,9 @@
 # package is not built here (CI time): see README, "Checking the package".
 # The integration tests run a second time against PostgreSQL (a throwaway
 # server the tests start with initdb/pg_ctl on a Unix socket in a temporary
-# folder), in the release build only.
+# folder), in the release build only. The browser test (tests/browser/, headless
+# Chromium through chromedriver) runs in the release build only, its screenshots
+# in build/release/screenshots.
 #   PPO_SKIP_SANITIZERS=1  skip the sanitizer run (quicker local iterations)
 #   PPO_SKIP_POSTGRES=1    skip the PostgreSQL run
 set -euo pipefail
@@ -42,6 +44,8 @@ if [ "${PPO_SKIP_SANITIZERS:-0}" != 1 ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
-  ctest --test-dir build/asan --output-on-failure -j "$jobs"
+  # The browser test (label browser) drives Chromium for a minute: once, in the
+  # release build, is enough.
+  ctest --test-dir build/asan --output-on-failure -j "$jobs" -LE browser
 fi
 echo "== all tests passed"
