@@ -414,8 +414,11 @@ std::vector<OutboxMail> SqlStore::due_outbox(std::int64_t now, std::size_t limit
 }
 
 std::vector<OutboxMail> SqlStore::outbox_for_message(std::int64_t message_ref) {
-    return to_outboxes(
-        db_.query(std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE message_ref = $1 ORDER BY id", {message_ref}));
+    // The head of each mail only (as outbox_list): a forward carries the PPO.
+    return to_outboxes(db_.query("SELECT id, campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, "
+                                 "substr(data, 1, 4096), state, attempts, next_attempt_at, last_error, created_at, sent_at "
+                                 "FROM outbox WHERE message_ref = $1 ORDER BY id",
+                                 {message_ref}));
 }
 
 std::vector<OutboxMail> SqlStore::outbox_of_kind(std::int64_t campaign_id, const std::string& kind) {

@@ -162,6 +162,8 @@ public:
     // the row (new or existing).
     virtual std::int64_t enqueue(const OutboxMail& mail) = 0;
     virtual std::vector<OutboxMail> due_outbox(std::int64_t now, std::size_t limit) = 0;
+    // The mails about one message, oldest first; `data` holds only the mail's
+    // head (its first 4 KiB), as in outbox_list.
     virtual std::vector<OutboxMail> outbox_for_message(std::int64_t message_ref) = 0;
     virtual std::vector<OutboxMail> outbox_of_kind(std::int64_t campaign_id, const std::string& kind) = 0;
     virtual void mark_sent(std::int64_t outbox_id, std::int64_t now) = 0;
