@@ -9,6 +9,7 @@
 #include "daemon/sql_store.h"
 #include "parsers/uai.h"
 #include "workflow/campaign_time.h"
+#include "workflow/outbox.h"
 #include "workflow/status.h"
 
 #include <gtest/gtest.h>
@@ -480,7 +481,18 @@ TEST_F(WebAppTest, ExportsAreFilteredByRole) {
     EXPECT_EQ(mine.body, workflow::status_json(workflow::filter_status(status(), {"095912"})));
     EXPECT_EQ(mine.body.find("script"), std::string::npos);   // no triage list
     EXPECT_EQ(get("/api/nothing", draio_).content_type, "application/json; charset=utf-8");
-    EXPECT_EQ(get("/export/status.xlsx", draio_).status, 404);   // webcli's, wired at integration
+    auto xlsx = get("/export/status.xlsx", draio_);
+    EXPECT_EQ(xlsx.status, 200);
+    EXPECT_EQ(xlsx.body.substr(0, 2), "PK");
+    auto zip = get("/export/files.zip", douai_, {{"bassin", "095912"}});
+    ASSERT_EQ(zip.status, 200);
+    EXPECT_TRUE(zip.remove_file);   // a temporary file the server streams, then removes
+    std::ifstream zip_in(zip.file_path, std::ios::binary);
+    std::string magic(2, '\0');
+    zip_in.read(magic.data(), 2);
+    EXPECT_EQ(magic, "PK");
+    std::remove(zip.file_path.c_str());
+    EXPECT_EQ(get("/export/files.zip", douai_, {{"bassin", "096212"}}).status, 404);   // not their bassin
 }
 
 TEST_F(WebAppTest, OutboxPageAndRetry) {
@@ -502,11 +514,11 @@ TEST_F(WebAppTest, OutboxPageAndRetry) {
     auto pending = store_->outbox_list({"pending"});
     ASSERT_EQ(pending.size(), 1u);
     EXPECT_EQ(pending[0].id, failed_id_);
-    EXPECT_EQ(pending[0].attempts, 0);
+    EXPECT_EQ(workflow::outbox_state(pending[0]), "deferred");   // due now, its attempts kept (postqueue -f)
     EXPECT_EQ(post("/outbox/" + sid + "/retry", draio_).status, 409);
     auto page = get("/outbox", draio_, {{"ok", "retried"}, {"n", "1"}});
     EXPECT_NE(page.body.find("1 envoi remis dans la file d’envoi."), std::string::npos);
-    EXPECT_NE(page.body.find("data-state=\"pending\""), std::string::npos);
+    EXPECT_NE(page.body.find("<tr data-id=\"" + sid + "\" data-state=\"deferred\">"), std::string::npos) << page.body;
     EXPECT_EQ(figures(get("/", draio_).body)["failed"], 0);
 }
 

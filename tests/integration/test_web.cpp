@@ -283,7 +283,7 @@ TEST(WebCommand, ServesTheInterfaceAndHealthWithoutTakingMail) {
     ASSERT_EQ(in.status, 303) << in.body << read_text(log);
     auto home = b.request("GET", "/");
     EXPECT_EQ(home.status, 200);
-    EXPECT_NE(home.body.find("en cours de construction"), std::string::npos) << home.body;
+    EXPECT_NE(home.body.find("data-figure=\"expected\""), std::string::npos) << home.body;   // WebApp's dashboard
     EXPECT_NE(home.body.find("id=\"logout\""), std::string::npos) << home.body;
     EXPECT_EQ(b.request("POST", "/logout", "").status, 403);
     auto out = b.request("POST", "/logout", "csrf=" + Browser::csrf_of(home.body));

@@ -184,7 +184,7 @@ TEST_F(OutboxLife, ATemporaryFailureOfAYoungMailOrWithoutMaxAgeIsOnlyDeferred) {
     EXPECT_EQ(outbox_state(row(id)), "deferred");
 }
 
-TEST_F(OutboxLife, OutboxListShowsTheStatesAskedForWithoutTheText) {
+TEST_F(OutboxLife, OutboxListShowsTheStatesAskedForWithTheHeadOnly) {
     const auto sent = queue("ack:1", kStart);
     const auto failed = queue("ack:2", kStart + 1);
     const auto deferred = queue("ack:3", kStart + 2);
@@ -198,14 +198,14 @@ TEST_F(OutboxLife, OutboxListShowsTheStatesAskedForWithoutTheText) {
     EXPECT_EQ(list[0].id, failed);
     EXPECT_EQ(list[1].id, deferred);
     EXPECT_EQ(list[2].id, pending);
-    for (const auto& m : list) EXPECT_TRUE(m.data.empty()) << m.id;
+    for (const auto& m : list) EXPECT_LE(m.data.size(), 4096u) << m.id;   // the head only
     EXPECT_EQ(outbox_state(list[0]), "failed");
     EXPECT_EQ(outbox_state(list[1]), "deferred");
     EXPECT_EQ(outbox_state(list[2]), "pending");
     EXPECT_EQ(list[0].recipients, (std::vector<std::string>{"ce.0596082r@ac-lille.fr", "prof@ac-lille.fr"}));
     EXPECT_EQ(list[0].last_error, "550 no");
     EXPECT_EQ(store_->outbox_list({"sent"}).size(), 1u);
-    EXPECT_TRUE(store_->outbox_list({}).empty());
+    EXPECT_EQ(store_->outbox_list({}).size(), 4u);   // every state
 
     // The JSON of `outbox list --json` parses and says the same.
     auto json = Poco::JSON::Parser().parse(outbox_list_json(list, "Europe/Paris")).extract<Poco::JSON::Array::Ptr>();
