@@ -20,6 +20,7 @@
 #include <regex>
 #include <sstream>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +105,7 @@ Database::Database(const workflow::DatabaseConfig& config,
             exec("PRAGMA foreign_keys=ON");
             exec("PRAGMA synchronous=FULL");
             exec("PRAGMA busy_timeout=" + std::to_string(config.busy_timeout_ms));
+            sqlite_ = Poco::AnyCast<::sqlite3*>(session_->getProperty("handle"));
         } else if (backend_ == "postgresql") {
             auto extra = extra_conninfo;
             // "--name=value" rather than "-c name=value": Poco splits the
@@ -165,7 +167,54 @@ std::size_t Database::exec(const std::string& sql, const std::vector<SqlParam>& 
     return 0;
 }
 
+std::vector<SqlRow> Database::query_sqlite(const std::string& sql, const std::vector<SqlParam>& params) {
+    struct Finalize {
+        sqlite3_stmt* stmt = nullptr;
+        ~Finalize() { sqlite3_finalize(stmt); }
+    } st;
+    auto fail = [&] { throw std::runtime_error(std::string(sqlite3_errmsg(sqlite_))); };
+    std::vector<SqlRow> rows;
+    try {
+        if (sqlite3_prepare_v2(sqlite_, sql.c_str(), static_cast<int>(sql.size()), &st.stmt, nullptr) != SQLITE_OK) fail();
+        if (!st.stmt) return rows;   // nothing but a comment or spaces
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            const int at = static_cast<int>(i + 1);
+            int rc = SQLITE_OK;
+            if (std::holds_alternative<SqlNull>(params[i])) rc = sqlite3_bind_null(st.stmt, at);
+            else if (const auto* v = std::get_if<std::int64_t>(&params[i])) rc = sqlite3_bind_int64(st.stmt, at, *v);
+            else {
+                const auto& text = std::get<std::string>(params[i]);
+                rc = sqlite3_bind_text64(st.stmt, at, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+            }
+            if (rc != SQLITE_OK) fail();
+        }
+        const int cols = sqlite3_column_count(st.stmt);
+        for (;;) {
+            const int rc = sqlite3_step(st.stmt);
+            if (rc == SQLITE_DONE) break;
+            if (rc != SQLITE_ROW) fail();
+            std::vector<std::optional<std::string>> cells;
+            cells.reserve(static_cast<std::size_t>(cols));
+            for (int c = 0; c < cols; ++c) {
+                if (sqlite3_column_type(st.stmt, c) == SQLITE_NULL) {
+                    cells.emplace_back(std::nullopt);
+                    continue;
+                }
+                // As text: integers in decimal, text and blobs byte for byte.
+                const auto* p = static_cast<const char*>(sqlite3_column_blob(st.stmt, c));
+                const auto n = static_cast<std::size_t>(sqlite3_column_bytes(st.stmt, c));
+                cells.emplace_back(p ? std::string(p, n) : std::string());
+            }
+            rows.emplace_back(std::move(cells));
+        }
+    } catch (const std::exception& e) {
+        translate_and_throw(e, sql);
+    }
+    return rows;
+}
+
 std::vector<SqlRow> Database::query(const std::string& sql, const std::vector<SqlParam>& params) {
+    if (sqlite_) return query_sqlite(sql, params);
     std::vector<SqlRow> rows;
     try {
         Poco::Data::Statement stmt(*session_);

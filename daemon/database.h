@@ -17,6 +17,8 @@
 #include <variant>
 #include <vector>
 
+struct sqlite3;
+
 namespace ppo::daemon {
 
 struct SqlNull {};
@@ -72,10 +74,15 @@ public:
 
 private:
     int migrate_locked(const std::string& sql_dir);
+    // SQLite: the query straight through the C API on the session's own
+    // connection (Poco's RecordSet converts each cell through a Dynamic::Var,
+    // several times slower on the status's tens of thousands of rows).
+    std::vector<SqlRow> query_sqlite(const std::string& sql, const std::vector<SqlParam>& params);
     void translate_and_throw(const std::exception& e, const std::string& sql) const;
 
     std::string backend_;
     std::unique_ptr<Poco::Data::Session> session_;
+    ::sqlite3* sqlite_ = nullptr;          // the session's native handle (SQLite)
     bool in_transaction_ = false;
 };
 

@@ -353,12 +353,13 @@ std::vector<FileRecord> SqlStore::files_of(std::int64_t message_ref) {
     return out;
 }
 
-std::vector<FileRecord> SqlStore::campaign_files(std::int64_t campaign_id) {
+std::vector<FileRecord> SqlStore::campaign_files(std::int64_t campaign_id, std::int64_t after_file_id) {
     std::vector<FileRecord> out;
     for (const auto& r : db_.query(std::string("SELECT ") + kFileColumnsOfF +
                                        " FROM files f JOIN messages m ON m.id = f.message_ref WHERE m.campaign_id = $1 "
-                                       "AND m.outcome IN ('submission', 'unidentified') ORDER BY f.message_ref, f.id",
-                                   {campaign_id}))
+                                       "AND m.outcome IN ('submission', 'unidentified') AND f.id > $2 "
+                                       "ORDER BY f.message_ref, f.id",
+                                   {campaign_id, after_file_id}))
         out.push_back(to_file(r));
     return out;
 }
@@ -463,9 +464,9 @@ std::size_t SqlStore::outbox_pending_count() {
 
 std::vector<workflow::MessageMailState> SqlStore::message_mail_states(std::int64_t campaign_id) {
     std::vector<workflow::MessageMailState> out;
-    for (const auto& r : db_.query("SELECT o.message_ref, o.kind, o.state FROM outbox o JOIN messages m ON m.id = o.message_ref "
-                                   "WHERE m.campaign_id = $1 AND o.kind IN ('ack', 'forward', 'link') "
-                                   "ORDER BY o.message_ref, o.id",
+    // From the index outbox_message alone (schema 006), never the mails' text.
+    for (const auto& r : db_.query("SELECT message_ref, kind, state FROM outbox WHERE message_ref IS NOT NULL "
+                                   "AND kind IN ('ack', 'forward', 'link') AND campaign_id = $1",
                                    {campaign_id}))
         out.push_back({r.i64(0), r.str(1), r.str(2)});
     return out;

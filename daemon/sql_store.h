@@ -50,7 +50,7 @@ public:
     std::int64_t insert_file(const workflow::FileRecord& file) override;
     std::vector<workflow::FileRecord> files_of(std::int64_t message_ref) override;
     std::string file_text(std::int64_t file_id) override;
-    std::vector<workflow::FileRecord> campaign_files(std::int64_t campaign_id) override;
+    std::vector<workflow::FileRecord> campaign_files(std::int64_t campaign_id, std::int64_t after_file_id) override;
 
     std::int64_t enqueue(const workflow::OutboxMail& mail) override;
     std::vector<workflow::OutboxMail> due_outbox(std::int64_t now, std::size_t limit) override;

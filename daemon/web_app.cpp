@@ -204,15 +204,31 @@ struct Fingerprint {
 };
 
 // The campaign as last read: its directory and status, kept while the
-// database does not change.
+// database does not change; what the DRAIO's pages make of it is kept too,
+// made on first use.
 struct Snapshot {
     workflow::CampaignInfo campaign;
     workflow::Directory directory;
-    workflow::CampaignStatus status;
-    std::vector<workflow::DigestFailure> failures;
-    std::unordered_map<std::string, std::string> search_keys;   // UAI -> folded "name uai commune"
+    // The whole campaign's status and its figures (what the DRAIO's
+    // dashboard shows), summarised once.
+    workflow::DigestData all;
+    workflow::CampaignStatus& status = all.status;
+    std::vector<workflow::DigestFailure>& failures = all.failures;
+    // UAI -> folded "name uai commune", made with the directory.
+    std::shared_ptr<const std::unordered_map<std::string, std::string>> search_keys;
     Fingerprint fingerprint;
+    std::string data_version;                                   // SQLite: PRAGMA data_version when read
     std::int64_t built_at = 0;
+
+    std::mutex derived_mutex;
+    std::shared_ptr<const std::string> json, csv;               // status --json / --csv of the whole campaign
+
+    template <class T, class Make>
+    std::shared_ptr<const T> derived(std::shared_ptr<const T>& slot, Make&& make) {
+        std::lock_guard lock(derived_mutex);
+        if (!slot) slot = std::make_shared<const T>(make());
+        return slot;
+    }
 };
 
 }  // namespace
@@ -241,7 +257,11 @@ struct WebApp::Impl {
     std::mutex db_mutex;   // the connection, and everything read through it
     std::unique_ptr<Database> db;
     std::unique_ptr<SqlStore> store;
-    std::shared_ptr<const Snapshot> snapshot;
+    std::shared_ptr<Snapshot> snapshot;
+    // Files never change once written: kept between two builds, only the
+    // new ones read.
+    workflow::FilesByMessage file_cache;
+    std::int64_t files_campaign = 0, files_after = 0;
 
     std::mutex callback_mutex;
     std::function<void()> on_mail_queued;
@@ -305,23 +325,81 @@ struct WebApp::Impl {
         return f;
     }
 
-    std::shared_ptr<const Snapshot> current(bool force = false) {
+    // SQLite counts the commits of the other connections: while it says
+    // none, nothing is read again (this application's own writes drop the
+    // snapshot themselves). Then the fingerprint says whether anything the
+    // status shows changed (the daemon also writes its mailbox state, its
+    // leadership...).
+    std::string data_version() {
+        if (db->backend() != "sqlite") return "";
+        auto rows = db->query("PRAGMA data_version");
+        return rows.empty() ? "" : rows.front().str(0);
+    }
+
+    std::shared_ptr<Snapshot> current() {
         std::lock_guard lock(db_mutex);
+        const auto dv = data_version();
+        if (snapshot && !dv.empty() && dv == snapshot->data_version) return snapshot;
+        const auto t0 = std::chrono::steady_clock::now();
         const auto now = epoch_of(clock);
         auto campaign = store->ensure_campaign(config.campaign.name, config.campaign.deadline, academies_csv(config), now);
         auto fp = fingerprint(campaign.id);
-        if (!force && snapshot && snapshot->campaign.id == campaign.id && snapshot->fingerprint == fp) return snapshot;
+        if (snapshot && snapshot->campaign.id == campaign.id && snapshot->fingerprint == fp) {
+            snapshot->data_version = dv;   // under db_mutex, like every read of it
+            return snapshot;
+        }
+        auto lap = [t = std::chrono::steady_clock::now()]() mutable {
+            const auto n = std::chrono::steady_clock::now();
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(n - t).count();
+            t = n;
+            return ms;
+        };
+        const auto fingerprint_ms = lap();
         auto s = std::make_shared<Snapshot>();
         s->campaign = campaign;
-        s->directory = store->load_directory(config.campaign.academies);
-        s->status = workflow::build_status(*store, config, campaign.id, s->directory);
+        // The directory again only when the lycées or the bassins changed
+        // (the fingerprint's last two values).
+        const auto& v = fp.values;
+        if (snapshot && snapshot->campaign.id == campaign.id && v.size() >= 2 &&
+            snapshot->fingerprint.values.size() == v.size() &&
+            std::equal(v.end() - 2, v.end(), snapshot->fingerprint.values.end() - 2)) {
+            s->directory = snapshot->directory;
+            s->search_keys = snapshot->search_keys;
+        } else {
+            s->directory = store->load_directory(config.campaign.academies);
+            auto keys = std::make_shared<std::unordered_map<std::string, std::string>>();
+            for (const auto& l : s->directory.lycees())
+                (*keys)[l.uai] = workflow::fold_for_search(l.name + " " + l.uai + " " + l.commune);
+            s->search_keys = std::move(keys);
+        }
+        if (files_campaign != campaign.id) {
+            file_cache.clear();
+            files_campaign = campaign.id;
+            files_after = 0;
+        }
+        const auto directory_ms = lap();
+        for (auto& f : store->campaign_files(campaign.id, files_after)) {
+            files_after = std::max(files_after, f.id);
+            file_cache[f.message_ref].push_back(std::move(f));
+        }
+        const auto files_ms = lap();
+        s->all.campaign = config.campaign.name;
+        s->all.deadline = config.campaign.deadline;
+        s->all.timezone = config.campaign.timezone;
+        s->status = workflow::build_status(*store, config, campaign.id, s->directory, file_cache);
+        const auto status_ms = lap();
+        workflow::summarise_status(s->all, s->directory);
         s->failures = workflow::outbox_failures(*store, campaign.id);
-        for (const auto& l : s->status.lycees)
-            s->search_keys[l.lycee.uai] =
-                workflow::fold_for_search(l.lycee.name + " " + l.lycee.uai + " " + l.lycee.commune);
+        const auto summary_ms = lap();
         s->fingerprint = std::move(fp);
+        s->data_version = dv;
         s->built_at = now;
         snapshot = s;
+        spdlog::debug("web: status of {} lycées read in {} ms (fingerprint {}, directory {}, new files {}, status {}, "
+                      "figures {})",
+                      s->status.lycees.size(),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count(),
+                      fingerprint_ms, directory_ms, files_ms, status_ms, summary_ms);
         return snapshot;
     }
 
@@ -394,6 +472,25 @@ struct WebApp::Impl {
         return v.is_draio() ? s.status : workflow::filter_status(s.status, v.bassins);
     }
 
+    // The same without a copy for the DRAIO: `holder` keeps an IEN-IO's part.
+    const workflow::CampaignStatus& visible(const Snapshot& s, const Viewer& v,
+                                            std::optional<workflow::CampaignStatus>& holder) {
+        if (v.is_draio()) return s.status;
+        return holder.emplace(workflow::filter_status(s.status, v.bassins));
+    }
+
+    // The figures of the status a viewer sees (dashboard_view's input).
+    std::shared_ptr<const workflow::DigestData> summary(const std::shared_ptr<Snapshot>& snap, const Viewer& viewer) {
+        if (viewer.is_draio()) return std::shared_ptr<const workflow::DigestData>(snap, &snap->all);
+        auto d = std::make_shared<workflow::DigestData>();
+        d->campaign = config.campaign.name;
+        d->deadline = config.campaign.deadline;
+        d->timezone = config.campaign.timezone;
+        d->status = visible_status(*snap, viewer);
+        workflow::summarise_status(*d, snap->directory);
+        return d;
+    }
+
     std::string bassin_label(const Snapshot& s, const std::string& code) {
         if (const auto* b = s.directory.bassin(code); b && !b->label.empty()) return b->label;
         return code.empty() ? "Sans bassin" : "Bassin " + code;
@@ -404,16 +501,9 @@ struct WebApp::Impl {
     WebResponse dashboard(const WebRequest& req, const Viewer& viewer) {
         auto snap = current();
         const auto now = epoch_of(clock);
-        workflow::DigestData d;
-        d.campaign = config.campaign.name;
-        d.deadline = config.campaign.deadline;
-        d.timezone = config.campaign.timezone;
-        d.slot = workflow::local_date(now, d.timezone);
-        d.now = now;
-        d.status = visible_status(*snap, viewer);
-        workflow::summarise_status(d, snap->directory);
-        if (viewer.is_draio()) d.failures = snap->failures;
-        auto v = workflow::dashboard_view(d, {viewer.is_draio(), "", true});
+        auto figures = summary(snap, viewer);
+        // Kept with the snapshot; only what is said of `now` is made here.
+        auto v = workflow::dashboard_view(*figures, {viewer.is_draio(), "", true, now});
         auto b = base(req, viewer, snap.get(), "dashboard", "Tableau de bord");
         std::vector<std::string> labels;
         for (const auto& code : viewer.bassins) labels.push_back(bassin_label(*snap, code));
@@ -431,7 +521,8 @@ struct WebApp::Impl {
 
     WebResponse lycees(const WebRequest& req, const Viewer& viewer) {
         auto snap = current();
-        const auto status = visible_status(*snap, viewer);
+        std::optional<workflow::CampaignStatus> holder;
+        const auto& status = visible(*snap, viewer, holder);
         const std::string state = req.query_value("state");
         const std::string bassin = req.query_value("bassin");
         const std::string academie = req.query_value("academie");
@@ -449,8 +540,8 @@ struct WebApp::Impl {
             if (!bassin.empty() && l.lycee.bassin_code != bassin) continue;
             if (!academie.empty() && l.lycee.academie != academie) continue;
             if (!folded.empty()) {
-                auto it = snap->search_keys.find(l.lycee.uai);
-                if (it == snap->search_keys.end() || it->second.find(folded) == std::string::npos) continue;
+                auto it = snap->search_keys->find(l.lycee.uai);
+                if (it == snap->search_keys->end() || it->second.find(folded) == std::string::npos) continue;
             }
             shown.push_back(&l);
         }
@@ -666,7 +757,7 @@ struct WebApp::Impl {
         for (int off : ls->reminders_sent) {
             ViewData r;
             r.set("label", view_text("J" + workflow::offset_label(off)));
-            r.set("when", view_text("prévue le " + workflow::french_datetime(
+            r.set("when", view_text("relance du " + workflow::french_datetime(
                                                        workflow::local_instant(config.campaign.deadline, off,
                                                                                config.campaign.reminder_minutes, tz),
                                                        tz)));
@@ -950,7 +1041,9 @@ struct WebApp::Impl {
         auto snap = current();
         WebResponse r;
         r.content_type = "text/csv; charset=utf-8";
-        r.body = workflow::status_csv(visible_status(*snap, viewer));
+        if (viewer.is_draio())
+            r.body = *snap->derived(snap->csv, [&] { return workflow::status_csv(snap->status); });
+        else r.body = workflow::status_csv(visible_status(*snap, viewer));
         r.download_name = "etat-ppo-" + workflow::local_date(epoch_of(clock), config.campaign.timezone) + ".csv";
         return r;
     }
@@ -1002,6 +1095,8 @@ struct WebApp::Impl {
 
     WebResponse api_status(const Viewer& viewer) {
         auto snap = current();
+        if (viewer.is_draio())
+            return json_response(200, *snap->derived(snap->json, [&] { return workflow::status_json(snap->status); }));
         return json_response(200, workflow::status_json(visible_status(*snap, viewer)));
     }
 
@@ -1041,7 +1136,11 @@ void WebApp::set_on_mail_queued(std::function<void()> callback) {
 
 WebResponse WebApp::handle(const WebRequest& request, const Viewer& viewer) {
     try {
-        return impl_->route(request, viewer);
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = impl_->route(request, viewer);
+        spdlog::debug("web: {} {} ({}): {} in {} ms", request.method, request.path, viewer.login, r.status,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+        return r;
     } catch (const std::exception& e) {
         spdlog::error("web: {} {} ({}): {}", request.method, request.path, viewer.login, e.what());
         const auto* pe = dynamic_cast<const ppo::Error*>(&e);

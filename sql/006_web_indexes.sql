@@ -1,7 +1,7 @@
--- The web interface and `status` read per campaign, per message and by state
--- (issue 13): a lycée's page looks up the acknowledgement and forward of each
--- submission (outbox by message_ref), and the web application checks on every
--- request whether the messages changed (outcome, lateness, lycée) — from this
--- covering index alone instead of the whole table.
-CREATE INDEX outbox_message ON outbox (message_ref);
-CREATE INDEX messages_campaign_state ON messages (campaign_id, outcome, late, uai);
+-- What the web pages and the status read in bulk (issue 13), without
+-- scanning the mails' text or every message of the campaign:
+-- the acknowledgement and forward of each message, with their state;
+CREATE INDEX outbox_message ON outbox (message_ref, kind, state, campaign_id);
+-- the messages of a campaign by outcome (submissions, triage, quarantine,
+-- duplicates), oldest first.
+CREATE INDEX messages_campaign_outcome ON messages (campaign_id, outcome, received_at);

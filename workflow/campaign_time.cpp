@@ -7,6 +7,7 @@
 #include <date/tz.h>
 
 #include <array>
+#include <cstdio>
 #include <sstream>
 
 namespace ppo::workflow {
@@ -37,6 +38,45 @@ sys_seconds to_sys(date::local_seconds local, const date::time_zone* tz) {
     }
 }
 
+// The zone by name, looked up once per thread and name (the status formats
+// tens of thousands of instants in the campaign's zone).
+const date::time_zone* zone_named(const std::string& name) {
+    thread_local std::string last;
+    thread_local const date::time_zone* tz = nullptr;
+    if (!tz || name != last) {
+        tz = date::locate_zone(name);
+        last = name;
+    }
+    return tz;
+}
+
+// An instant's local calendar fields and UTC offset, formatted by hand:
+// date::format builds a stream and a locale for every call.
+struct LocalFields {
+    int year;
+    unsigned month, day;
+    long hours, minutes, seconds_;
+    long offset_seconds;
+};
+
+LocalFields local_fields(std::int64_t epoch, const std::string& zone) {
+    const sys_seconds at{seconds(epoch)};
+    const auto info = zone_named(zone)->get_info(at);
+    const auto local = at + info.offset;
+    const auto day = date::floor<date::days>(local);
+    const date::year_month_day ymd{day};
+    const date::hh_mm_ss<seconds> t(local - day);
+    return {static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+            static_cast<long>(t.hours().count()),   static_cast<long>(t.minutes().count()),
+            static_cast<long>(t.seconds().count()), static_cast<long>(info.offset.count())};
+}
+
+std::string iso_day(const LocalFields& f) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", f.year, f.month, f.day);
+    return buf;
+}
+
 }  // namespace
 
 std::int64_t local_instant(const std::string& day, int days, int minutes, const std::string& zone) {
@@ -50,10 +90,7 @@ std::int64_t deadline_end(const CampaignConfig& campaign) {
     return local_instant(campaign.deadline, 1, 0, campaign.timezone);
 }
 
-std::string local_date(std::int64_t epoch, const std::string& zone) {
-    auto zt = date::make_zoned(zone, sys_seconds(seconds(epoch)));
-    return date::format("%F", zt.get_local_time());
-}
+std::string local_date(std::int64_t epoch, const std::string& zone) { return iso_day(local_fields(epoch, zone)); }
 
 int local_weekday(std::int64_t epoch, const std::string& zone) {
     auto zt = date::make_zoned(zone, sys_seconds(seconds(epoch)));
@@ -61,8 +98,12 @@ int local_weekday(std::int64_t epoch, const std::string& zone) {
 }
 
 std::string iso_local(std::int64_t epoch, const std::string& zone) {
-    auto zt = date::make_zoned(zone, sys_seconds(seconds(epoch)));
-    return date::format("%FT%T%Ez", zt);
+    const auto f = local_fields(epoch, zone);
+    const long off = f.offset_seconds < 0 ? -f.offset_seconds : f.offset_seconds;
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld%c%02ld:%02ld", f.year, f.month, f.day, f.hours,
+                  f.minutes, f.seconds_, f.offset_seconds < 0 ? '-' : '+', off / 3600, off % 3600 / 60);
+    return buf;
 }
 
 std::string french_date(const std::string& iso_date) {
@@ -75,13 +116,10 @@ std::string french_date(const std::string& iso_date) {
 }
 
 std::string french_datetime(std::int64_t epoch, const std::string& zone) {
-    auto zt = date::make_zoned(zone, sys_seconds(seconds(epoch)));
-    auto local = zt.get_local_time();
-    auto day = date::floor<date::days>(local);
-    date::hh_mm_ss<seconds> t(date::floor<seconds>(local - day));
-    char hm[16];
-    std::snprintf(hm, sizeof hm, "%d h %02d", static_cast<int>(t.hours().count()), static_cast<int>(t.minutes().count()));
-    return french_date(date::format("%F", day)) + " à " + hm;
+    const auto f = local_fields(epoch, zone);
+    char hm[32];
+    std::snprintf(hm, sizeof hm, "%ld h %02ld", f.hours, f.minutes);
+    return french_date(iso_day(f)) + " à " + hm;
 }
 
 std::int64_t parse_instant(const std::string& text, const std::string& zone) {

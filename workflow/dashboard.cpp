@@ -70,14 +70,14 @@ std::string weekday_name(int wd) {
 }
 
 // Whole days from the local date of `now` to the deadline (negative once it has passed).
-long days_to_deadline(const DigestData& d) {
-    auto a = local_instant(local_date(d.now, d.timezone), 0, 12 * 60, d.timezone);
+long days_to_deadline(const DigestData& d, std::int64_t now) {
+    auto a = local_instant(local_date(now, d.timezone), 0, 12 * 60, d.timezone);
     auto b = local_instant(d.deadline, 0, 12 * 60, d.timezone);
     return std::lround(static_cast<double>(b - a) / 86400.0);
 }
 
-std::string deadline_phrase(const DigestData& d) {
-    long days = days_to_deadline(d);
+std::string deadline_phrase(const DigestData& d, std::int64_t now) {
+    long days = days_to_deadline(d, now);
     std::string s = "Date limite : " + french_date(d.deadline);
     if (days > 1) return s + " (dans " + std::to_string(days) + " jours)";
     if (days == 1) return s + " (demain)";
@@ -373,21 +373,22 @@ ArrivalChart arrival_chart(const CampaignStatus& status, std::int64_t now) {
 
 ViewData dashboard_view(const DigestData& d, const DashboardOptions& o) {
     const auto& tz = d.timezone;
+    const std::int64_t now = o.now != 0 ? o.now : d.now;
     ViewData v;
     v.set("campaign", view_text(d.campaign));
     v.set("draio", view_bool(o.draio));
     v.set("deadline_fr", view_text(french_date(d.deadline)));
-    v.set("deadline_phrase", view_text(deadline_phrase(d)));
-    v.set("now_fr", view_text(french_datetime(d.now, tz)));
-    v.set("title", view_text(d.campaign + " — point du " + weekday_name(local_weekday(d.now, tz)) + " " +
-                             french_datetime(d.now, tz)));
-    v.set("subject", view_text(digest_subject(d)));
+    v.set("deadline_phrase", view_text(deadline_phrase(d, now)));
+    v.set("now_fr", view_text(french_datetime(now, tz)));
+    v.set("title", view_text(d.campaign + " — point du " + weekday_name(local_weekday(now, tz)) + " " +
+                             french_datetime(now, tz)));
+    if (!d.slot.empty()) v.set("subject", view_text(digest_subject(d)));
+    v.set("csv_name", view_text("etat-ppo-" + local_date(now, tz) + ".csv"));
     v.set("has_base_url", view_bool(!o.base_url.empty()));
     std::string base = o.base_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     v.set("dashboard_url", view_text(base + "/"));
     v.set("triage_url", view_text(base + "/triage"));
-    v.set("csv_name", view_text(digest_csv_name(d)));
     v.set("linkable", view_bool(o.web || !base.empty()));
     v.set("link_base", view_text(o.web ? std::string() : base));
 
@@ -438,7 +439,7 @@ ViewData dashboard_view(const DigestData& d, const DashboardOptions& o) {
     v.set("attention", a);
 
     // The chart.
-    const auto chart = arrival_chart(d.status, d.now);
+    const auto chart = arrival_chart(d.status, now);
     ViewData c;
     c.set("width", view_number(chart.width));
     c.set("height", view_number(chart.height));

@@ -24,6 +24,7 @@ struct DashboardOptions {
     bool draio = true;          // triage, outbox and failures shown
     std::string base_url;       // "https://ppo.example.fr": links in mails; "" none
     bool web = false;           // a web page: links relative to the site
+    std::int64_t now = 0;       // the instant shown, when not the data's own (d.now)
 };
 
 // The mustache data of the dashboard and the digest (see etc/templates/web/

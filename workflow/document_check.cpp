@@ -66,11 +66,18 @@ std::vector<std::string> years_in(const std::string& folded) {
     return out;
 }
 
+// Words separated by white space (the status splits two fields of every
+// file: no stream, which costs a locale each time).
 std::vector<std::string> split_words(const std::string& s) {
     std::vector<std::string> out;
-    std::istringstream in(s);
-    std::string w;
-    while (in >> w) out.push_back(w);
+    std::size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+        std::size_t j = i;
+        while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
+        if (j > i) out.emplace_back(s, i, j - i);
+        i = j;
+    }
     return out;
 }
 
@@ -140,9 +147,16 @@ PpoSignals ppo_signals(const std::string& text, bool image_only, const std::stri
 
 std::vector<DocumentCheck> document_checks(const std::vector<FileRecord>& files, const std::string& credited_uai,
                                            const CampaignConfig& campaign) {
-    const auto campaign_years = campaign_school_years(campaign);
-    int first_campaign_year = 9999;
-    for (const auto& y : campaign_years) first_campaign_year = std::min(first_campaign_year, std::stoi(y.substr(0, 4)));
+    // The status checks every submission of the campaign: its first school
+    // year is worked out once per campaign, not once per submission.
+    thread_local std::string memo_key;
+    thread_local int first_campaign_year = 9999;
+    if (const std::string key = campaign.name + '\n' + campaign.deadline; key != memo_key) {
+        first_campaign_year = 9999;
+        for (const auto& y : campaign_school_years(campaign))
+            first_campaign_year = std::min(first_campaign_year, std::stoi(y.substr(0, 4)));
+        memo_key = key;
+    }
     std::vector<DocumentCheck> out;
     for (const auto& f : files) {
         if (f.kind == "tnef") continue;

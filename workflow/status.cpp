@@ -128,18 +128,23 @@ std::string json_string(const std::string& s) {
 }
 
 CampaignStatus build_status(Store& store, const Config& config, std::int64_t campaign_id, const Directory& directory) {
+    FilesByMessage files;
+    for (auto& f : store.campaign_files(campaign_id, 0)) files[f.message_ref].push_back(std::move(f));
+    return build_status(store, config, campaign_id, directory, files);
+}
+
+CampaignStatus build_status(Store& store, const Config& config, std::int64_t campaign_id, const Directory& directory,
+                            const FilesByMessage& files) {
     CampaignStatus st;
     st.name = config.campaign.name;
     st.deadline = config.campaign.deadline;
     st.timezone = config.campaign.timezone;
 
     // A constant number of queries, whatever the number of lycées and
-    // messages: submissions, files, mail states, reminders, then the three
+    // messages: submissions, (files,) mail states, reminders, then the three
     // lists of messages that are no submission.
     std::unordered_map<std::string, std::vector<MessageRecord>> submissions;
     for (auto& m : store.submissions(campaign_id)) submissions[m.uai].push_back(std::move(m));
-    std::unordered_map<std::int64_t, std::vector<FileRecord>> files;
-    for (auto& f : store.campaign_files(campaign_id)) files[f.message_ref].push_back(std::move(f));
     std::unordered_map<std::int64_t, std::pair<bool, bool>> sent;   // message -> (ack sent, forward sent)
     for (const auto& m : store.message_mail_states(campaign_id)) {
         if (m.state != "sent") continue;

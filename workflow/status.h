@@ -9,6 +9,7 @@
 #include "workflow/store.h"
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ppo::workflow {
@@ -66,6 +67,13 @@ struct CampaignStatus {
 };
 
 CampaignStatus build_status(Store& store, const Config& config, std::int64_t campaign_id, const Directory& directory);
+
+// The files of the campaign's messages by message id (store.campaign_files).
+using FilesByMessage = std::unordered_map<std::int64_t, std::vector<FileRecord>>;
+// The same with the files already read (a reader that keeps them between
+// two builds and reads only the new ones): the other queries only.
+CampaignStatus build_status(Store& store, const Config& config, std::int64_t campaign_id, const Directory& directory,
+                            const FilesByMessage& files);
 
 std::string status_json(const CampaignStatus& status);
 // For French Excel: UTF-8 BOM, ';', CRLF; states in French ("reçu", "en

@@ -154,9 +154,11 @@ public:
     virtual std::vector<FileRecord> files_of(std::int64_t message_ref) = 0;
     // A file's extracted text ("" when none or not read).
     virtual std::string file_text(std::int64_t file_id) = 0;
-    // Every file of the campaign's submissions and unidentified messages,
-    // without their text, by message then id (one query for the status).
-    virtual std::vector<FileRecord> campaign_files(std::int64_t campaign_id) = 0;
+    // Every file of the campaign's submissions and unidentified messages
+    // whose id is above `after_file_id` (0: all), without their text, by
+    // message then id (one query for the status; files are never changed
+    // once written, so a reader may keep them and ask for the new ones only).
+    virtual std::vector<FileRecord> campaign_files(std::int64_t campaign_id, std::int64_t after_file_id) = 0;
 
     // Inserts unless a row with the same dedupe_key exists; returns the id of
     // the row (new or existing).
@@ -178,7 +180,7 @@ public:
     virtual std::size_t count_outbox_to(const std::string& kind, const std::string& recipient, std::int64_t since) = 0;
     virtual std::size_t outbox_pending_count() = 0;
     // Kind and state of every acknowledgement, forward and link reply of the
-    // campaign's messages, by message then id (one query for the status).
+    // campaign's messages, in no particular order (one query for the status).
     virtual std::vector<MessageMailState> message_mail_states(std::int64_t campaign_id) = 0;
     // The outbox as `outbox list` and the /outbox page show it: the mails in
     // one of `states` ("pending", "sent", "failed"; empty: every state), oldest

@@ -61,7 +61,7 @@ public:
     std::int64_t insert_file(const FileRecord& f) override { return s_.insert_file(f); }
     std::vector<FileRecord> files_of(std::int64_t m) override { return s_.files_of(m); }
     std::string file_text(std::int64_t id) override { return s_.file_text(id); }
-    std::vector<FileRecord> campaign_files(std::int64_t c) override { return s_.campaign_files(c); }
+    std::vector<FileRecord> campaign_files(std::int64_t c, std::int64_t after) override { return s_.campaign_files(c, after); }
     std::int64_t enqueue(const OutboxMail& m) override { ++enqueues; return s_.enqueue(m); }
     std::vector<OutboxMail> due_outbox(std::int64_t now, std::size_t limit) override { return s_.due_outbox(now, limit); }
     std::vector<OutboxMail> outbox_for_message(std::int64_t m) override { return s_.outbox_for_message(m); }
