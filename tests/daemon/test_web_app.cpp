@@ -322,7 +322,7 @@ TEST_F(WebAppTest, LyceesFilters) {
     // Hooks: form#filters, td.state in French.
     auto all = get("/lycees", draio_).body;
     EXPECT_NE(all.find("<form id=\"filters\""), std::string::npos);
-    EXPECT_NE(all.find("<table id=\"lycees\">"), std::string::npos);
+    EXPECT_NE(all.find("<table id=\"lycees\""), std::string::npos);
     for (const char* s : {">reçu<", ">en retard<", ">manquant<"}) EXPECT_NE(all.find(s), std::string::npos) << s;
     EXPECT_NE(all.find("<td class=\"state\">"), std::string::npos);
     // The search text is escaped back into its input.
