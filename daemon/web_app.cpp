@@ -27,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -243,6 +244,19 @@ struct WebApp::Impl {
         (void)ctx.store();
         db = std::make_unique<Database>(config.database);
         store = std::make_unique<SqlStore>(*db);
+        // The first status (every file read once) is built before the first
+        // page is asked for.
+        warm_up = std::thread([this] {
+            try {
+                (void)current();
+            } catch (const std::exception& e) {
+                spdlog::warn("web: the campaign's status could not be read in advance: {}", e.what());
+            }
+        });
+    }
+
+    ~Impl() {
+        if (warm_up.joinable()) warm_up.join();
     }
 
     workflow::Config config;
@@ -265,6 +279,8 @@ struct WebApp::Impl {
 
     std::mutex callback_mutex;
     std::function<void()> on_mail_queued;
+
+    std::thread warm_up;   // last: started once everything else is made
 
     // ---- templates: reloaded when an administrator edits them ----
 
@@ -319,9 +335,12 @@ struct WebApp::Impl {
         // Outbox: from the index on (state, next_attempt_at) alone.
         add("SELECT state, COUNT(*), SUM(next_attempt_at) FROM outbox GROUP BY state ORDER BY state");
         add("SELECT COUNT(*) FROM reminders WHERE campaign_id = $1", {campaign_id});
-        add("SELECT COUNT(*), MAX(updated_at), SUM(is_open) FROM lycees");
-        add("SELECT COUNT(*), SUM(LENGTH(label)), SUM(LENGTH(COALESCE(ien_io_mail, ''))), "
-            "SUM(LENGTH(COALESCE(ien_io_name, ''))) FROM bassins");
+        // The directory: an import writes updated_at; the bassins (a hundred
+        // rows) whole.
+        add("SELECT COUNT(*), MAX(updated_at), SUM(updated_at), SUM(is_open) FROM lycees");
+        const std::string bassin = "code || '|' || label || '|' || COALESCE(ien_io_name, '') || '|' || COALESCE(ien_io_mail, '')";
+        if (db->backend() == "postgresql") add("SELECT string_agg(" + bassin + ", ';' ORDER BY code) FROM bassins");
+        else add("SELECT group_concat(b, ';') FROM (SELECT " + bassin + " AS b FROM bassins ORDER BY code)");
         return f;
     }
 

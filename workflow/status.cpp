@@ -14,6 +14,7 @@ namespace {
 
 std::vector<FileStatus> file_statuses(const std::vector<FileRecord>& files) {
     std::vector<FileStatus> out;
+    out.reserve(files.size());
     for (const auto& f : files) out.push_back({f.name, f.size, f.sha256});
     return out;
 }
@@ -166,13 +167,14 @@ CampaignStatus build_status(Store& store, const Config& config, std::int64_t cam
         if (const auto* b = directory.bassin(l.bassin_code)) ls.ien_io = b->ien_io_mail;
         bool on_time = false, late = false;
         if (auto it = submissions.find(l.uai); it != submissions.end()) {
-            for (const auto& m : it->second) {
+            ls.submissions.reserve(it->second.size());
+            for (auto& m : it->second) {
                 SubmissionStatus s;
                 s.id = m.id;
                 s.received_at = m.received_at;
-                s.from = m.from;
-                s.message_id = m.message_id;
-                s.identified_by = m.identified_by;
+                s.from = std::move(m.from);
+                s.message_id = std::move(m.message_id);
+                s.identified_by = std::move(m.identified_by);
                 s.late = m.late;
                 const auto& fs = files_of(m.id);
                 s.files = file_statuses(fs);

@@ -146,7 +146,9 @@ public:
     virtual std::vector<MessageRecord> messages_with_outcome(std::int64_t campaign_id, const std::string& outcome) = 0;
     // Submissions (outcome "submission") of one lycée, oldest first.
     virtual std::vector<MessageRecord> submissions_of(std::int64_t campaign_id, const std::string& uai) = 0;
-    // Every submission of the campaign, oldest first.
+    // Every submission of the campaign, oldest first, without the long text
+    // fields (subject, reason, evidence and links are left empty): what the
+    // status, the schedule and the digest read of tens of thousands of rows.
     virtual std::vector<MessageRecord> submissions(std::int64_t campaign_id) = 0;
 
     virtual std::int64_t insert_file(const FileRecord& file) = 0;

@@ -12,6 +12,8 @@
 #include "workflow/digest.h"
 #include "workflow/outbox.h"
 #include "workflow/status.h"
+#include "workflow/templates.h"
+#include "workflow/triage.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -321,7 +323,7 @@ TEST_F(WebAppTest, LyceesFilters) {
     // Hooks: form#filters, td.state in French.
     auto all = get("/lycees", draio_).body;
     EXPECT_NE(all.find("<form id=\"filters\""), std::string::npos);
-    EXPECT_NE(all.find("<table id=\"lycees\">"), std::string::npos);
+    EXPECT_NE(all.find("<table id=\"lycees\""), std::string::npos);
     for (const char* s : {">reçu<", ">en retard<", ">manquant<"}) EXPECT_NE(all.find(s), std::string::npos) << s;
     EXPECT_NE(all.find("<td class=\"state\">"), std::string::npos);
     // The search text is escaped back into its input.
@@ -454,6 +456,27 @@ TEST_F(WebAppTest, AssignErrorsAreFrenchAndChangeNothing) {
     EXPECT_EQ(get("/triage/" + std::to_string(hostile_) + "/assign", draio_).status, 405);
     EXPECT_EQ(store_->message(hostile_)->outcome, "unidentified");
     EXPECT_TRUE(store_->outbox_for_message(hostile_).empty());
+}
+
+// Another process's writes (the daemon, a CLI command) show at the next page.
+TEST_F(WebAppTest, FiguresFollowOtherProcessesWrites) {
+    EXPECT_EQ(figures(get("/", draio_).body)["missing"], 2);
+    EXPECT_NE(get("/", draio_).body.find("data-attention=\"without-ien-io\""), std::string::npos);
+    // `triage assign` from the command line: its own connection.
+    workflow::Templates templates = workflow::Templates::load(PPO_SOURCE_DIR "/etc/templates");
+    auto directory = store_->load_directory(ctx_->config.campaign.academies);
+    workflow::assign_from_triage(ctx_->config, *store_, templates, directory, hostile_, "0801234G", at("2022-03-28T09:00:00+02:00"));
+    auto after = figures(get("/", draio_).body);
+    EXPECT_EQ(after["missing"], 1);
+    EXPECT_EQ(after["triage"], 1);
+    // The routing file gives Amiens an IEN-IO.
+    store_->upsert_bassin({"200801", "BASSIN AMIENS", "Mme Io Amiens", "ien-io.amiens@ac-amiens.fr"}, true);
+    EXPECT_EQ(get("/", draio_).body.find("data-attention=\"without-ien-io\""), std::string::npos);
+    EXPECT_NE(get("/lycees/0801234G", draio_).body.find("ien-io.amiens@ac-amiens.fr"), std::string::npos);
+    // A mail sent by the daemon's sender.
+    EXPECT_EQ(figures(get("/", draio_).body)["failed"], 1);
+    store_->retry_outbox(0, at("2022-03-28T09:00:00+02:00"));
+    EXPECT_EQ(figures(get("/", draio_).body)["failed"], 0);
 }
 
 TEST_F(WebAppTest, Reject) {
