@@ -8,6 +8,7 @@
 #include "daemon/service.h"
 #include "daemon/sql_store.h"
 #include "parsers/uai.h"
+#include "bench/postgres_server.h"
 #include "workflow/campaign_time.h"
 #include "workflow/digest.h"
 #include "workflow/status.h"
@@ -80,9 +81,16 @@ protected:
         std::string tmpl = (fs::temp_directory_path() / "ppo-web-XXXXXX").string();
         dir_ = ::mkdtemp(tmpl.data());
         config_path_ = dir_ + "/ppo-intake.conf";
+        // PPO_TEST_DATABASE=postgresql (with the tests' server started, see
+        // tests/bench/postgres_server.h): the same tests on PostgreSQL.
+        std::string url = "sqlite://" + dir_ + "/ppo.db";
+        if (ppo::testbench::postgres_wanted()) {
+            pg_database_ = ppo::testbench::PostgresServer::shared().create_database();
+            url = ppo::testbench::PostgresServer::shared().url(pg_database_);
+        }
         std::ofstream(config_path_) << "[imap]\nurl = imap://127.0.0.1:1\nuser = x\npassword = y\n"
                                        "[smtp]\nurl = smtp://127.0.0.1:1\n"
-                                       "[database]\nurl = sqlite://" + dir_ + "/ppo.db\n"
+                                       "[database]\nurl = " + url + "\n"
                                        "[storage]\narchive_dir = " + dir_ + "/archive\n"
                                        "[campaign]\ndeadline = 2022-03-25\n"
                                        "[digest]\nto =\n[http]\nlisten =\n";
@@ -144,6 +152,7 @@ protected:
         app_.reset();
         ctx_.reset();
         std::error_code ec;
+        if (!pg_database_.empty()) ppo::testbench::PostgresServer::shared().drop_database(pg_database_);
         if (std::getenv("PPO_KEEP_TEST_DIRS")) std::printf("kept %s\n", dir_.c_str());
         else fs::remove_all(dir_, ec);
     }
@@ -230,7 +239,7 @@ protected:
         return workflow::build_status(*store_, ctx_->config, campaign_.id, directory);
     }
 
-    std::string dir_, config_path_;
+    std::string dir_, config_path_, pg_database_;
     std::unique_ptr<Context> ctx_;
     SqlStore* store_ = nullptr;
     workflow::CampaignInfo campaign_;
