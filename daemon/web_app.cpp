@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -268,6 +269,7 @@ struct WebApp::Impl {
     std::mutex db_mutex;   // the connection, and everything read through it
     std::unique_ptr<Database> db;
     std::unique_ptr<SqlStore> store;
+    std::atomic<bool> reopen{false};   // a transient error: a new connection for the next request
     std::shared_ptr<Snapshot> snapshot;
     // Files never change once written: kept between two builds, only the
     // new ones read.
@@ -350,6 +352,24 @@ struct WebApp::Impl {
         if (db->backend() != "sqlite") return "";
         auto rows = db->query("PRAGMA data_version");
         return rows.empty() ? "" : rows.front().str(0);
+    }
+
+    // After a transient error (the server restarted, the connection was
+    // cut): a new connection, before anything else is read.
+    void reopen_if_needed() {
+        if (!reopen.exchange(false)) return;
+        std::lock_guard lock(db_mutex);
+        try {
+            // The old connection stays in use until the new one is open.
+            auto fresh_db = std::make_unique<Database>(config.database);
+            auto fresh_store = std::make_unique<SqlStore>(*fresh_db);
+            store = std::move(fresh_store);
+            db = std::move(fresh_db);
+            spdlog::info("web: new database connection");
+        } catch (...) {
+            reopen = true;
+            throw;
+        }
     }
 
     std::shared_ptr<Snapshot> current() {
@@ -1112,6 +1132,7 @@ void WebApp::set_on_mail_queued(std::function<void()> callback) {
 WebResponse WebApp::handle(const WebRequest& request, const Viewer& viewer) {
     try {
         const auto t0 = std::chrono::steady_clock::now();
+        impl_->reopen_if_needed();
         auto r = impl_->route(request, viewer);
         spdlog::debug("web: {} {} ({}): {} in {} ms", request.method, request.path, viewer.login, r.status,
                       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
@@ -1120,6 +1141,7 @@ WebResponse WebApp::handle(const WebRequest& request, const Viewer& viewer) {
         spdlog::error("web: {} {} ({}): {}", request.method, request.path, viewer.login, e.what());
         const auto* pe = dynamic_cast<const ppo::Error*>(&e);
         const bool transient = pe && pe->kind() == ErrorKind::transient;
+        if (transient) impl_->reopen = true;
         try {
             return impl_->error_for(request, viewer, transient ? 503 : 500,
                                     transient ? "La base de données est momentanément occupée ou injoignable ; "

@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
@@ -28,6 +29,7 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 #include <time.h>
 #include <unistd.h>
@@ -484,6 +486,30 @@ TEST_F(WebAppTest, FiguresFollowOtherProcessesWrites) {
     // A mail sent by the daemon's sender.
     EXPECT_EQ(figures(get("/", draio_).body)["failed"], 1);
     store_->retry_outbox(0, at("2022-03-28T09:00:00+02:00"));
+    EXPECT_EQ(figures(get("/", draio_).body)["failed"], 0);
+}
+
+// The server calls handle() from several threads at once.
+TEST_F(WebAppTest, ConcurrentRequests) {
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            const std::vector<std::string> paths = {"/", "/lycees", "/lycees/0590072H", "/triage", "/outbox",
+                                                    "/api/status", "/export/status.csv"};
+            for (int i = 0; i < 15; ++i) {
+                const auto& path = paths[static_cast<std::size_t>(i + t) % paths.size()];
+                auto r = get(path, t % 2 ? douai_ : draio_);
+                if (r.status != 200 && !(t % 2 && (path == "/triage" || path == "/outbox"))) ++failures;
+            }
+        });
+    threads.emplace_back([&] {
+        if (post("/triage/" + std::to_string(hostile_) + "/assign", draio_, {{"uai", "0596082R"}}).status != 303) ++failures;
+        store_->retry_outbox(0, at("2022-03-28T09:00:00+02:00"));   // another process's write meanwhile
+    });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(figures(get("/", draio_).body)["missing"], 1);
     EXPECT_EQ(figures(get("/", draio_).body)["failed"], 0);
 }
 
