@@ -272,9 +272,11 @@ struct WebApp::Impl {
     std::atomic<bool> reopen{false};   // a transient error: a new connection for the next request
     std::shared_ptr<Snapshot> snapshot;
     // Files never change once written: kept between two builds, only the
-    // new ones read.
+    // new ones (a higher id) read. The leader's intake writes them, one batch
+    // at a time, so ids become visible in order; all are read again every
+    // hour all the same (two leaders' batches may overlap at a takeover).
     workflow::FilesByMessage file_cache;
-    std::int64_t files_campaign = 0, files_after = 0;
+    std::int64_t files_campaign = 0, files_after = 0, files_read_at = 0;
 
     std::mutex callback_mutex;
     std::function<void()> on_mail_queued;
@@ -408,10 +410,11 @@ struct WebApp::Impl {
                 (*keys)[l.uai] = workflow::fold_for_search(l.name + " " + l.uai + " " + l.commune);
             s->search_keys = std::move(keys);
         }
-        if (files_campaign != campaign.id) {
+        if (files_campaign != campaign.id || now - files_read_at >= 3600 || now < files_read_at) {
             file_cache.clear();
             files_campaign = campaign.id;
             files_after = 0;
+            files_read_at = now;
         }
         const auto directory_ms = lap();
         for (auto& f : store->campaign_files(campaign.id, files_after)) {
@@ -715,9 +718,12 @@ struct WebApp::Impl {
                 if (m.kind == kind) found = &m;
             if (!found) {
                 css = "";
-                if (kind == "forward")
+                if (kind == "forward") {
+                    if (!config.workflow.forward) return "non transmis : la transmission aux IEN-IO est désactivée";
                     return ls->ien_io.empty() ? "non transmis : aucun IEN-IO pour ce bassin" : "non transmis";
-                return "non envoyé (adresse hors des domaines autorisés, ou envoi désactivé)";
+                }
+                if (!config.intake.acknowledge) return "non envoyé : les accusés de réception sont désactivés";
+                return "non envoyé (aucune adresse à qui répondre, ou limite d’envois par heure atteinte)";
             }
             if (found->state == "sent") {
                 css = "sent";
