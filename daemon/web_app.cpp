@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -271,11 +272,14 @@ struct WebApp::Impl {
     std::mutex db_mutex;   // the connection, and everything read through it
     std::unique_ptr<Database> db;
     std::unique_ptr<SqlStore> store;
+    std::atomic<bool> reopen{false};   // a transient error: a new connection for the next request
     std::shared_ptr<Snapshot> snapshot;
     // Files never change once written: kept between two builds, only the
-    // new ones read.
+    // new ones (a higher id) read. The leader's intake writes them, one batch
+    // at a time, so ids become visible in order; all are read again every
+    // hour all the same (two leaders' batches may overlap at a takeover).
     workflow::FilesByMessage file_cache;
-    std::int64_t files_campaign = 0, files_after = 0;
+    std::int64_t files_campaign = 0, files_after = 0, files_read_at = 0;
 
     std::mutex callback_mutex;
     std::function<void()> on_mail_queued;
@@ -355,6 +359,24 @@ struct WebApp::Impl {
         return rows.empty() ? "" : rows.front().str(0);
     }
 
+    // After a transient error (the server restarted, the connection was
+    // cut): a new connection, before anything else is read.
+    void reopen_if_needed() {
+        if (!reopen.exchange(false)) return;
+        std::lock_guard lock(db_mutex);
+        try {
+            // The old connection stays in use until the new one is open.
+            auto fresh_db = std::make_unique<Database>(config.database);
+            auto fresh_store = std::make_unique<SqlStore>(*fresh_db);
+            store = std::move(fresh_store);
+            db = std::move(fresh_db);
+            spdlog::info("web: new database connection");
+        } catch (...) {
+            reopen = true;
+            throw;
+        }
+    }
+
     std::shared_ptr<Snapshot> current() {
         std::lock_guard lock(db_mutex);
         const auto dv = data_version();
@@ -391,10 +413,11 @@ struct WebApp::Impl {
                 (*keys)[l.uai] = workflow::fold_for_search(l.name + " " + l.uai + " " + l.commune);
             s->search_keys = std::move(keys);
         }
-        if (files_campaign != campaign.id) {
+        if (files_campaign != campaign.id || now - files_read_at >= 3600 || now < files_read_at) {
             file_cache.clear();
             files_campaign = campaign.id;
             files_after = 0;
+            files_read_at = now;
         }
         const auto directory_ms = lap();
         for (auto& f : store->campaign_files(campaign.id, files_after)) {
@@ -698,9 +721,12 @@ struct WebApp::Impl {
                 if (m.kind == kind) found = &m;
             if (!found) {
                 css = "";
-                if (kind == "forward")
+                if (kind == "forward") {
+                    if (!config.workflow.forward) return "non transmis : la transmission aux IEN-IO est désactivée";
                     return ls->ien_io.empty() ? "non transmis : aucun IEN-IO pour ce bassin" : "non transmis";
-                return "non envoyé (adresse hors des domaines autorisés, ou envoi désactivé)";
+                }
+                if (!config.intake.acknowledge) return "non envoyé : les accusés de réception sont désactivés";
+                return "non envoyé (aucune adresse à qui répondre, ou limite d’envois par heure atteinte)";
             }
             if (found->state == "sent") {
                 css = "sent";
@@ -1156,6 +1182,7 @@ void WebApp::set_on_mail_queued(std::function<void()> callback) {
 WebResponse WebApp::handle(const WebRequest& request, const Viewer& viewer) {
     try {
         const auto t0 = std::chrono::steady_clock::now();
+        impl_->reopen_if_needed();
         auto r = impl_->route(request, viewer);
         spdlog::debug("web: {} {} ({}): {} in {} ms", request.method, request.path, viewer.login, r.status,
                       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
@@ -1164,6 +1191,7 @@ WebResponse WebApp::handle(const WebRequest& request, const Viewer& viewer) {
         spdlog::error("web: {} {} ({}): {}", request.method, request.path, viewer.login, e.what());
         const auto* pe = dynamic_cast<const ppo::Error*>(&e);
         const bool transient = pe && pe->kind() == ErrorKind::transient;
+        if (transient) impl_->reopen = true;
         try {
             return impl_->error_for(request, viewer, transient ? 503 : 500,
                                     transient ? "La base de données est momentanément occupée ou injoignable ; "

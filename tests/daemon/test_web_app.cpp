@@ -8,6 +8,7 @@
 #include "daemon/service.h"
 #include "daemon/sql_store.h"
 #include "parsers/uai.h"
+#include "bench/postgres_server.h"
 #include "workflow/campaign_time.h"
 #include "workflow/digest.h"
 #include "workflow/outbox.h"
@@ -19,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
@@ -28,6 +30,7 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 #include <time.h>
 #include <unistd.h>
@@ -81,9 +84,16 @@ protected:
         std::string tmpl = (fs::temp_directory_path() / "ppo-web-XXXXXX").string();
         dir_ = ::mkdtemp(tmpl.data());
         config_path_ = dir_ + "/ppo-intake.conf";
+        // PPO_TEST_DATABASE=postgresql (with the tests' server started, see
+        // tests/bench/postgres_server.h): the same tests on PostgreSQL.
+        std::string url = "sqlite://" + dir_ + "/ppo.db";
+        if (ppo::testbench::postgres_wanted()) {
+            pg_database_ = ppo::testbench::PostgresServer::shared().create_database();
+            url = ppo::testbench::PostgresServer::shared().url(pg_database_);
+        }
         std::ofstream(config_path_) << "[imap]\nurl = imap://127.0.0.1:1\nuser = x\npassword = y\n"
                                        "[smtp]\nurl = smtp://127.0.0.1:1\n"
-                                       "[database]\nurl = sqlite://" + dir_ + "/ppo.db\n"
+                                       "[database]\nurl = " + url + "\n"
                                        "[storage]\narchive_dir = " + dir_ + "/archive\n"
                                        "[campaign]\ndeadline = 2022-03-25\n"
                                        "[digest]\nto =\n[http]\nlisten =\n";
@@ -145,6 +155,7 @@ protected:
         app_.reset();
         ctx_.reset();
         std::error_code ec;
+        if (!pg_database_.empty()) ppo::testbench::PostgresServer::shared().drop_database(pg_database_);
         if (std::getenv("PPO_KEEP_TEST_DIRS")) std::printf("kept %s\n", dir_.c_str());
         else fs::remove_all(dir_, ec);
     }
@@ -231,7 +242,7 @@ protected:
         return workflow::build_status(*store_, ctx_->config, campaign_.id, directory);
     }
 
-    std::string dir_, config_path_;
+    std::string dir_, config_path_, pg_database_;
     std::unique_ptr<Context> ctx_;
     SqlStore* store_ = nullptr;
     workflow::CampaignInfo campaign_;
@@ -476,6 +487,30 @@ TEST_F(WebAppTest, FiguresFollowOtherProcessesWrites) {
     // A mail sent by the daemon's sender.
     EXPECT_EQ(figures(get("/", draio_).body)["failed"], 1);
     store_->retry_outbox(0, at("2022-03-28T09:00:00+02:00"));
+    EXPECT_EQ(figures(get("/", draio_).body)["failed"], 0);
+}
+
+// The server calls handle() from several threads at once.
+TEST_F(WebAppTest, ConcurrentRequests) {
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            const std::vector<std::string> paths = {"/", "/lycees", "/lycees/0590072H", "/triage", "/outbox",
+                                                    "/api/status", "/export/status.csv"};
+            for (int i = 0; i < 15; ++i) {
+                const auto& path = paths[static_cast<std::size_t>(i + t) % paths.size()];
+                auto r = get(path, t % 2 ? douai_ : draio_);
+                if (r.status != 200 && !(t % 2 && (path == "/triage" || path == "/outbox"))) ++failures;
+            }
+        });
+    threads.emplace_back([&] {
+        if (post("/triage/" + std::to_string(hostile_) + "/assign", draio_, {{"uai", "0596082R"}}).status != 303) ++failures;
+        store_->retry_outbox(0, at("2022-03-28T09:00:00+02:00"));   // another process's write meanwhile
+    });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(figures(get("/", draio_).body)["missing"], 1);
     EXPECT_EQ(figures(get("/", draio_).body)["failed"], 0);
 }
 
