@@ -274,6 +274,16 @@ struct WebApp::Impl {
     std::unique_ptr<SqlStore> store;
     std::atomic<bool> reopen{false};   // a transient error: a new connection for the next request
     std::shared_ptr<Snapshot> snapshot;
+    std::mutex xlsx_mutex;                        // the XLSX of the snapshot xlsx_snapshot, by viewer's bassins
+    std::weak_ptr<const Snapshot> xlsx_snapshot;
+    std::map<std::string, std::string> xlsx_cache;
+
+    static std::string join_bassins(std::vector<std::string> bassins) {
+        std::sort(bassins.begin(), bassins.end());
+        std::string key;
+        for (const auto& b : bassins) key += b + ",";
+        return key;
+    }
     // Files never change once written: kept between two builds, only the
     // new ones (a higher id) read. The leader's intake writes them, one batch
     // at a time, so ids become visible in order; all are read again every
@@ -1097,7 +1107,22 @@ struct WebApp::Impl {
         auto snap = current();
         WebResponse r;
         r.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-        r.body = workflow::status_xlsx(visible_status(*snap, viewer));
+        // The workbook of one snapshot and one set of bassins is kept until the
+        // status changes: writing it (libxlsxwriter, a temporary file) is the
+        // slowest thing the application does.
+        const std::string key = viewer.is_draio() ? std::string("*") : join_bassins(viewer.bassins);
+        {
+            std::lock_guard lock(xlsx_mutex);
+            if (xlsx_snapshot.lock() != snap) xlsx_cache.clear();
+            if (auto it = xlsx_cache.find(key); it != xlsx_cache.end()) r.body = it->second;
+        }
+        if (r.body.empty()) {
+            r.body = workflow::status_xlsx(visible_status(*snap, viewer));
+            std::lock_guard lock(xlsx_mutex);
+            if (xlsx_snapshot.lock() != snap) xlsx_cache.clear();
+            xlsx_snapshot = snap;
+            if (xlsx_cache.size() < 64) xlsx_cache[key] = r.body;
+        }
         r.download_name = "etat-ppo-" + workflow::local_date(epoch_of(clock), config.campaign.timezone) + ".xlsx";
         return r;
     }
