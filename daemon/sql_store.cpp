@@ -93,6 +93,11 @@ std::vector<MessageRecord> to_messages(const std::vector<SqlRow>& rows) {
 const char* kOutboxColumns =
     "id, campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, data, state, attempts, "
     "next_attempt_at, last_error, created_at, sent_at";
+// The same columns with only the head of `data` (its first 4 KiB: enough for
+// the Subject): for listings, where a forward's body would carry the PPO.
+const char* kOutboxHeadColumns =
+    "id, campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, substr(data, 1, 4096), state, "
+    "attempts, next_attempt_at, last_error, created_at, sent_at";
 
 OutboxMail to_outbox(const SqlRow& r) {
     OutboxMail o;
@@ -420,10 +425,8 @@ std::vector<OutboxMail> SqlStore::due_outbox(std::int64_t now, std::size_t limit
 }
 
 std::vector<OutboxMail> SqlStore::outbox_for_message(std::int64_t message_ref) {
-    // The head of each mail only (as outbox_list): a forward carries the PPO.
-    return to_outboxes(db_.query("SELECT id, campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, "
-                                 "substr(data, 1, 4096), state, attempts, next_attempt_at, last_error, created_at, sent_at "
-                                 "FROM outbox WHERE message_ref = $1 ORDER BY id",
+    return to_outboxes(db_.query(std::string("SELECT ") + kOutboxHeadColumns +
+                                     " FROM outbox WHERE message_ref = $1 ORDER BY id",
                                  {message_ref}));
 }
 
@@ -478,10 +481,7 @@ std::vector<workflow::MessageMailState> SqlStore::message_mail_states(std::int64
 }
 
 std::vector<OutboxMail> SqlStore::outbox_list(const std::vector<std::string>& states) {
-    // The head of each mail only: a forward's or a digest's body may be large.
-    std::string sql =
-        "SELECT id, campaign_id, kind, message_ref, uai, dedupe_key, envelope_from, recipients, substr(data, 1, 4096), "
-        "state, attempts, next_attempt_at, last_error, created_at, sent_at FROM outbox";
+    std::string sql = std::string("SELECT ") + kOutboxHeadColumns + " FROM outbox";
     std::vector<SqlParam> params(states.begin(), states.end());
     if (!states.empty()) sql += " WHERE state IN (" + placeholders(1, states.size()) + ")";
     return to_outboxes(db_.query(sql + " ORDER BY id", params));
