@@ -157,4 +157,43 @@ std::string FileArchive::read(const std::string& path) const {
     return s;
 }
 
+namespace {
+
+// A file descriptor read as it goes; closed by the destructor.
+class DiskFile final : public workflow::ArchiveFile {
+public:
+    DiskFile(int fd, std::uint64_t size, std::string path) : fd_(fd), size_(size), path_(std::move(path)) {}
+    ~DiskFile() override { ::close(fd_); }
+    DiskFile(const DiskFile&) = delete;
+    DiskFile& operator=(const DiskFile&) = delete;
+    std::uint64_t size() const override { return size_; }
+    std::size_t read(char* buffer, std::size_t max) override {
+        for (;;) {
+            const ssize_t n = ::read(fd_, buffer, max);
+            if (n >= 0) return static_cast<std::size_t>(n);
+            if (errno != EINTR) throw transient_error("archive: cannot read " + path_ + ": " + std::strerror(errno));
+        }
+    }
+
+private:
+    int fd_;
+    std::uint64_t size_;
+    std::string path_;
+};
+
+}  // namespace
+
+std::unique_ptr<workflow::ArchiveFile> FileArchive::open(const std::string& path) const {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw transient_error("archive: cannot read " + path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        const std::string why = S_ISREG(st.st_mode) || st.st_mode == 0 ? std::strerror(errno) : "not a regular file";
+        ::close(fd);
+        throw transient_error("archive: cannot read " + path + ": " + why);
+    }
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return std::make_unique<DiskFile>(fd, static_cast<std::uint64_t>(st.st_size), path);
+}
+
 }  // namespace ppo::daemon

@@ -19,6 +19,7 @@ public:
     workflow::StoredFile write(const std::string& relative_dir, const std::string& file_name, std::string_view data) override;
     void sync() override;
     std::string read(const std::string& path) const override;
+    std::unique_ptr<workflow::ArchiveFile> open(const std::string& path) const override;
 
 private:
     // <root>/<relative_dir>, or ppo::Error(permanent) if either part is refused

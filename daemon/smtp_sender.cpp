@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cctype>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -115,35 +116,63 @@ std::string one_line(std::string reply) {
     return reply;
 }
 
-// DATA payload: CRLF line ends (a lone LF or CR becomes CRLF), lines starting
-// with '.' get one more (RFC 5321 4.5.2), then the terminating ".".
-std::string data_payload(const std::string& data) {
-    std::string out;
-    out.reserve(data.size() + data.size() / 64 + 8);
-    const char* const begin = data.data();
-    const std::size_t size = data.size();
+}  // namespace
+
+SmtpDataPayload::SmtpDataPayload(std::function<void(std::string_view)> flush) : flush_(std::move(flush)) {
+    out_.reserve(kFlushAt + 4096);
+}
+
+void SmtpDataPayload::feed(std::string_view piece) {
+    const char* const begin = piece.data();
+    const std::size_t size = piece.size();
     std::size_t pos = 0;
     // One line at a time, found with memchr: this runs over every forwarded file.
     while (pos < size) {
+        if (pending_cr_) {   // a CR ended the last piece: a LF now is its pair
+            pending_cr_ = false;
+            if (begin[pos] == '\n') {
+                ++pos;
+                continue;
+            }
+        }
+        if (line_start_ && begin[pos] == '.') out_ += '.';
         const void* lf = std::memchr(begin + pos, '\n', size - pos);
         const std::size_t end = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - begin) : size;
-        std::size_t line_end = lf && end > pos && begin[end - 1] == '\r' ? end - 1 : end;
-        std::size_t next = lf ? end + 1 : size;
-        if (const void* cr = std::memchr(begin + pos, '\r', line_end - pos)) {
-            // A lone CR ends a line too.
-            line_end = static_cast<std::size_t>(static_cast<const char*>(cr) - begin);
-            next = line_end + 1;
+        if (const void* cr = std::memchr(begin + pos, '\r', end - pos)) {
+            const auto at = static_cast<std::size_t>(static_cast<const char*>(cr) - begin);
+            end_line(begin + pos, at - pos);
+            pos = at + 1;
+            if (pos == size) pending_cr_ = true;
+            else if (begin[pos] == '\n') ++pos;
+        } else if (lf) {
+            end_line(begin + pos, end - pos);
+            pos = end + 1;
+        } else {
+            out_.append(begin + pos, size - pos);
+            line_start_ = false;
+            pos = size;
         }
-        if (line_end > pos && begin[pos] == '.') out += '.';
-        out.append(begin + pos, line_end - pos);
-        out += "\r\n";
-        pos = next;
+        if (out_.size() >= kFlushAt) flush();
     }
-    out += ".\r\n";
-    return out;
 }
 
-}  // namespace
+void SmtpDataPayload::finish() {
+    if (!line_start_) out_ += "\r\n";
+    out_ += ".\r\n";
+    flush();
+}
+
+void SmtpDataPayload::end_line(const char* text, std::size_t n) {
+    out_.append(text, n);
+    out_ += "\r\n";
+    line_start_ = true;
+}
+
+void SmtpDataPayload::flush() {
+    if (out_.empty()) return;
+    flush_(out_);
+    out_.clear();
+}
 
 struct SmtpSender::Impl {
     SmtpSettings settings;
@@ -165,7 +194,7 @@ struct SmtpSender::Impl {
 
     int command(const std::string& cmd, std::string& reply) { return session->sendCommand(cmd, reply); }
 
-    void send_raw(const std::string& bytes) {
+    void send_raw(std::string_view bytes) {
         Poco::Net::DialogSocket& socket = session->dialog();
         std::size_t done = 0;
         while (done < bytes.size()) {
@@ -340,7 +369,7 @@ struct SmtpSender::Impl {
                              std::any_of(mail.recipients.begin(), mail.recipients.end(), has_8bit);
         auto header_end = mail.data.find("\r\n\r\n");
         bool utf8_headers = has_8bit(std::string_view(mail.data).substr(0, header_end));
-        if (has("SIZE")) mail_from += " SIZE=" + std::to_string(mail.data.size());
+        if (has("SIZE")) mail_from += " SIZE=" + std::to_string(mail.write_data ? mail.size : mail.data.size());
         if (has_8bit(mail.data) && has("8BITMIME")) mail_from += " BODY=8BITMIME";
         if ((utf8_envelope || utf8_headers) && has("SMTPUTF8")) mail_from += " SMTPUTF8";
         expect(command(mail_from, reply), 2, "MAIL FROM", reply);
@@ -349,7 +378,10 @@ struct SmtpSender::Impl {
             expect(status, 2, "RCPT TO:<" + rcpt + ">", reply);
         }
         expect(command("DATA", reply), 3, "DATA", reply);
-        send_raw(data_payload(mail.data));
+        SmtpDataPayload payload([this](std::string_view bytes) { send_raw(bytes); });
+        if (mail.write_data) mail.write_data([&](std::string_view piece) { payload.feed(piece); });
+        else payload.feed(mail.data);
+        payload.finish();
         int status = session->dialog().receiveStatusMessage(reply);
         expect(status, 2, "end of DATA", reply);
         last_used = std::chrono::steady_clock::now();

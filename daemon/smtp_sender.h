@@ -11,8 +11,10 @@
 
 #include "workflow/ports.h"
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace ppo::daemon {
 
@@ -28,6 +30,29 @@ struct SmtpSettings {
     std::string password;
     std::string helo_name = "localhost";
     int timeout_seconds = 60;
+};
+
+// The DATA payload, written as it comes: CRLF line ends (a lone LF or CR
+// becomes CRLF), lines starting with '.' get one more (RFC 5321 4.5.2), then
+// the terminating "."; the pieces fed may cut a line, or a CRLF, anywhere.
+// Handed to `flush` in runs of about 256 KiB, so that a forward of any size
+// costs that much memory.
+class SmtpDataPayload {
+public:
+    explicit SmtpDataPayload(std::function<void(std::string_view)> flush);
+    void feed(std::string_view piece);
+    // The last line's CRLF if it has none, the terminating ".", everything flushed.
+    void finish();
+
+private:
+    static constexpr std::size_t kFlushAt = 256 * 1024;
+    std::function<void(std::string_view)> flush_;
+    std::string out_;
+    bool line_start_ = true;
+    bool pending_cr_ = false;   // the last piece ended with a CR (already written as CRLF)
+
+    void end_line(const char* text, std::size_t n);
+    void flush();
 };
 
 class SmtpSender final : public workflow::MailSender {

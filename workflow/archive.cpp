@@ -6,6 +6,30 @@ namespace ppo::workflow {
 
 namespace {
 
+class InMemoryFile final : public ArchiveFile {
+public:
+    explicit InMemoryFile(std::string bytes) : bytes_(std::move(bytes)) {}
+    std::uint64_t size() const override { return bytes_.size(); }
+    std::size_t read(char* buffer, std::size_t max) override {
+        const std::size_t n = std::min(max, bytes_.size() - pos_);
+        std::copy_n(bytes_.data() + pos_, n, buffer);
+        pos_ += n;
+        return n;
+    }
+
+private:
+    std::string bytes_;
+    std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ArchiveFile> Archive::open(const std::string& path) const {
+    return std::make_unique<InMemoryFile>(read(path));
+}
+
+namespace {
+
 std::string cut_utf8(const std::string& s, std::size_t max_bytes) {
     if (s.size() <= max_bytes) return s;
     std::size_t n = max_bytes;

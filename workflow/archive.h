@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -14,6 +15,16 @@ struct StoredFile {
     std::string path;      // absolute
     std::int64_t size = 0;
     std::string sha256;    // lower-case hex
+};
+
+// An archived file read a piece at a time (a forward streams its files into
+// the SMTP DATA instead of holding them).
+class ArchiveFile {
+public:
+    virtual ~ArchiveFile() = default;
+    virtual std::uint64_t size() const = 0;
+    // Up to `max` bytes into `buffer`; 0 at the end. Throws ppo::Error(transient).
+    virtual std::size_t read(char* buffer, std::size_t max) = 0;
 };
 
 class Archive {
@@ -29,6 +40,9 @@ public:
     // fsyncs every file written since the last sync and their folders.
     virtual void sync() = 0;
     virtual std::string read(const std::string& path) const = 0;
+    // `path` opened to be read a piece at a time; throws ppo::Error(transient)
+    // when it cannot be. The default holds the whole read() in memory.
+    virtual std::unique_ptr<ArchiveFile> open(const std::string& path) const;
 };
 
 // A file name safe to create in one folder: no folder part, no '/', '\\', NUL or

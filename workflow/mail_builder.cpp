@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string_view>
@@ -228,6 +229,87 @@ std::string quoted_printable(const std::string& text) {
 }
 
 bool has_file_references(const std::string& data) { return data.find(kFileReferenceMarker) != std::string::npos; }
+
+namespace {
+
+// One file reference: "\r\n@ppo-file:PATH\r\n" from `at` (its leading CRLF,
+// kept in the output) to `next` (after its own CRLF, or the end).
+struct ReferenceLine {
+    std::size_t at = 0;
+    std::size_t next = 0;
+    std::string path;
+};
+
+// The first reference at or after `from`, or nullopt.
+std::optional<ReferenceLine> next_reference(const std::string& data, std::size_t from) {
+    static const std::string marker = kFileReferenceMarker;
+    const std::size_t at = data.find(marker, from);
+    if (at == std::string::npos) return std::nullopt;
+    const std::size_t end = data.find("\r\n", at + marker.size());
+    ReferenceLine r;
+    r.at = at;
+    r.path = data.substr(at + marker.size(), (end == std::string::npos ? data.size() : end) - at - marker.size());
+    r.next = end == std::string::npos ? data.size() : end + 2;
+    return r;
+}
+
+// base64_lines(n bytes).size()
+std::uint64_t base64_lines_size(std::uint64_t n) {
+    const std::uint64_t full = n / 57, rest = n % 57;
+    return full * 78 + (rest == 0 ? 0 : 4 * ((rest + 2) / 3) + 2);
+}
+
+}  // namespace
+
+std::vector<std::string> file_references(const std::string& data) {
+    std::vector<std::string> out;
+    for (auto r = next_reference(data, 0); r; r = next_reference(data, r->next)) out.push_back(r->path);
+    return out;
+}
+
+std::uint64_t size_with_files(const std::string& data, const std::vector<std::uint64_t>& file_sizes) {
+    std::uint64_t size = data.size();
+    std::size_t i = 0;
+    for (auto r = next_reference(data, 0); r; r = next_reference(data, r->next), ++i) {
+        size -= r->next - (r->at + 2);   // the reference line goes, its leading CRLF stays
+        if (i < file_sizes.size()) size += base64_lines_size(file_sizes[i]);
+    }
+    return size;
+}
+
+void write_with_files(const std::string& data, const FileChunkReader& read,
+                      const std::function<void(std::string_view)>& emit) {
+    // 1,024 lines of 57 bytes in, 1,024 lines of 78 characters out.
+    constexpr std::size_t kLine = 57, kLines = 1024;
+    std::string in(kLine * kLines, '\0');
+    std::string out(78 * kLines, '\0');
+    std::size_t pos = 0, index = 0;
+    for (auto r = next_reference(data, 0); r; r = next_reference(data, r->next), ++index) {
+        emit(std::string_view(data).substr(pos, r->at + 2 - pos));   // up to the CRLF before the marker
+        for (bool end = false; !end;) {
+            // Fill whole lines: a short read must not cut a line (or a 3-byte group) in two.
+            std::size_t filled = 0;
+            while (filled < in.size()) {
+                const std::size_t n = read(index, in.data() + filled, in.size() - filled);
+                if (n == 0) {
+                    end = true;
+                    break;
+                }
+                filled += n;
+            }
+            const auto* bytes = reinterpret_cast<const unsigned char*>(in.data());
+            char* o = out.data();
+            for (std::size_t i = 0; i < filled; i += kLine) {
+                o = base64_to(bytes + i, std::min(kLine, filled - i), o);
+                *o++ = '\r';
+                *o++ = '\n';
+            }
+            if (o != out.data()) emit(std::string_view(out.data(), static_cast<std::size_t>(o - out.data())));
+        }
+        pos = r->next;
+    }
+    if (pos < data.size()) emit(std::string_view(data).substr(pos));
+}
 
 std::string make_message_id(const std::string& domain, std::int64_t now) {
     static std::mt19937_64 rng{std::random_device{}()};

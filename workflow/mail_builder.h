@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ppo::workflow {
@@ -14,7 +16,7 @@ struct MailAttachment {
     std::string content_type;  // "application/pdf"; empty: application/octet-stream
     std::string data;
     // When set (and `data` empty), the part's body is a reference to this file,
-    // expanded into base64 only when the mail is sent (expand_file_references):
+    // expanded into base64 only as the mail is sent (write_with_files):
     // a forward waits in the outbox as a few kilobytes, not as the documents.
     std::string source_path;
 };
@@ -44,12 +46,22 @@ std::string build_mail(const MailSpec& spec);
 
 // True when `data` holds file references left by build_mail.
 bool has_file_references(const std::string& data);
-// Replaces each file reference with the file's content in base64, read with
-// `read(path)` (which throws when the file is gone).
-template <typename Reader>
-std::string expand_file_references(const std::string& data, Reader&& read);
 // The marker that stands for a file's base64 body: a line no base64 text can hold.
 inline constexpr const char* kFileReferenceMarker = "\r\n@ppo-file:";
+// The paths of the file references in `data`, in order (a path may come twice).
+std::vector<std::string> file_references(const std::string& data);
+// The size of `data` once its i-th file reference is replaced by the base64
+// lines of a file of `file_sizes[i]` bytes: what write_with_files writes.
+std::uint64_t size_with_files(const std::string& data, const std::vector<std::uint64_t>& file_sizes);
+// Reads the bytes of the i-th file reference into `buffer` (at most `max`);
+// returns how many, 0 at the end of that file. Throws when it cannot.
+using FileChunkReader = std::function<std::size_t(std::size_t index, char* buffer, std::size_t max)>;
+// Writes `data` through `emit`, a piece at a time, its i-th file reference
+// replaced by the base64 lines (57 bytes a line, CRLF) of what `read(i, ...)`
+// gives: the message build_mail would have made with the files inline, without
+// ever holding a whole file (about 140 KiB at a time).
+void write_with_files(const std::string& data, const FileChunkReader& read,
+                      const std::function<void(std::string_view)>& emit);
 
 // "=?UTF-8?B?...?=" words when `text` is not plain ASCII, else `text`.
 std::string encode_header_words(const std::string& text);
@@ -60,22 +72,5 @@ std::string make_message_id(const std::string& domain, std::int64_t now);
 // "Mon, 07 Mar 2022 10:02:11 +0000"
 std::string rfc5322_date(std::int64_t epoch);
 
-template <typename Reader>
-std::string expand_file_references(const std::string& data, Reader&& read) {
-    const std::string marker = kFileReferenceMarker;
-    std::string out;
-    std::size_t pos = 0;
-    for (;;) {
-        auto at = data.find(marker, pos);
-        if (at == std::string::npos) break;
-        out.append(data, pos, at + 2 - pos);  // keep the CRLF before the marker
-        auto end = data.find("\r\n", at + marker.size());
-        std::string path = data.substr(at + marker.size(), end - at - marker.size());
-        out += base64_lines(read(path));
-        pos = end == std::string::npos ? data.size() : end + 2;
-    }
-    out.append(data, pos, std::string::npos);
-    return out;
-}
 
 }  // namespace ppo::workflow

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -40,18 +41,33 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                 break;
             }
             try {
+                OutgoingMail out;
+                out.envelope_from = mail.envelope_from;
+                out.recipients = mail.recipients;
+                out.data = mail.data;
+                out.key = "outbox " + std::to_string(mail.id);
                 if (has_file_references(mail.data)) {
-                    std::string full;
+                    // Every file opened before the first byte goes out: a missing one
+                    // defers the mail (retried like a refused connection: the archive may
+                    // be back later); then each is read a piece at a time as it is sent.
+                    auto files = std::make_shared<std::vector<std::unique_ptr<ArchiveFile>>>();
+                    std::vector<std::uint64_t> sizes;
                     try {
-                        full = expand_file_references(mail.data, [&](const std::string& p) { return archive.read(p); });
+                        for (const auto& path : file_references(mail.data)) {
+                            files->push_back(archive.open(path));
+                            sizes.push_back(files->back()->size());
+                        }
                     } catch (const ppo::Error& e) {
-                        // Retried like a refused connection: the archive may be back later.
                         throw transient_error(std::string("cannot attach an archived file: ") + e.what());
                     }
-                    sender.send({mail.envelope_from, mail.recipients, std::move(full), "outbox " + std::to_string(mail.id)});
-                } else {
-                    sender.send({mail.envelope_from, mail.recipients, mail.data, "outbox " + std::to_string(mail.id)});
+                    out.size = size_with_files(mail.data, sizes);
+                    out.write_data = [files, &data = mail.data](const std::function<void(std::string_view)>& emit) {
+                        write_with_files(
+                            data, [&](std::size_t i, char* buffer, std::size_t max) { return (*files)[i]->read(buffer, max); },
+                            emit);
+                    };
                 }
+                sender.send(out);
             } catch (const ppo::Error& e) {
                 bool permanent = e.kind() == ErrorKind::permanent;
                 const std::int64_t age = now() - mail.created_at;

@@ -9,7 +9,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ppo::workflow {
@@ -55,6 +57,12 @@ struct OutgoingMail {
     std::vector<std::string> recipients;       // addr-specs (To + Cc)
     std::string data;                          // the complete RFC 5322 message, CRLF line ends
     std::string key;                           // names the mail in errors ("outbox 12"); may be empty
+    // When set, the message is what this writes through `emit`, a piece at a
+    // time (`data` then holds it with its files as references: the same header
+    // section, and no 8-bit byte the pieces lack), `size` bytes in all: a
+    // forward's files go to the server without being held whole in memory.
+    std::function<void(const std::function<void(std::string_view)>& emit)> write_data;
+    std::uint64_t size = 0;
 };
 
 class MailSender {

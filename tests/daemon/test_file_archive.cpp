@@ -104,3 +104,26 @@ TEST(FileArchive, ChmodsOnlyTheFoldersItCreates) {
     EXPECT_EQ(mode_of(root / "09/095912/0590072H/12/ppo.pdf"), 0640u);
     EXPECT_EQ(archive.read(stored.path), "%PDF-1.4 data");
 }
+
+TEST(FileArchive, OpenReadsAFileAPieceAtATime) {
+    TempDir tmp;
+    FileArchive archive((tmp.path() / "archive").string());
+    std::string data;
+    for (int i = 0; i < 100000; ++i) data += static_cast<char>('a' + i % 26);
+    const auto stored = archive.write("09/095912/0596082R/1", "ppo.pdf", data);
+    auto file = archive.open(stored.path);
+    EXPECT_EQ(file->size(), data.size());
+    std::string back;
+    char buffer[4096];
+    for (std::size_t n; (n = file->read(buffer, sizeof buffer)) > 0;) back.append(buffer, n);
+    EXPECT_EQ(back, data);
+    EXPECT_EQ(file->read(buffer, sizeof buffer), 0u);
+    try {
+        archive.open((tmp.path() / "archive/none.pdf").string());
+        FAIL() << "a missing file opened";
+    } catch (const ppo::Error& e) {
+        EXPECT_EQ(e.kind(), ppo::ErrorKind::transient);
+        EXPECT_NE(std::string(e.what()).find("none.pdf"), std::string::npos);
+    }
+    EXPECT_THROW(archive.open((tmp.path() / "archive").string()), ppo::Error);   // a folder is not a file
+}

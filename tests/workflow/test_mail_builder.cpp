@@ -7,8 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <stdexcept>
+#include <string_view>
+#include <vector>
 
 using namespace ppo::workflow;
 
@@ -103,7 +107,7 @@ TEST(Templates, SectionsPlaceholdersAndErrors) {
     EXPECT_NO_THROW(Templates::load(std::string(PPO_SOURCE_DIR) + "/etc/templates"));
 }
 
-TEST(MailBuilder, FileReferencesAreExpandedAtSendTime) {
+TEST(MailBuilder, FileReferencesAreStreamedAtSendTime) {
     MailSpec s;
     s.from = "ppo@example.fr";
     s.to = {"ien-io.douai@ac-lille.fr"};
@@ -117,12 +121,60 @@ TEST(MailBuilder, FileReferencesAreExpandedAtSendTime) {
     EXPECT_LT(stored.size(), 2000u);
     std::map<std::string, std::string> files = {{"/archive/09/095912/0596082R/1/a.pdf", std::string(100000, 'a')},
                                                 {"/archive/09/095912/0596082R/1/b.pdf", "%PDF-1.4 b"}};
-    auto sent = expand_file_references(stored, [&](const std::string& p) { return files.at(p); });
-    EXPECT_FALSE(has_file_references(sent));
-    auto m = ppo::parsers::parse_mime_message(sent);
+    EXPECT_EQ(file_references(stored),
+              (std::vector<std::string>{"/archive/09/095912/0596082R/1/a.pdf", "/archive/09/095912/0596082R/1/b.pdf"}));
+    std::vector<std::string> contents = {files.begin()->second, std::next(files.begin())->second};
+    // The same message as with the files inline, whatever size the reads come in
+    // (short reads must not cut a base64 line or a 3-byte group).
+    s.attachments[0].data = contents[0];
+    s.attachments[1].data = contents[1];
+    const std::string inline_mail = build_mail(s);
+    for (std::size_t chunk : {1, 7, 57, 1000, 65536, 1 << 20}) {
+        std::vector<std::size_t> offsets(2, 0);
+        std::string sent;
+        std::size_t pieces = 0;
+        write_with_files(
+            stored,
+            [&](std::size_t i, char* buffer, std::size_t max) {
+                const std::size_t n = std::min({chunk, max, contents.at(i).size() - offsets[i]});
+                contents[i].copy(buffer, n, offsets[i]);
+                offsets[i] += n;
+                return n;
+            },
+            [&](std::string_view piece) {
+                sent.append(piece);
+                ++pieces;
+            });
+        EXPECT_EQ(sent, inline_mail) << "reads of " << chunk << " bytes";
+        EXPECT_GT(pieces, 3u);
+        EXPECT_EQ(size_with_files(stored, {contents[0].size(), contents[1].size()}), sent.size());
+    }
+    auto m = ppo::parsers::parse_mime_message(inline_mail);
     ASSERT_EQ(m.attachments.size(), 2u);
     EXPECT_EQ(m.attachments[0].data, files.begin()->second);
     EXPECT_EQ(m.attachments[1].data, "%PDF-1.4 b");
+    // Every length around a line (57 bytes) and a group (3): size_with_files as written.
+    for (std::size_t n = 0; n < 200; ++n) {
+        MailSpec one = s;
+        one.attachments = {{"c.pdf", "application/pdf", "", "/c.pdf"}};
+        const std::string data(n, 'c');
+        const std::string stored_one = build_mail(one);
+        std::string sent;
+        std::size_t at = 0;
+        write_with_files(
+            stored_one,
+            [&](std::size_t, char* buffer, std::size_t max) {
+                const std::size_t k = std::min(max, n - at);
+                data.copy(buffer, k, at);
+                at += k;
+                return k;
+            },
+            [&](std::string_view piece) { sent.append(piece); });
+        one.attachments[0].data = data;
+        one.attachments[0].source_path.clear();   // inline, even when empty
+        ASSERT_EQ(sent, build_mail(one)) << n;
+        ASSERT_EQ(size_with_files(stored_one, {n}), sent.size()) << n;
+    }
     EXPECT_FALSE(has_file_references(build_mail(MailSpec{})));
 }
 
