@@ -27,12 +27,16 @@
 #include <cstring>
 #include <ctime>
 #include <limits>
+#include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <utility>
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -415,6 +419,101 @@ std::vector<std::string> peer_chain(mailstream* stream) {
     return out;
 }
 
+// ---------------------------------------------------------------------------
+// Big messages on their way in: an unlinked file, then a read-only mapping.
+
+class MappedFile final : public workflow::MappedMessage {
+public:
+    MappedFile(const char* data, std::size_t size) : data_(data), size_(size) {}
+    ~MappedFile() override {
+        if (size_ > 0) ::munmap(const_cast<char*>(data_), size_);
+    }
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    std::string_view bytes() const override { return {data_, size_}; }
+
+    // The whole pages of [from, to) inside the mapping leave memory (MADV_DONTNEED:
+    // never written, a private file page is simply read again from the file).
+    void release(const char* from, const char* to) const override {
+        if (size_ == 0) return;
+        const auto begin = reinterpret_cast<std::uintptr_t>(data_), end = begin + size_;
+        auto lo = std::max(reinterpret_cast<std::uintptr_t>(from), begin);
+        auto hi = std::min(reinterpret_cast<std::uintptr_t>(to), end);
+        if (hi <= lo) return;
+        static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+        lo = (lo + page - 1) / page * page;
+        hi = hi == end ? (hi + page - 1) / page * page : hi / page * page;   // the mapping ends on a page
+        if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+    }
+
+private:
+    const char* data_;
+    std::size_t size_;
+};
+
+class SpoolFile {
+public:
+    // An unlinked file in `dir` (O_TMPFILE; else created and unlinked at
+    // once); when `dir` is empty or missing, $TMPDIR or /tmp.
+    explicit SpoolFile(const std::string& dir) {
+        std::string where = dir;
+        if (where.empty() || !open_in(where)) {
+            const char* tmp = std::getenv("TMPDIR");
+            where = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+            if (!open_in(where))
+                throw transient_error("IMAP: cannot create a file in " + where + " to receive a large message: " +
+                                      std::strerror(errno));
+        }
+        where_ = where;
+    }
+    ~SpoolFile() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    SpoolFile(const SpoolFile&) = delete;
+    SpoolFile& operator=(const SpoolFile&) = delete;
+
+    void append(const char* data, std::size_t n) {
+        while (n > 0) {
+            const ssize_t w = ::write(fd_, data, n);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0)
+                throw transient_error("IMAP: cannot write a large message to " + where_ + ": " + std::strerror(errno));
+            data += w;
+            n -= static_cast<std::size_t>(w);
+            size_ += static_cast<std::size_t>(w);
+        }
+    }
+
+    // The file mapped read-only; the descriptor is closed (the mapping keeps the file).
+    std::shared_ptr<const MappedFile> map() {
+        if (size_ == 0) return std::make_shared<MappedFile>(nullptr, 0);
+        void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+        if (p == MAP_FAILED)
+            throw transient_error("IMAP: cannot map a large message (" + std::to_string(size_) + " bytes): " +
+                                  std::strerror(errno));
+        ::close(fd_);
+        fd_ = -1;
+        return std::make_shared<MappedFile>(static_cast<const char*>(p), size_);
+    }
+
+private:
+    int fd_ = -1;
+    std::size_t size_ = 0;
+    std::string where_;
+
+    bool open_in(const std::string& dir) {
+        fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd_ >= 0) return true;
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return false;
+        std::string name = dir + "/.ppo-fetch-XXXXXX";   // a file system without O_TMPFILE
+        fd_ = ::mkostemp(name.data(), O_CLOEXEC);
+        if (fd_ < 0) return false;
+        ::unlink(name.c_str());
+        return true;
+    }
+};
+
 }  // namespace
 
 // ===========================================================================
@@ -431,6 +530,7 @@ struct ImapMailSource::Impl {
     bool have_uidplus = false;
     std::uint32_t uidvalidity = 0;
     std::uint32_t known_uid = 0;         // highest UID list() returned in this session
+    std::map<std::uint32_t, std::uint64_t> listed_size;   // RFC822.SIZE of what list() returned
     std::string mailbox;                 // server name (delimiter mapped, mUTF-7)
     std::string folders[3];              // processed, triage, ignored
 
@@ -827,6 +927,7 @@ struct ImapMailSource::Impl {
             // unsolicited FETCH (flag changes) carry no header section.
             if (summary.uid <= after_uid || !have_header) continue;
             known_uid = std::max(known_uid, summary.uid);
+            listed_size[summary.uid] = summary.size;
             out.push_back(std::move(summary));
         }
         std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.uid < b.uid; });
@@ -836,12 +937,108 @@ struct ImapMailSource::Impl {
     }
 
     std::vector<FetchedMessage> fetch(const std::vector<std::uint32_t>& requested) {
-        const std::vector<std::uint32_t> uids = sorted_unique(requested);
-        if (uids.empty()) return {};
+        const std::vector<std::uint32_t> all = sorted_unique(requested);
+        if (all.empty()) return {};
         require_session("fetch");
         SigpipeGuard guard;
 
-        sync_for(uids, "fetch");
+        sync_for(all, "fetch");
+        // Big messages a piece at a time into a file; the others in one command.
+        std::vector<std::uint32_t> uids;
+        std::vector<FetchedMessage> big;
+        for (std::uint32_t uid : all) {
+            const auto it = listed_size.find(uid);
+            if (it == listed_size.end() || it->second <= s.stream_above) {
+                uids.push_back(uid);
+                continue;
+            }
+            if (auto m = fetch_to_file(uid)) big.push_back(std::move(*m));
+        }
+        std::vector<FetchedMessage> out = fetch_in_memory(uids);
+        for (auto& m : big) out.push_back(std::move(m));
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.uid < b.uid; });
+        return out;
+    }
+
+    // The messages' attributes of one UID FETCH answer: uid -> (INTERNALDATE, body section).
+    struct FetchedItem {
+        std::int64_t internal_date = 0;
+        mailimap_msg_att_body_section* body = nullptr;
+    };
+    static FetchedItem item_of(clist* result, std::uint32_t wanted) {
+        FetchedItem found;
+        for (clistiter* it = result ? clist_begin(result) : nullptr; it != nullptr; it = clist_next(it)) {
+            auto* msg = static_cast<mailimap_msg_att*>(clist_content(it));
+            if (msg == nullptr || msg->att_list == nullptr) continue;
+            FetchedItem item;
+            std::uint32_t uid = 0;
+            for (clistiter* a = clist_begin(msg->att_list); a != nullptr; a = clist_next(a)) {
+                auto* att = static_cast<mailimap_msg_att_item*>(clist_content(a));
+                if (att == nullptr || att->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC) continue;
+                mailimap_msg_att_static* st = att->att_data.att_static;
+                if (st == nullptr) continue;
+                if (st->att_type == MAILIMAP_MSG_ATT_UID) uid = st->att_data.att_uid;
+                if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION) item.body = st->att_data.att_body_section;
+                if (st->att_type == MAILIMAP_MSG_ATT_INTERNALDATE && st->att_data.att_internal_date != nullptr)
+                    item.internal_date = epoch_of(*st->att_data.att_internal_date);
+            }
+            if (uid == wanted && item.body != nullptr) found = item;
+        }
+        return found;
+    }
+
+    // BODY.PEEK[]<offset.stream_chunk> until a short answer, each piece
+    // appended to an unlinked file; nullopt when the message is gone.
+    std::optional<FetchedMessage> fetch_to_file(std::uint32_t uid) {
+        SpoolFile file(s.spool_dir);
+        FetchedMessage m;
+        m.uid = uid;
+        std::uint64_t offset = 0;
+        std::size_t pieces = 0;
+        for (;;) {
+            ++pieces;
+            SetPtr set = make_set({uid});
+            FetchTypePtr type(check_alloc(mailimap_fetch_type_new_fetch_att_list_empty()));
+            auto add = [&](mailimap_fetch_att* att) {
+                check_alloc(att);
+                if (mailimap_fetch_type_new_fetch_att_list_add(type.get(), att) != MAILIMAP_NO_ERROR) {
+                    mailimap_fetch_att_free(att);
+                    throw std::bad_alloc();
+                }
+            };
+            add(mailimap_fetch_att_new_uid());
+            if (offset == 0) add(mailimap_fetch_att_new_internaldate());
+            mailimap_section* whole = check_alloc(mailimap_section_new(nullptr));
+            mailimap_fetch_att* att = mailimap_fetch_att_new_body_peek_section_partial(
+                whole, static_cast<std::uint32_t>(offset), s.stream_chunk);
+            if (att == nullptr) {
+                mailimap_section_free(whole);
+                throw std::bad_alloc();
+            }
+            add(att);
+            const std::string what = "UID FETCH " + std::to_string(uid) + " (BODY.PEEK[]<" + std::to_string(offset) +
+                                     "." + std::to_string(s.stream_chunk) + ">) on " + where_box();
+            FetchListPtr result = uid_fetch(set.get(), type.get(), what);
+            const FetchedItem item = item_of(result.get(), uid);
+            if (item.body == nullptr) {
+                if (offset == 0) return std::nullopt;   // expunged meanwhile, as the batch fetch would say
+                throw transient_error("IMAP: " + what + ": the message vanished while being read");
+            }
+            if (offset == 0) m.internal_date = item.internal_date;
+            const std::size_t n = item.body->sec_body_part != nullptr ? item.body->sec_length : 0;
+            file.append(item.body->sec_body_part, n);
+            offset += n;
+            if (n < s.stream_chunk) break;
+            if (offset + s.stream_chunk > std::numeric_limits<std::uint32_t>::max())
+                throw transient_error("IMAP: " + what + ": message larger than 4 GiB");
+        }
+        m.mapped = file.map();
+        spdlog::debug("IMAP: uid {}: {} bytes fetched in {} piece(s) into a file", uid, offset, pieces);
+        return m;
+    }
+
+    std::vector<FetchedMessage> fetch_in_memory(const std::vector<std::uint32_t>& uids) {
+        if (uids.empty()) return {};
         SetPtr set = make_set(uids);
         FetchTypePtr type(check_alloc(mailimap_fetch_type_new_fetch_att_list_empty()));
         auto add = [&](mailimap_fetch_att* att) {

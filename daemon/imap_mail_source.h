@@ -12,6 +12,7 @@
 
 #include "workflow/ports.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,13 @@ struct ImapSettings {
     std::string ignored_folder = "PPO/Ignores";
     int poll_interval_seconds = 60;
     int timeout_seconds = 60;       // socket timeout
+    // Messages larger than `stream_above` bytes (as list() sized them) are
+    // fetched a piece at a time (BODY.PEEK[]<offset.length>) into an unlinked
+    // file in `spool_dir` and handed over mapped (FetchedMessage::mapped):
+    // held in memory neither twice nor whole. Empty `spool_dir`: $TMPDIR or /tmp.
+    std::string spool_dir;
+    std::uint64_t stream_above = 4u << 20;
+    std::uint32_t stream_chunk = 1u << 20;
 };
 
 class ImapMailSource final : public workflow::MailSource {

@@ -155,6 +155,7 @@ std::unique_ptr<workflow::MailSource> Context::make_mail_source() const {
     s.ignored_folder = config.imap.ignored_folder;
     s.poll_interval_seconds = config.imap.poll_interval;
     s.timeout_seconds = config.imap.timeout;
+    s.spool_dir = config.storage.archive_dir;   // on disk, where the files go anyway
     return std::make_unique<ImapMailSource>(s);
 }
 

@@ -494,17 +494,31 @@ std::string strip_html(std::string_view html) {
 // decoder goes a byte at a time through a growing buffer), quoted-printable
 // with libetpan, chunk by chunk so that a large part costs its decoded size
 // plus about one chunk, not twice its size.
+// `release` (MimeLimits::release) hears of the input behind the decoder.
 std::string decode_transfer(const char* data, std::size_t len, int encoding, std::vector<std::string>& problems,
-                            const std::string& label) {
+                            const std::string& label,
+                            const std::function<void(const char*, const char*)>& release = {}) {
+    const auto done_with = [&](const char* from, const char* to) {
+        if (release && to > from) release(from, to);
+    };
     std::string out;
     if (data == nullptr || len == 0) return out;
     if (encoding != MAILMIME_MECHANISM_BASE64 && encoding != MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
         out.assign(data, len);  // 7bit / 8bit / binary / unknown token: as is
+        done_with(data, data + len);
         return out;
     }
     if (encoding == MAILMIME_MECHANISM_BASE64) {
         bool junk = false;
-        out = base64_decode_body(std::string_view(data, len), &junk);
+        const char* behind = data;
+        std::function<void(const char*)> consumed;
+        if (release)
+            consumed = [&](const char* upto) {
+                done_with(behind, upto);
+                behind = upto;
+            };
+        out = base64_decode_body(std::string_view(data, len), &junk, consumed);
+        done_with(behind, data + len);
         if (junk) add_problem(problems, label + ": invalid characters in base64 data (skipped)");
         return out;
     }
@@ -532,6 +546,7 @@ std::string decode_transfer(const char* data, std::size_t len, int encoding, std
         mailmime_decoded_part_free(result);
         if (last) break;
         if (idx == 0) idx = end - pos;  // no progress (cannot happen with whole lines): skip the chunk
+        done_with(data + pos, data + pos + idx);
         pos += idx;
     }
     return out;
@@ -800,19 +815,19 @@ private:
             a.content_id = std::move(content_id);
             a.inline_disposition = disposition == MAILMIME_DISPOSITION_TYPE_INLINE ||
                                    (!have_disposition && in_related && !a.content_id.empty());
-            a.data = decode_transfer(data, len, encoding, msg_.problems, label);
+            a.data = decode_transfer(data, len, encoding, msg_.problems, label, limits_.release);
             if (owner_ >= 0 && !a.filename.empty()) msg_.forwarded[static_cast<std::size_t>(owner_)].filenames.push_back(a.filename);
             msg_.attachments.push_back(std::move(a));
             return;
         }
         if (is_multipart) {
             add_problem(msg_.problems, label + ": " + type + " without a boundary, read as text");
-            add_plain(normalize_newlines(to_utf8(decode_transfer(data, len, encoding, msg_.problems, label), "")));
+            add_plain(normalize_newlines(to_utf8(decode_transfer(data, len, encoding, msg_.problems, label, limits_.release), "")));
             return;
         }
         if (type != "text/plain" && type != "text/html") return;  // text/calendar etc. without a name
         const std::string charset = decode_parameter(ct_params, "charset");
-        std::string text = to_utf8(decode_transfer(data, len, encoding, msg_.problems, label), charset);
+        std::string text = to_utf8(decode_transfer(data, len, encoding, msg_.problems, label, limits_.release), charset);
         if (type == "text/html")
             add_html(strip_html(text));
         else
@@ -913,6 +928,8 @@ MimeMessage parse_mime_message(std::string_view raw, const MimeLimits& limits) {
         mailmime* root = nullptr;
         const int r = mailmime_parse(raw.data(), raw.size(), &idx, &root);
         std::unique_ptr<mailmime, void (*)(mailmime*)> guard(root, mailmime_free);
+        // Read through twice (probe, libetpan); the parts are read again one by one.
+        if (limits.release) limits.release(raw.data(), raw.data() + raw.size());
         if (r != MAILIMF_NO_ERROR || root == nullptr) {
             add_problem(msg.problems, "MIME structure could not be parsed (libetpan error " + std::to_string(r) +
                                           "); body read as text");

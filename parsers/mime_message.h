@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,11 @@ struct MimeLimits {
     std::size_t max_message_bytes = 50u * 1024 * 1024;
     std::size_t max_parts = 10000;
     std::size_t max_depth = 50;
+    // Optional: called with ranges of the input the parser is done with for now
+    // (it may read them again), a few MiB at a time as large parts are decoded:
+    // a message mapped from a file lets those pages go, so that a large
+    // attachment costs its decoded size, not that plus its encoded one.
+    std::function<void(const char* from, const char* to)> release;
 };
 
 struct Attachment {

@@ -113,7 +113,7 @@ std::string base64_decode_lenient(std::string_view s) {
     return out;
 }
 
-std::string base64_decode_body(std::string_view s, bool* junk) {
+std::string base64_decode_body(std::string_view s, bool* junk, const std::function<void(const char* upto)>& consumed) {
     // -1: skipped quietly (line ends, blanks, padding); -2: skipped, but junk.
     static const auto table = [] {
         std::array<std::int8_t, 256> t{};
@@ -129,7 +129,13 @@ std::string base64_decode_body(std::string_view s, bool* junk) {
     const auto* const end = p + s.size();
     std::uint32_t acc = 0;
     int n = 0;   // characters in acc
+    constexpr std::ptrdiff_t kStep = 4 << 20;
+    const unsigned char* mark = consumed && end - p > kStep ? p + kStep : nullptr;   // next call of consumed
     while (p < end) {
+        if (mark != nullptr && p >= mark) {
+            consumed(reinterpret_cast<const char*>(p));
+            mark = end - p > kStep ? p + kStep : nullptr;
+        }
         if (n == 0 && end - p >= 4) {
             const int a = table[p[0]], b = table[p[1]], c = table[p[2]], d = table[p[3]];
             if ((a | b | c | d) >= 0) {

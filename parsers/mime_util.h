@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,8 +33,10 @@ std::string base64_decode_lenient(std::string_view s);
 // skipped, a trailing group of 1, 2 or 3 characters gives 1, 1 or 2 bytes. Four
 // characters at a time on the common path: it runs over every attachment.
 // `junk`, when given, is set when a character other than the alphabet, '=',
-// blanks and line ends was skipped.
-std::string base64_decode_body(std::string_view s, bool* junk = nullptr);
+// blanks and line ends was skipped. `consumed`, when given, is called every
+// few MiB of input with the end of what has been read (MimeLimits::release).
+std::string base64_decode_body(std::string_view s, bool* junk = nullptr,
+                               const std::function<void(const char* upto)>& consumed = {});
 
 // Removes surrounding double quotes and backslash escapes, if quoted.
 std::string unquote(std::string_view s);

@@ -423,11 +423,20 @@ Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalid
     parsers::MimeMessage& msg = p.msg;
     try {
         fault("read", fetched.uid);
-        base.content_sha256 = parsers::content_digest(fetched.raw);
-        msg = parsers::parse_mime_message(fetched.raw, limits);
+        const std::string_view raw = fetched.bytes();
+        base.content_sha256 = parsers::content_digest(raw);
+        if (fetched.mapped) {
+            // A big message read from its file: what has been read may leave memory.
+            auto mapped = fetched.mapped;
+            mapped->release(raw.data(), raw.data() + raw.size());
+            limits.release = [mapped](const char* from, const char* to) { mapped->release(from, to); };
+        }
+        msg = parsers::parse_mime_message(raw, limits);
+        limits.release = nullptr;
         // The decoded parts are all that is needed from here on.
         fetched.raw.clear();
         fetched.raw.shrink_to_fit();
+        fetched.mapped.reset();
         base.message_id = msg.message_id;
         base.from = lower(msg.from_address);
         base.subject = msg.subject;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,10 +26,25 @@ struct MessageSummary {
     std::string message_id;       // Message-ID header with <>, "" if none
 };
 
+// A message kept in a file rather than in memory (a big one), mapped read-only.
+// release() says a range will not be read again soon: its pages may leave
+// memory (read again, they come back from the file).
+class MappedMessage {
+public:
+    virtual ~MappedMessage() = default;
+    virtual std::string_view bytes() const = 0;
+    virtual void release(const char* from, const char* to) const = 0;
+};
+
 struct FetchedMessage {
     std::uint32_t uid = 0;
     std::string raw;              // the whole message, BODY.PEEK[] (never sets \Seen)
     std::int64_t internal_date = 0;  // INTERNALDATE (arrival at the server), seconds since the epoch; 0 if unknown
+    // Set instead of `raw` for a message too big to hold in memory twice:
+    // fetched a piece at a time into a file.
+    std::shared_ptr<const MappedMessage> mapped;
+
+    std::string_view bytes() const { return mapped ? mapped->bytes() : std::string_view(raw); }
 };
 
 class MailSource {

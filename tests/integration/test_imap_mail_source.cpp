@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -280,6 +281,56 @@ TEST(ImapMailSource, FetchReturnsByteIdenticalRawMessages) {
     // Still all there (fetching never moves or deletes).
     EXPECT_EQ(server.count("INBOX"), 3u);
     source.close();
+}
+
+// Listed bigger than `stream_above`, a message is fetched a piece at a time
+// (BODY.PEEK[]<offset.chunk>) into an unlinked file and handed over mapped:
+// the same bytes, whether it ends inside a piece or exactly on a piece's end
+// (then the last answer is empty); smaller ones still come in memory.
+TEST(ImapMailSource, BigMessagesComeInPiecesThroughAMappedFile) {
+    DovecotServer server;
+    ImapSettings s = settings_for(server);
+    s.stream_above = 10000;
+    s.stream_chunk = 64 * 1024;
+    char tmpl[] = "/tmp/ppo-spool-XXXXXX";
+    s.spool_dir = ::mkdtemp(tmpl);
+    ImapMailSource source(s);
+    source.open();
+
+    std::string body;
+    for (int line = 0; body.size() < 700000; ++line)
+        body += "ligne " + std::to_string(line) + " : " + std::string(60, static_cast<char>('a' + line % 26)) + "\r\n";
+    const std::string big = message("Message-ID: <big@lycee.example>", "gros", body);
+    std::string exact = message("Message-ID: <exact@lycee.example>", "exact", "");
+    exact += std::string(2 * s.stream_chunk - exact.size() - 2, 'x') + "\r\n";   // two whole pieces
+    ASSERT_EQ(exact.size(), 2u * s.stream_chunk);
+    const std::string small = message("Message-ID: <small@lycee.example>", "petit", "ok\r\n");
+    const std::uint32_t u1 = server.append(big);
+    const std::uint32_t u2 = server.append(exact);
+    const std::uint32_t u3 = server.append(small);
+
+    ASSERT_EQ(source.list(0).size(), 3u);   // the sizes that decide
+    const auto fetched = source.fetch({u3, u2, u1});
+    ASSERT_EQ(fetched.size(), 3u);
+    EXPECT_EQ(fetched[0].uid, u1);
+    ASSERT_TRUE(fetched[0].mapped);
+    EXPECT_TRUE(fetched[0].raw.empty());
+    EXPECT_EQ(fetched[0].bytes().size(), big.size());
+    EXPECT_TRUE(fetched[0].bytes() == big);
+    ASSERT_TRUE(fetched[1].mapped);
+    EXPECT_TRUE(fetched[1].bytes() == exact);
+    EXPECT_FALSE(fetched[2].mapped);
+    EXPECT_TRUE(fetched[2].raw == small);
+    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+    for (const auto& f : fetched) EXPECT_NEAR(static_cast<double>(f.internal_date), static_cast<double>(now_s), 120.0);
+    // Released pages come back from the file: the bytes are the same after.
+    fetched[0].mapped->release(fetched[0].bytes().data(), fetched[0].bytes().data() + big.size());
+    EXPECT_TRUE(fetched[0].bytes() == big);
+    // Nothing visible in the spool folder (unlinked from the start).
+    EXPECT_TRUE(std::filesystem::is_empty(s.spool_dir));
+    source.close();
+    std::filesystem::remove_all(s.spool_dir);
 }
 
 void check_move(bool enable_move) {

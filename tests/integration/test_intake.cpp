@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -362,4 +363,48 @@ TEST(Intake, AcknowledgementsLeaveWhileLaterBatchesAreStillBeingTaken) {
     for (const auto& a : acks) answered.insert(header_of(a.data, "In-Reply-To"));
     EXPECT_EQ(answered, message_ids);
     EXPECT_EQ(h.imap().count("INBOX"), 0u);
+}
+
+// A message over 4 MiB is fetched a piece at a time (BODY.PEEK[]<offset.1MiB>)
+// into an unlinked file and parsed from its mapping: the file comes out byte
+// for byte, next to a small message of the same poll, and nothing is left in
+// the spool folder (the archive's).
+TEST(Intake, ABigMessageIsFetchedInPiecesAndKeptByteForByte) {
+    Harness::Options o;
+    o.extra_config["log.level"] = "debug";
+    Harness h(o);
+    const std::string big = sample_pdf("claudel-big", 9u * 1000 * 1000);   // about 12 MB once in base64
+    TestMail m;
+    m.from = "ce.0596082r@ac-lille.fr";
+    m.subject = "PPO";
+    m.files = {{"PPO 2022.pdf", "application/pdf", big, ""}};
+    h.deliver(m);
+    TestMail small;
+    small.from = "ce.0597091m@ac-lille.fr";
+    small.files = {{"PPO Ribot.pdf", "application/pdf", sample_pdf("ribot"), ""}};
+    h.deliver(small);
+
+    auto r = h.ppo({"poll", "--once"}, kBefore);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("piece(s) into a file"), std::string::npos) << tail(r.err);
+    for (const std::string uai : {"0596082R", "0597091M"}) {
+        auto l = h.lycee(uai);
+        ASSERT_TRUE(l) << uai;
+        EXPECT_EQ(l->getValue<std::string>("state"), "received") << uai;
+    }
+    auto file = submission(h.lycee("0596082R"), 0)->getArray("files")->getObject(0);
+    EXPECT_EQ(file->getValue<std::int64_t>("size"), static_cast<std::int64_t>(big.size()));
+    EXPECT_EQ(file->getValue<std::string>("sha256"), ppo::daemon::sha256_hex(big));
+    EXPECT_EQ(h.imap().count("INBOX"), 0u);
+
+    // The forward streams the 9 MB file back out, byte for byte.
+    auto mails = h.smtp().wait_for(4);
+    auto fwd = mails_to(mails, "ien-io.douai@ac-lille.fr");
+    ASSERT_EQ(fwd.size(), 1u);
+    auto parsed = ppo::parsers::parse_mime_message(fwd[0].data);
+    ASSERT_EQ(parsed.attachments.size(), 1u);
+    EXPECT_EQ(parsed.attachments[0].data, big);
+
+    for (const auto& e : std::filesystem::recursive_directory_iterator(h.dir()))
+        EXPECT_EQ(e.path().filename().string().rfind(".ppo-fetch-", 0), std::string::npos) << e.path();
 }

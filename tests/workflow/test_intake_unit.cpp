@@ -44,7 +44,7 @@ public:
             if (undeliverable.count(u)) throw ppo::permanent_error("IMAP UID FETCH: NO [SERVERBUG] Internal error");
         std::vector<FetchedMessage> out;
         for (auto u : uids)
-            if (inbox.count(u)) out.push_back({u, inbox[u], 0});
+            if (inbox.count(u)) out.push_back({u, inbox[u], 0, nullptr});
         return out;
     }
     void move(const std::vector<std::uint32_t>& uids, Folder folder) override {
