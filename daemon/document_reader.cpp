@@ -106,10 +106,13 @@ public:
         out_.append(s);
     }
     // The frame: its length, then the payload.
-    std::string frame() const {
+    std::string frame() const { return frame_head(0); }
+    // The start of a frame whose payload goes on with `more` bytes written
+    // after it (a document, sent from where it is rather than copied).
+    std::string frame_head(std::size_t more) const {
         Writer w;
         w.out_.reserve(8 + out_.size());
-        w.u64(out_.size());
+        w.u64(out_.size() + more);
         w.out_.append(out_);
         return std::move(w.out_);
     }
@@ -176,12 +179,19 @@ private:
     std::size_t pos_ = 0;
 };
 
-std::string encode_request(std::uint8_t op, parsers::DocumentKind kind, std::string_view data) {
+// A request: the frame up to the document's bytes, then the document itself,
+// written one after the other (a 30 MB attachment is not copied twice more).
+struct Request {
+    std::string head;
+    std::string_view data;
+};
+
+Request encode_request(std::uint8_t op, parsers::DocumentKind kind, std::string_view data) {
     Writer w;
     w.u8(op);
     w.bytes(parsers::to_string(kind));
-    w.bytes(data);
-    return w.frame();
+    w.u64(data.size());   // what Writer::bytes(data) would write, the bytes following
+    return {w.frame_head(data.size()), data};
 }
 
 std::string encode_text(const parsers::DocumentText& t) {
@@ -803,14 +813,15 @@ struct SubprocessDocumentReader::Impl {
     // not parse). False when there is no result: the child is gone and
     // `error` says why.
     template <typename Decode>
-    bool call(const std::string& request, std::size_t max_answer, Decode decode, std::string& error) {
+    bool call(const Request& request, std::size_t max_answer, Decode decode, std::string& error) {
         std::string payload;
         for (int attempt = 0;; ++attempt) {
             error.clear();
             auto c = acquire();
             const bool fresh = c->documents == 0;
             const auto deadline = steady::now() + limits.timeout;
-            Exchange e = write_request(*c, request, deadline);
+            Exchange e = write_request(*c, request.head, deadline);
+            if (e == Exchange::ok) e = write_request(*c, request.data, deadline);
             if (e == Exchange::ok) e = read_response(*c, payload, max_answer, deadline);
             if (e == Exchange::ok) {
                 try {

@@ -116,6 +116,7 @@ public:
     // SIGTERM; the exit code (-1 on timeout, then SIGKILL).
     int terminate(std::chrono::seconds timeout = std::chrono::seconds(30));
     int exit_status() const { return exit_status_; }
+    int pid() const { return pid_; }
     std::string log() const;
 
 private:
