@@ -4,6 +4,9 @@
 // connection, SMTP session and archive reader; the intake only wakes it after
 // each commit. A mail is marked sent right after the server's "250", as in
 // flush_outbox: a crash can duplicate at most the mail in flight, never lose one.
+// `[smtp] connections` lanes send at once, each with its own database
+// connection and SMTP session and its share of the outbox (id % lanes): while
+// the server takes one mail, the next is already on its way.
 #pragma once
 
 #include "workflow/config.h"
@@ -15,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace ppo::daemon {
 
@@ -30,7 +34,11 @@ public:
     // Called on the worker thread after each pass, with the mails still pending.
     using OnPass = std::function<void(std::size_t pending)>;
 
-    OutboxWorker(const workflow::Config& config, std::unique_ptr<workflow::MailSender> sender, const workflow::Clock& clock,
+    using MakeSender = std::function<std::unique_ptr<workflow::MailSender>()>;
+
+    // `make_sender` makes one sender per lane (`[smtp] connections`). Called on
+    // the worker thread for each mail, `on_mail` is never called by two lanes at once.
+    OutboxWorker(const workflow::Config& config, const MakeSender& make_sender, const workflow::Clock& clock,
                  OnMail on_mail = {}, OnPass on_pass = {});
     ~OutboxWorker();   // stops after the mail in flight, without sending the rest
     OutboxWorker(const OutboxWorker&) = delete;
@@ -44,13 +52,20 @@ public:
     workflow::OutboxStats stop();
 
 private:
+    // One SMTP connection and what it needs of its own.
+    struct Lane {
+        std::unique_ptr<Database> db;
+        std::unique_ptr<SqlStore> store;
+        std::unique_ptr<FileArchive> archive;
+        std::unique_ptr<workflow::MailSender> sender;
+    };
+
     void loop();
+    workflow::OutboxStats pass(const std::function<bool()>& keep_going);
     workflow::OutboxStats join(bool drain);
 
-    std::unique_ptr<Database> db_;
-    std::unique_ptr<SqlStore> store_;
-    std::unique_ptr<FileArchive> archive_;
-    std::unique_ptr<workflow::MailSender> sender_;
+    std::vector<Lane> lanes_;   // lanes_[0]: the one whose database holds the outbox lock
+    std::mutex on_mail_mutex_;
     const workflow::Clock& clock_;
     OnMail on_mail_;
     OnPass on_pass_;

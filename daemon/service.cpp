@@ -259,7 +259,7 @@ int cmd_poll_once(Context& ctx) {
     auto source = ctx.make_mail_source();
     // The mails go out while the next batches are fetched; what is still due
     // when the inbox is done is sent before the command returns.
-    OutboxWorker sender(ctx.config, ctx.make_mail_sender(), *ctx.clock);
+    OutboxWorker sender(ctx.config, [&ctx] { return ctx.make_mail_sender(); }, *ctx.clock);
     sender.wake();   // left pending by an earlier run
     auto reader = make_document_reader(ctx.config);
     workflow::Intake intake(ctx.config, store, *source, ctx.archive(), ctx.templates(), *ctx.clock, reader.get());
@@ -617,7 +617,8 @@ int cmd_run(Context& ctx) {
             }
             standby_said = false;
             try {
-                sender = std::make_unique<OutboxWorker>(ctx.config, ctx.make_mail_sender(), *ctx.clock, on_mail,
+                sender = std::make_unique<OutboxWorker>(ctx.config, [&ctx] { return ctx.make_mail_sender(); }, *ctx.clock,
+                                                        on_mail,
                                                         [&metrics](std::size_t pending) { metrics.set_outbox_pending(pending); });
             } catch (const ppo::Error& e) {
                 // The sender's own connection: without it this instance cannot lead.

@@ -418,10 +418,16 @@ std::int64_t SqlStore::enqueue(const OutboxMail& m) {
     return id;
 }
 
-std::vector<OutboxMail> SqlStore::due_outbox(std::int64_t now, std::size_t limit) {
+std::vector<OutboxMail> SqlStore::due_outbox(std::int64_t now, std::size_t limit, workflow::OutboxShard shard) {
+    if (shard.count <= 1)
+        return to_outboxes(db_.query(std::string("SELECT ") + kOutboxColumns +
+                                         " FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
+                                     {now, static_cast<std::int64_t>(limit)}));
     return to_outboxes(db_.query(std::string("SELECT ") + kOutboxColumns +
-                                     " FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
-                                 {now, static_cast<std::int64_t>(limit)}));
+                                     " FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 AND id % $2 = $3"
+                                     " ORDER BY id LIMIT $4",
+                                 {now, static_cast<std::int64_t>(shard.count), static_cast<std::int64_t>(shard.index),
+                                  static_cast<std::int64_t>(limit)}));
 }
 
 std::vector<OutboxMail> SqlStore::outbox_for_message(std::int64_t message_ref) {

@@ -53,7 +53,8 @@ public:
     std::vector<workflow::FileRecord> campaign_files(std::int64_t campaign_id, std::int64_t after_file_id) override;
 
     std::int64_t enqueue(const workflow::OutboxMail& mail) override;
-    std::vector<workflow::OutboxMail> due_outbox(std::int64_t now, std::size_t limit) override;
+    std::vector<workflow::OutboxMail> due_outbox(std::int64_t now, std::size_t limit,
+                                                 workflow::OutboxShard shard = {}) override;
     std::vector<workflow::OutboxMail> outbox_for_message(std::int64_t message_ref) override;
     std::vector<workflow::OutboxMail> outbox_of_kind(std::int64_t campaign_id, const std::string& kind) override;
     void mark_sent(std::int64_t outbox_id, std::int64_t now) override;

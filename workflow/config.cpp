@@ -449,6 +449,7 @@ Config parse_config(const std::string& text, const std::string& source) {
           {"timeout", [&](auto& v, auto& w) { c.smtp.timeout = parse_int(v, 1, 3600, w, "seconds"); }},
           {"retry_delay", [&](auto& v, auto& w) { c.smtp.retry_delay = parse_int(v, 1, 3600, w, "seconds"); }},
           {"max_age", [&](auto& v, auto& w) { c.smtp.max_age = parse_duration(v, 60, 365 * 86400, w); }},
+          {"connections", [&](auto& v, auto& w) { c.smtp.connections = parse_int(v, 1, 8, w, "connections"); }},
           {"max_per_recipient_per_hour",
            [&](auto& v, auto& w) { c.smtp.max_per_recipient_per_hour = parse_int(v, 1, 100000, w, "a count"); }}}},
         {"database",

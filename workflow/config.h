@@ -59,6 +59,9 @@ struct SmtpConfig {
     // Seconds after which a mail still failing temporarily is given up
     // (failed), counted from when it was queued; Postfix's maximal_queue_lifetime.
     std::int64_t max_age = 5 * 86400;
+    // SMTP connections the outbox is sent over at once (each mail on exactly
+    // one); Postfix delivers to one destination over up to 20.
+    int connections = 2;
 };
 
 struct DatabaseConfig {

@@ -26,14 +26,14 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                          std::size_t max_mails,
                          const std::function<void(const OutboxMail&, const std::string&)>& on_mail,
                          int first_retry_seconds, const std::function<bool()>& keep_going,
-                         std::int64_t max_age_seconds) {
+                         std::int64_t max_age_seconds, OutboxShard shard) {
     auto now = [&] {
         return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
     };
     OutboxStats stats;
     bool stop_pass = false;   // a refused connection, or keep_going() said no
     while (!stop_pass && stats.sent + stats.failed + stats.deferred < max_mails) {
-        auto due = store.due_outbox(now(), std::min<std::size_t>(50, max_mails));
+        auto due = store.due_outbox(now(), std::min<std::size_t>(50, max_mails), shard);
         if (due.empty()) break;
         for (const auto& mail : due) {
             if (keep_going && !keep_going()) {

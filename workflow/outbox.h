@@ -30,11 +30,12 @@ struct OutboxStats {
 // `max_age_seconds` > 0: a temporary failure of a mail created that long ago
 // or more makes it failed ("gave up after <max_age>: <error>"), logged as a
 // warning; the pass goes on with the next mail (each is tried once).
+// `shard`: only the mails of that share (one SMTP connection per share).
 OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archive, const Clock& clock,
                          std::size_t max_mails = 10000,
                          const std::function<void(const OutboxMail&, const std::string& outcome)>& on_mail = {},
                          int first_retry_seconds = 60, const std::function<bool()>& keep_going = {},
-                         std::int64_t max_age_seconds = 0);
+                         std::int64_t max_age_seconds = 0, OutboxShard shard = {});
 
 // "pending", "deferred" (pending, tried at least once), "sent" or "failed".
 std::string outbox_state(const OutboxMail& mail);

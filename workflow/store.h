@@ -100,6 +100,12 @@ struct OutboxMail {
 };
 
 
+// A share of the outbox: the mails whose id % count == index.
+struct OutboxShard {
+    int index = 0;
+    int count = 1;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -165,7 +171,10 @@ public:
     // Inserts unless a row with the same dedupe_key exists; returns the id of
     // the row (new or existing).
     virtual std::int64_t enqueue(const OutboxMail& mail) = 0;
-    virtual std::vector<OutboxMail> due_outbox(std::int64_t now, std::size_t limit) = 0;
+    // The pending mails due by `now`, oldest first; with `shard`, only those
+    // whose id % shard.count == shard.index (one SMTP connection each, never
+    // two for one mail).
+    virtual std::vector<OutboxMail> due_outbox(std::int64_t now, std::size_t limit, OutboxShard shard = {}) = 0;
     // The mails about one message, oldest first; `data` holds only the mail's
     // head (its first 4 KiB), as in outbox_list.
     virtual std::vector<OutboxMail> outbox_for_message(std::int64_t message_ref) = 0;

@@ -14,6 +14,7 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <string>
@@ -288,6 +289,48 @@ TEST(OutboxConfig, MaxAgeTakesSecondsOrAUnitAndDefaultsToFiveDays) {
         } catch (const Error& e) {
             EXPECT_EQ(e.kind(), ErrorKind::config);
             EXPECT_NE(std::string(e.what()).find("[smtp] max_age"), std::string::npos) << e.what();
+        }
+    }
+}
+
+// Shares of the outbox (one SMTP connection each): every mail is in exactly
+// one share, and a pass over all of them sends each mail once.
+TEST_F(OutboxLife, SharesSplitTheOutboxAndEachMailGoesOnce) {
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 11; ++i) ids.push_back(queue("m" + std::to_string(i), kStart));
+    std::vector<std::int64_t> seen;
+    for (int k = 0; k < 3; ++k)
+        for (const auto& m : store_->due_outbox(kStart, 100, OutboxShard{k, 3})) {
+            EXPECT_EQ(m.id % 3, k);
+            seen.push_back(m.id);
+        }
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(seen, ids);
+
+    std::vector<ScriptedSender> senders(3);
+    std::size_t sent = 0;
+    for (int k = 0; k < 3; ++k)
+        sent += flush_outbox(*store_, senders[static_cast<std::size_t>(k)], archive_, clock_, 10000, {}, 60, {}, 0,
+                             OutboxShard{k, 3})
+                    .sent;
+    EXPECT_EQ(sent, ids.size());
+    std::vector<std::string> keys;
+    for (const auto& s : senders) keys.insert(keys.end(), s.accepted.begin(), s.accepted.end());
+    std::sort(keys.begin(), keys.end());
+    EXPECT_EQ(std::unique(keys.begin(), keys.end()), keys.end());   // none twice
+    EXPECT_EQ(keys.size(), ids.size());
+    EXPECT_TRUE(store_->due_outbox(kStart, 100).empty());
+}
+
+TEST(OutboxConfig, ConnectionsDefaultToTwoFromOneToEight) {
+    EXPECT_EQ(parse_config("", "/x/t.conf").smtp.connections, 2);
+    EXPECT_EQ(parse_config("[smtp]\nconnections = 4\n", "/x/t.conf").smtp.connections, 4);
+    for (const std::string bad : {"0", "9", "two", ""}) {
+        try {
+            parse_config("[smtp]\nconnections = " + bad + "\n", "/x/t.conf");
+            ADD_FAILURE() << "accepted '" << bad << "'";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("[smtp] connections"), std::string::npos) << e.what();
         }
     }
 }

@@ -63,7 +63,9 @@ public:
     std::string file_text(std::int64_t id) override { return s_.file_text(id); }
     std::vector<FileRecord> campaign_files(std::int64_t c, std::int64_t after) override { return s_.campaign_files(c, after); }
     std::int64_t enqueue(const OutboxMail& m) override { ++enqueues; return s_.enqueue(m); }
-    std::vector<OutboxMail> due_outbox(std::int64_t now, std::size_t limit) override { return s_.due_outbox(now, limit); }
+    std::vector<OutboxMail> due_outbox(std::int64_t now, std::size_t limit, OutboxShard shard = {}) override {
+        return s_.due_outbox(now, limit, shard);
+    }
     std::vector<OutboxMail> outbox_for_message(std::int64_t m) override { return s_.outbox_for_message(m); }
     std::vector<OutboxMail> outbox_of_kind(std::int64_t c, const std::string& k) override { return s_.outbox_of_kind(c, k); }
     void mark_sent(std::int64_t id, std::int64_t now) override { s_.mark_sent(id, now); }
