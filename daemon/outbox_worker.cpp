@@ -80,7 +80,8 @@ workflow::OutboxStats OutboxWorker::pass(const std::function<bool()>& keep_going
         try {
             stats[static_cast<std::size_t>(i)] =
                 workflow::flush_outbox(*lane.store, *lane.sender, *lane.archive, clock_, 10000, on_mail, retry_delay_,
-                                       keep_going, max_age_, workflow::OutboxShard{i, count});
+                                       keep_going, max_age_, workflow::OutboxShard{i, count},
+                                       count > 1 ? &end_of_data_ : nullptr);
         } catch (const std::exception& e) {
             // The database or the archive: the lane's mails stay pending for the next wake.
             errors[static_cast<std::size_t>(i)] = e.what();

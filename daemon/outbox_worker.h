@@ -66,6 +66,7 @@ private:
 
     std::vector<Lane> lanes_;   // lanes_[0]: the one whose database holds the outbox lock
     std::mutex on_mail_mutex_;
+    std::mutex end_of_data_;    // at most one mail between its final "." and its mark (flush_outbox)
     const workflow::Clock& clock_;
     OnMail on_mail_;
     OnPass on_pass_;

@@ -156,9 +156,10 @@ void SmtpDataPayload::feed(std::string_view piece) {
     }
 }
 
-void SmtpDataPayload::finish() {
+void SmtpDataPayload::finish(const std::function<void()>& before_end) {
     if (!line_start_) out_ += "\r\n";
     out_ += ".\r\n";
+    if (before_end) before_end();
     flush();
 }
 
@@ -381,7 +382,7 @@ struct SmtpSender::Impl {
         SmtpDataPayload payload([this](std::string_view bytes) { send_raw(bytes); });
         if (mail.write_data) mail.write_data([&](std::string_view piece) { payload.feed(piece); });
         else payload.feed(mail.data);
-        payload.finish();
+        payload.finish(mail.before_end_of_data);
         int status = session->dialog().receiveStatusMessage(reply);
         expect(status, 2, "end of DATA", reply);
         last_used = std::chrono::steady_clock::now();

@@ -41,8 +41,10 @@ class SmtpDataPayload {
 public:
     explicit SmtpDataPayload(std::function<void(std::string_view)> flush);
     void feed(std::string_view piece);
-    // The last line's CRLF if it has none, the terminating ".", everything flushed.
-    void finish();
+    // The last line's CRLF if it has none, the terminating ".", everything
+    // flushed; `before_end`, when set, is called just before the bytes that
+    // hold the "." are handed over.
+    void finish(const std::function<void()>& before_end = {});
 
 private:
     static constexpr std::size_t kFlushAt = 256 * 1024;

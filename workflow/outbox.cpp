@@ -26,7 +26,7 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                          std::size_t max_mails,
                          const std::function<void(const OutboxMail&, const std::string&)>& on_mail,
                          int first_retry_seconds, const std::function<bool()>& keep_going,
-                         std::int64_t max_age_seconds, OutboxShard shard) {
+                         std::int64_t max_age_seconds, OutboxShard shard, std::mutex* end_of_data) {
     auto now = [&] {
         return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
     };
@@ -40,6 +40,9 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                 stop_pass = true;   // asked to stop: the rest waits
                 break;
             }
+            // Held from the mail's final "." until it is marked: see flush_outbox's comment.
+            std::unique_lock<std::mutex> window;
+            if (end_of_data) window = std::unique_lock<std::mutex>(*end_of_data, std::defer_lock);
             try {
                 OutgoingMail out;
                 out.envelope_from = mail.envelope_from;
@@ -67,6 +70,7 @@ OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archiv
                             emit);
                     };
                 }
+                if (end_of_data) out.before_end_of_data = [&window] { window.lock(); };
                 sender.send(out);
             } catch (const ppo::Error& e) {
                 bool permanent = e.kind() == ErrorKind::permanent;

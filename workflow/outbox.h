@@ -13,6 +13,7 @@
 #include "workflow/store.h"
 
 #include <functional>
+#include <mutex>
 
 namespace ppo::workflow {
 
@@ -31,11 +32,15 @@ struct OutboxStats {
 // or more makes it failed ("gave up after <max_age>: <error>"), logged as a
 // warning; the pass goes on with the next mail (each is tried once).
 // `shard`: only the mails of that share (one SMTP connection per share).
+// `end_of_data`, shared by the connections of one process, is held from just
+// before a mail's final "." until it is marked sent (or failed): however many
+// connections, a crash duplicates at most one mail.
 OutboxStats flush_outbox(Store& store, MailSender& sender, const Archive& archive, const Clock& clock,
                          std::size_t max_mails = 10000,
                          const std::function<void(const OutboxMail&, const std::string& outcome)>& on_mail = {},
                          int first_retry_seconds = 60, const std::function<bool()>& keep_going = {},
-                         std::int64_t max_age_seconds = 0, OutboxShard shard = {});
+                         std::int64_t max_age_seconds = 0, OutboxShard shard = {},
+                         std::mutex* end_of_data = nullptr);
 
 // "pending", "deferred" (pending, tried at least once), "sent" or "failed".
 std::string outbox_state(const OutboxMail& mail);

@@ -79,6 +79,11 @@ struct OutgoingMail {
     // forward's files go to the server without being held whole in memory.
     std::function<void(const std::function<void(std::string_view)>& emit)> write_data;
     std::uint64_t size = 0;
+    // When set, called right before the end of the DATA (the final "."): from
+    // there until the mail is marked sent, a crash duplicates it. The outbox's
+    // connections take one lock there, released once the mail is marked, so
+    // that at most one mail per process is ever in that window.
+    std::function<void()> before_end_of_data;
 };
 
 class MailSender {
