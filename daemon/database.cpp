@@ -315,6 +315,10 @@ void Database::advisory_unlock(std::int64_t key) {
     query("SELECT CASE WHEN pg_advisory_unlock($1) THEN 1 ELSE 0 END", {key});
 }
 
+void Database::release_memory() {
+    if (backend_ == "sqlite" && !in_transaction_) exec("PRAGMA shrink_memory");
+}
+
 int Database::schema_version() {
     exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
     auto rows = query("SELECT MAX(version) FROM schema_version");

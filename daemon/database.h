@@ -72,6 +72,10 @@ public:
     void advisory_lock(std::int64_t key);
     void advisory_unlock(std::int64_t key);
 
+    // SQLite: gives the connection's page cache back (PRAGMA shrink_memory),
+    // for a daemon going idle; nothing on PostgreSQL (the server's caches).
+    void release_memory();
+
 private:
     int migrate_locked(const std::string& sql_dir);
     // SQLite: the query straight through the C API on the session's own

@@ -100,6 +100,8 @@ workflow::OutboxStats OutboxWorker::pass(const std::function<bool()>& keep_going
         total.expired += stats[i].expired;
     }
     total.left = lanes_.front().store->outbox_pending_count();   // each lane counted the whole outbox
+    if (total.left == 0)
+        for (auto& lane : lanes_) lane.db->release_memory();   // nothing left to send: the caches can go
     return total;
 }
 

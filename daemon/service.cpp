@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <malloc.h>
 #include <iostream>
 #include <optional>
 #include <mutex>
@@ -687,6 +688,10 @@ int cmd_run(Context& ctx) {
                              pending);
             backoff = 1;
             notify("STATUS=Waiting for new mail; outbox " + std::to_string(pending) + " pending\nWATCHDOG=1");
+            // What a burst used (batches, documents, the directory) is free
+            // again: give it back to the system rather than keep it while idle.
+            ctx.database().release_memory();
+            ::malloc_trim(0);
             auto until_due = workflow::next_due(ctx.config, now) - now;
             auto wait = std::clamp<std::int64_t>(until_due, 1,
                                                  std::min<std::int64_t>(ctx.config.imap.poll_interval, max_leader_wait));

@@ -792,6 +792,14 @@ IntakeStats Intake::poll_once() {
     IntakeStats stats;
     directory_ = store_.load_directory(config_.campaign.academies);
     names_.emplace(directory_);
+    // Loaded for this pass only: a daemon waiting for mail does not keep it.
+    struct Unload {
+        Intake& intake;
+        ~Unload() {
+            intake.names_.reset();
+            intake.directory_ = Directory{};
+        }
+    } unload{*this};
     const std::string& mailbox = config_.imap.mailbox;
     const std::uint32_t uidvalidity = source_.open();
     std::uint32_t after = 0;
