@@ -30,6 +30,7 @@
 #include <iterator>
 #include <netinet/in.h>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -162,6 +163,47 @@ Directory generate_directory(const std::string& dir, std::size_t n) {
     return d;
 }
 
+// A well-formed PDF of about `bytes`, as an office suite writes one: a page
+// whose text names the lycée and the document (what the document check
+// reads), a photo (an image XObject: `bytes` of incompressible data, never
+// decoded for text) and a cross-reference table at the right offsets. (The
+// tests' sample_pdf pads with bytes outside any object and has no xref, which
+// makes poppler rebuild the table by scanning the whole file: a broken PDF,
+// several times dearer to read than a real one.)
+std::string bench_pdf(const Lycee& l, std::size_t i, std::size_t bytes) {
+    std::mt19937 rng(static_cast<unsigned>(i * 2654435761u));
+    std::string photo(bytes, '\0');
+    for (auto& c : photo) c = static_cast<char>(rng() & 0xff);
+    const std::string text = "BT /F1 14 Tf 72 760 Td (Programme pluriannuel d'orientation 2021-2022) Tj 0 -24 Td (" +
+                             l.name + " - UAI " + l.uai + ") Tj 0 -24 Td (Envoi " + std::to_string(i) + ") Tj ET\n"
+                             "q 200 0 0 150 72 500 cm /Im1 Do Q\n";
+    std::vector<std::string> objects = {
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> >>",
+        "<< /Length " + std::to_string(text.size()) + " >>\nstream\n" + text + "endstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        "<< /Type /XObject /Subtype /Image /Width 640 /Height 480 /ColorSpace /DeviceRGB /BitsPerComponent 8 "
+        "/Filter /DCTDecode /Length " + std::to_string(photo.size()) + " >>\nstream\n" + photo + "\nendstream"};
+    std::string pdf = "%PDF-1.4\n%\xE2\xE3\xCF\xD3\n";
+    std::vector<std::size_t> offsets;
+    for (std::size_t k = 0; k < objects.size(); ++k) {
+        offsets.push_back(pdf.size());
+        pdf += std::to_string(k + 1) + " 0 obj\n" + objects[k] + "\nendobj\n";
+    }
+    const std::size_t xref = pdf.size();
+    pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+    char entry[32];
+    for (std::size_t off : offsets) {
+        std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", off);
+        pdf += entry;
+    }
+    pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+           std::to_string(xref) + "\n%%EOF\n";
+    return pdf;
+}
+
 // Submission i: from lycée i (cycling), one PDF of about `pdf_bytes`.
 std::string submission(const Directory& d, std::size_t i, std::size_t pdf_bytes) {
     const Lycee& l = d.lycees[i % d.lycees.size()];
@@ -169,7 +211,7 @@ std::string submission(const Directory& d, std::size_t i, std::size_t pdf_bytes)
     m.from = l.mail;
     m.subject = "PPO " + l.name;
     m.message_id = "<bench." + std::to_string(i) + "." + l.uai + "@client.example>";
-    m.files = {{"PPO " + l.uai + ".pdf", "application/pdf", sample_pdf(l.uai + "/" + std::to_string(i), pdf_bytes), ""}};
+    m.files = {{"PPO " + l.uai + ".pdf", "application/pdf", bench_pdf(l, i, pdf_bytes), ""}};
     return build_test_mail(m);
 }
 
