@@ -435,6 +435,16 @@ std::uint32_t DovecotServer::append(const std::string& raw_message, const std::s
     return uid;
 }
 
+void DovecotServer::append_many(std::size_t count, const std::function<std::string(std::size_t)>& make,
+                                const std::string& mailbox) {
+    ImapClient client(impl_->port, impl_->options.user, impl_->options.password);
+    const std::string name = quote(encode_mailbox(mailbox));
+    for (std::size_t i = 0; i < count; ++i) {
+        auto r = client.command_with_literal("APPEND " + name, make(i));
+        if (!r.ok()) throw std::runtime_error("IMAP APPEND " + mailbox + ": " + r.status + " " + r.text);
+    }
+}
+
 std::size_t DovecotServer::count(const std::string& mailbox) {
     ImapClient client(impl_->port, impl_->options.user, impl_->options.password);
     auto r = client.command("STATUS " + quote(encode_mailbox(mailbox)) + " (MESSAGES)");

@@ -8,6 +8,7 @@
 #include "bench/tls_cert.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ public:
     // dependency on the code under test). `mailbox` uses the server's own
     // delimiter ('.' here). Returns the UID from APPENDUID.
     std::uint32_t append(const std::string& raw_message, const std::string& mailbox = "INBOX");
+    // `count` messages made by `make(i)`, APPENDed one after the other over one
+    // session (the benchmarks' thousands; append() logs in for each).
+    void append_many(std::size_t count, const std::function<std::string(std::size_t)>& make,
+                     const std::string& mailbox = "INBOX");
     // Message count of a mailbox (IMAP STATUS); 0 when the mailbox does not exist.
     std::size_t count(const std::string& mailbox = "INBOX");
     // The raw messages of a mailbox in UID order (IMAP FETCH BODY.PEEK[]).
