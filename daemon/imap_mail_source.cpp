@@ -419,6 +419,16 @@ std::vector<std::string> peer_chain(mailstream* stream) {
     return out;
 }
 
+// Adds `att` (just made, null when out of memory) to a FETCH's attribute list,
+// freeing it when it cannot be added.
+void add_fetch_att(mailimap_fetch_type* type, mailimap_fetch_att* att) {
+    check_alloc(att);
+    if (mailimap_fetch_type_new_fetch_att_list_add(type, att) != MAILIMAP_NO_ERROR) {
+        mailimap_fetch_att_free(att);
+        throw std::bad_alloc();
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Big messages on their way in: an unlinked file, then a read-only mapping.
 
@@ -851,13 +861,7 @@ struct ImapMailSource::Impl {
 
         SetPtr set(check_alloc(mailimap_set_new_interval(after_uid + 1, 0)));   // after+1:*
         FetchTypePtr type(check_alloc(mailimap_fetch_type_new_fetch_att_list_empty()));
-        auto add = [&](mailimap_fetch_att* att) {
-            check_alloc(att);
-            if (mailimap_fetch_type_new_fetch_att_list_add(type.get(), att) != MAILIMAP_NO_ERROR) {
-                mailimap_fetch_att_free(att);
-                throw std::bad_alloc();
-            }
-        };
+        auto add = [&](mailimap_fetch_att* att) { add_fetch_att(type.get(), att); };
         add(mailimap_fetch_att_new_uid());
         add(mailimap_fetch_att_new_rfc822_size());
         {
@@ -999,13 +1003,7 @@ struct ImapMailSource::Impl {
             ++pieces;
             SetPtr set = make_set({uid});
             FetchTypePtr type(check_alloc(mailimap_fetch_type_new_fetch_att_list_empty()));
-            auto add = [&](mailimap_fetch_att* att) {
-                check_alloc(att);
-                if (mailimap_fetch_type_new_fetch_att_list_add(type.get(), att) != MAILIMAP_NO_ERROR) {
-                    mailimap_fetch_att_free(att);
-                    throw std::bad_alloc();
-                }
-            };
+            auto add = [&](mailimap_fetch_att* att) { add_fetch_att(type.get(), att); };
             add(mailimap_fetch_att_new_uid());
             if (offset == 0) add(mailimap_fetch_att_new_internaldate());
             mailimap_section* whole = check_alloc(mailimap_section_new(nullptr));
@@ -1041,13 +1039,7 @@ struct ImapMailSource::Impl {
         if (uids.empty()) return {};
         SetPtr set = make_set(uids);
         FetchTypePtr type(check_alloc(mailimap_fetch_type_new_fetch_att_list_empty()));
-        auto add = [&](mailimap_fetch_att* att) {
-            check_alloc(att);
-            if (mailimap_fetch_type_new_fetch_att_list_add(type.get(), att) != MAILIMAP_NO_ERROR) {
-                mailimap_fetch_att_free(att);
-                throw std::bad_alloc();
-            }
-        };
+        auto add = [&](mailimap_fetch_att* att) { add_fetch_att(type.get(), att); };
         add(mailimap_fetch_att_new_uid());
         add(mailimap_fetch_att_new_internaldate());
         {
