@@ -5,9 +5,9 @@
 // between documents — over R rounds: median and worst per document, and the
 // same for the parse alone, in this process (what the child spends).
 // A program that prints figures, not a test. bench/run_document_bench.sh runs it.
-#include "daemon/document_reader.h"
-#include "parsers/document_text.h"
-#include "parsers/document_type.h"
+#include "daemon/documents/document_reader.h"
+#include "parsers/document/document_text.h"
+#include "parsers/document/document_type.h"
 
 #include <algorithm>
 #include <chrono>

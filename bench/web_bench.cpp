@@ -14,10 +14,10 @@
 #include "bench/smtp_capture.h"
 #include "bench/web_client.h"
 
-#include "daemon/database.h"
-#include "daemon/sql_store.h"
-#include "workflow/config.h"
-#include "workflow/directory.h"
+#include "daemon/store/database.h"
+#include "daemon/store/sql_store.h"
+#include "workflow/config/config.h"
+#include "workflow/campaign/directory.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>

@@ -3,7 +3,7 @@
 -- messages may carry the same one, or none. What recognises *the same* message
 -- again (after a UIDVALIDITY change, or a re-delivery of identical content) is
 -- its content digest (SHA-256 over the author's headers and the body, see
--- parsers/content_digest.h); a re-delivery is recorded with outcome
+-- parsers/mime/content_digest.h); a re-delivery is recorded with outcome
 -- 'duplicate' and duplicate_of naming the first copy.
 DROP INDEX messages_message_id;
 

@@ -1,5 +1,5 @@
 -- What the documents say (issue 12): their text, read in a child process
--- (daemon/document_reader.h), for identification, the PPO checks and search;
+-- (daemon/documents/document_reader.h), for identification, the PPO checks and search;
 -- the checks' findings; the winmail.dat a file was unpacked from; and the
 -- download links of a message that gives a link instead of a file.
 -- Rows written before this version keep NULLs: "not read", never "no text".

@@ -3,7 +3,7 @@
 // ppo-intake handles the mailbox, and the demo shows the status table, the
 // triage queue and the acknowledgements that were really sent.
 #include "bench/harness.h"
-#include "parsers/mime_message.h"
+#include "parsers/mime/mime_message.h"
 
 #include <iostream>
 

@@ -1,7 +1,7 @@
 #include "bench/harness.h"
 
-#include "daemon/database.h"
-#include "workflow/config.h"
+#include "daemon/store/database.h"
+#include "workflow/config/config.h"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/SQLite/Connector.h>
@@ -33,7 +33,7 @@ namespace {
 
 // The tests run as root in CI, their state in root-owned temporary folders: a
 // root-only deployment, which ppo-intake refuses unless told so
-// (daemon/privileges.h). tests/integration/test_privileges.cpp unsets it.
+// (daemon/app/privileges.h). tests/integration/test_privileges.cpp unsets it.
 [[maybe_unused]] const int kAllowRoot = ::setenv("PPO_ALLOW_ROOT", "1", 0);
 
 }  // namespace

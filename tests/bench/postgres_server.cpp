@@ -1,7 +1,7 @@
 #include "bench/postgres_server.h"
 
 #include "bench/harness.h"
-#include "daemon/database.h"
+#include "daemon/store/database.h"
 
 #include <atomic>
 #include <cstdlib>

@@ -1,6 +1,6 @@
-#include "daemon/database.h"
-#include "parsers/error.h"
-#include "workflow/config.h"
+#include "daemon/store/database.h"
+#include "parsers/text/error.h"
+#include "workflow/config/config.h"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>

@@ -1,8 +1,8 @@
 // The archive on disk refuses every path that leaves its root, and makes
 // private only the folders it creates.
-#include "daemon/file_archive.h"
-#include "parsers/error.h"
-#include "workflow/archive.h"
+#include "daemon/store/file_archive.h"
+#include "parsers/text/error.h"
+#include "workflow/ports/archive.h"
 
 #include <gtest/gtest.h>
 

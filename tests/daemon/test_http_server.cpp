@@ -1,8 +1,8 @@
-// daemon/http_server: status lines with their reason phrase, and slow clients
+// daemon/app/http_server: status lines with their reason phrase, and slow clients
 // (a byte now and then, never the end of the request) that neither stall
 // /healthz for the others nor hold a thread beyond the request deadline.
 // Raw sockets on loopback, so the bytes on the wire are what is checked.
-#include "daemon/http_server.h"
+#include "daemon/app/http_server.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-// daemon/metrics: the Prometheus text rendering, the ack-latency histogram, the
+// daemon/app/metrics: the Prometheus text rendering, the ack-latency histogram, the
 // /healthz verdict, and the thread safety of the counters.
-#include "daemon/metrics.h"
+#include "daemon/app/metrics.h"
 
 #include <gtest/gtest.h>
 

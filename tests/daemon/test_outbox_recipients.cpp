@@ -1,9 +1,9 @@
 // Outbox recipients are rows (schema 004): the hourly per-recipient count
 // matches exact addresses only, and comma-joined lists written before 004 are
 // converted by the migration.
-#include "daemon/database.h"
-#include "daemon/sql_store.h"
-#include "workflow/config.h"
+#include "daemon/store/database.h"
+#include "daemon/store/sql_store.h"
+#include "workflow/config/config.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // [database] url = postgresql://... with a socket folder, sslmode and a
 // password_file, through to the libpq connection string.
-#include "daemon/database.h"
-#include "parsers/error.h"
-#include "workflow/config.h"
+#include "daemon/store/database.h"
+#include "parsers/text/error.h"
+#include "workflow/config/config.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The SMTP DATA payload written a piece at a time (forwards stream their files):
 // line ends made CRLF, dots doubled at line starts, the terminating "."; the
 // same bytes whatever the pieces, even when a piece ends inside a CRLF.
-#include "daemon/smtp_sender.h"
+#include "daemon/smtp/smtp_sender.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-// The TLS policy's pure decisions (daemon/tls_policy.h); the adapters that
+// The TLS policy's pure decisions (daemon/net/tls_policy.h); the adapters that
 // apply them are tested against loopback servers in tests/integration/test_tls.cpp.
-#include "daemon/tls_policy.h"
+#include "daemon/net/tls_policy.h"
 
 #include <gtest/gtest.h>
 

@@ -1,20 +1,20 @@
-// The web application (daemon/web_app.h) driven through handle(), as the web
+// The web application (daemon/web/web_app.h) driven through handle(), as the web
 // server calls it, over a real SQLite database and archive in a temporary
 // folder, with the shipped templates: figures equal to build_status, filters,
 // what an IEN-IO may see, triage actions and the mails they queue, files,
 // exports, escaping, the outbox page.
-#include "daemon/web_app.h"
+#include "daemon/web/web_app.h"
 
-#include "daemon/service.h"
-#include "daemon/sql_store.h"
-#include "parsers/uai.h"
+#include "daemon/app/service.h"
+#include "daemon/store/sql_store.h"
+#include "parsers/text/uai.h"
 #include "bench/postgres_server.h"
-#include "workflow/campaign_time.h"
-#include "workflow/digest.h"
-#include "workflow/outbox.h"
-#include "workflow/status.h"
-#include "workflow/templates.h"
-#include "workflow/triage.h"
+#include "workflow/campaign/campaign_time.h"
+#include "workflow/status/digest.h"
+#include "workflow/mail/outbox.h"
+#include "workflow/status/status.h"
+#include "workflow/mail/templates.h"
+#include "workflow/intake/triage.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>

@@ -1,13 +1,13 @@
-// daemon/web_server: a real WebServer on 127.0.0.1:0 in front of a fake
+// daemon/web/web_server: a real WebServer on 127.0.0.1:0 in front of a fake
 // WebHandler, driven over HTTP(S) with Poco's client: what a browser without
 // a session gets, logging in and out, the cookies' flags, CSRF, the login rate
 // limits, session expiry, paths that must not reach the handler, what the
 // handler's answers become on the wire, and what the log never holds.
-#include "daemon/web_server.h"
+#include "daemon/web/web_server.h"
 
 #include "bench/tls_cert.h"
-#include "daemon/web_users.h"
-#include "parsers/error.h"
+#include "daemon/web/web_users.h"
+#include "parsers/text/error.h"
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>

@@ -1,10 +1,10 @@
-// daemon/web_users: the users file (round trip, every kind of bad line
+// daemon/web/web_users: the users file (round trip, every kind of bad line
 // refused with its file and line, atomic 0640 writes), Argon2id hashing (the
 // password itself is never stored) and the directory the server reads again
 // when the file changes.
-#include "daemon/web_users.h"
+#include "daemon/web/web_users.h"
 
-#include "parsers/error.h"
+#include "parsers/text/error.h"
 
 #include <gtest/gtest.h>
 

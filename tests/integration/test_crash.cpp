@@ -17,8 +17,8 @@
 //   PPO_CRASH_MESSAGES=300 PPO_CRASH_KILLS=100 ppo_integration_tests --gtest_filter='Crash.*'
 #include "bench/harness.h"
 
-#include "daemon/file_archive.h"
-#include "parsers/mime_message.h"
+#include "daemon/store/file_archive.h"
+#include "parsers/mime/mime_message.h"
 
 #include <Poco/JSON/Array.h>
 

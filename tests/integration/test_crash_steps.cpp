@@ -1,6 +1,6 @@
 // Stop after step N, for every N (as isync's test suite does): the real
 // binary, the real Dovecot and SMTP capture, PPO_TEST_CRASH_AFTER_STEP=N
-// (workflow/crash_point.h: fetch, archive, commit, move, send, mark). Each
+// (workflow/intake/crash_point.h: fetch, archive, commit, move, send, mark). Each
 // run of `poll --once` ends abruptly after its N-th step; it is then run
 // again without the variable, and the final state must be the one an
 // uninterrupted run reaches: the same submissions with the same files, the

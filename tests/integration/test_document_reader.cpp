@@ -1,12 +1,12 @@
 // Documents are parsed in child processes of the real binary
-// (`ppo-intake document-worker`, daemon/document_reader.h): a child that
+// (`ppo-intake document-worker`, daemon/documents/document_reader.h): a child that
 // hangs, spins, crashes, allocates without end or talks nonsense costs the
 // caller one error and at most the timeout, never a zombie, and the next
 // document is read by a fresh child. The misbehaviour is asked for through the
 // worker's test-only requests (PPO_TEST_DOCUMENT_WORKER=1), and through the
 // hostile PDFs of tests/data/hostile_pdf/ with the real poppler.
-#include "daemon/document_reader.h"
-#include "parsers/error.h"
+#include "daemon/documents/document_reader.h"
+#include "parsers/text/error.h"
 
 #include <gtest/gtest.h>
 

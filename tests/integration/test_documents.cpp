@@ -6,7 +6,7 @@
 // (tests/data/documents/README.md); the winmail.dat follows MS-OXTNEF
 // (tests/data/tnef/README.md).
 #include "bench/harness.h"
-#include "parsers/mime_message.h"
+#include "parsers/mime/mime_message.h"
 
 #include <Poco/DigestEngine.h>
 #include <Poco/JSON/Array.h>

@@ -1,7 +1,7 @@
 // ImapMailSource (libetpan) against a real, throwaway Dovecot (tests/bench).
 #include "bench/dovecot_server.h"
-#include "daemon/imap_mail_source.h"
-#include "parsers/error.h"
+#include "daemon/imap/imap_mail_source.h"
+#include "parsers/text/error.h"
 
 #include <gtest/gtest.h>
 

@@ -10,8 +10,8 @@
 // Lycées (tests/data/annuaire-hdf-sample.csv):
 //   0596082R  LGT Camille Claudel, Douai (ce.0596082r@ac-lille.fr), IEN-IO ien-io.douai@ac-lille.fr
 #include "bench/harness.h"
-#include "parsers/mime_message.h"
-#include "parsers/msg_id.h"
+#include "parsers/mime/mime_message.h"
+#include "parsers/mime/msg_id.h"
 
 #include <Poco/JSON/Array.h>
 

@@ -5,8 +5,8 @@
 //   0626769W  Lycée privé Jeanne d'Arc, Saint-Omer (direction.jeanne-darc@orange.fr, bassin 096212)
 #include "bench/harness.h"
 
-#include "daemon/file_archive.h"
-#include "parsers/mime_message.h"
+#include "daemon/store/file_archive.h"
+#include "parsers/mime/mime_message.h"
 
 
 #include <Poco/JSON/Array.h>

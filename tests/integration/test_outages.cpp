@@ -9,8 +9,8 @@
 //   0597091M  LGT Alexandre Ribot, Armentières ce.0597091m@ac-lille.fr -> ien-io.lille@ac-lille.fr
 #include "bench/harness.h"
 
-#include "daemon/database.h"
-#include "daemon/file_archive.h"
+#include "daemon/store/database.h"
+#include "daemon/store/file_archive.h"
 
 #include <Poco/JSON/Array.h>
 

@@ -1,5 +1,5 @@
 // Run as root, ppo-intake becomes the owner of the state directory before it
-// opens the database (daemon/privileges.h): the database it creates belongs to
+// opens the database (daemon/app/privileges.h): the database it creates belongs to
 // that user, mode 0640 whatever the caller's umask; with a root-owned state
 // directory, or a database file left by root, it refuses and says why. Needs
 // root (CI runs the tests as root); the user is `nobody`.

@@ -222,7 +222,7 @@ TEST(Security, SqlStatementsOnlyUseBoundParameters) {
     EXPECT_TRUE(splices_a_value_into_sql(R"(std::string sql = "DELETE FROM outbox WHERE kind='"+kind;)"));
     EXPECT_FALSE(splices_a_value_into_sql(R"(db_.query("SELECT id FROM lycees WHERE uai = $1", {uai});)"));
     EXPECT_FALSE(splices_a_value_into_sql(R"(throw config_error("unsupported backend '" + backend_ + "'");)"));
-    for (const char* file : {"daemon/sql_store.cpp", "daemon/database.cpp"}) {
+    for (const char* file : {"daemon/store/sql_store.cpp", "daemon/store/database.cpp"}) {
         std::ifstream in(std::string(PPO_SOURCE_DIR) + "/" + file);
         ASSERT_TRUE(in) << file;
         std::string line;

@@ -1,7 +1,7 @@
 // SmtpSender against the capturing SMTP server (aiosmtpd) on loopback.
 #include "bench/smtp_capture.h"
-#include "daemon/smtp_sender.h"
-#include "parsers/error.h"
+#include "daemon/smtp/smtp_sender.h"
+#include "parsers/text/error.h"
 
 #include <algorithm>
 #include <gtest/gtest.h>

@@ -17,9 +17,9 @@
 #include "bench/fake_mail_server.h"
 #include "bench/smtp_capture.h"
 #include "bench/tls_cert.h"
-#include "daemon/imap_mail_source.h"
-#include "daemon/smtp_sender.h"
-#include "parsers/error.h"
+#include "daemon/imap/imap_mail_source.h"
+#include "daemon/smtp/smtp_sender.h"
+#include "parsers/text/error.h"
 
 #include <gtest/gtest.h>
 

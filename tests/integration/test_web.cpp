@@ -5,7 +5,7 @@
 #include "bench/harness.h"
 #include "bench/smtp_capture.h"
 #include "bench/tls_cert.h"
-#include "daemon/web_users.h"
+#include "daemon/web/web_users.h"
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>

@@ -2,7 +2,7 @@
 // with --now, against a real SMTP capture (and Dovecot for the submissions).
 // Deadline 2022-03-25 (Europe/Paris, CET): J-21 09:00 = 2022-03-04T09:00+01:00.
 #include "bench/harness.h"
-#include "parsers/mime_message.h"
+#include "parsers/mime/mime_message.h"
 
 #include <Poco/JSON/Array.h>
 

@@ -1,4 +1,4 @@
-#include "parsers/address.h"
+#include "parsers/mime/address.h"
 
 #include <gtest/gtest.h>
 

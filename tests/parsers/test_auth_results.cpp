@@ -1,7 +1,7 @@
 // parse_auth_results on Authentication-Results values as real servers write
 // them (Gmail, Microsoft 365, Rspamd, Zimbra/Amavis, OpenDMARC) and on the
 // spellings RFC 8601 allows (comments, spaces, versions, none), plus broken ones.
-#include "parsers/auth_results.h"
+#include "parsers/mime/auth_results.h"
 
 #include <gtest/gtest.h>
 

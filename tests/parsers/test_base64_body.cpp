@@ -1,7 +1,7 @@
 // base64_decode_body against libetpan's own decoder (mailmime_part_parse), which
 // it replaced for speed: the same bytes out for clean, wrapped, padded, truncated
 // and junk-laden input.
-#include "parsers/mime_util.h"
+#include "parsers/mime/mime_util.h"
 
 #include <gtest/gtest.h>
 #include <libetpan/libetpan.h>

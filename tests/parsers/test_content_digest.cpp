@@ -1,7 +1,7 @@
 // The content digest: the same message delivered again (other trace headers,
 // other line ends) gives one digest; different messages sharing a Message-ID
 // give two.
-#include "parsers/content_digest.h"
+#include "parsers/mime/content_digest.h"
 
 #include <gtest/gtest.h>
 #include <cstdio>

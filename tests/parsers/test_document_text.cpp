@@ -1,7 +1,7 @@
-#include "parsers/document_text.h"
+#include "parsers/document/document_text.h"
 
 #include "fuzz/fuzz_entries.h"
-#include "parsers/document_type.h"
+#include "parsers/document/document_type.h"
 
 #include <Poco/DateTime.h>
 #include <Poco/Path.h>

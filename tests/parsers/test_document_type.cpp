@@ -1,4 +1,4 @@
-#include "parsers/document_type.h"
+#include "parsers/document/document_type.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // find_download_links on the share notifications lycées forward to us (Nuage,
 // FileSender, France Transfert, WeTransfer), on links as mail clients write
 // them, and on lookalike hosts, which must never count.
-#include "parsers/download_links.h"
+#include "parsers/mime/download_links.h"
 
-#include "parsers/mime_message.h"
+#include "parsers/mime/mime_message.h"
 
 #include <gtest/gtest.h>
 

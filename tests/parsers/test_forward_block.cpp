@@ -1,6 +1,6 @@
 // Inline forward blocks as the clients write them, and texts that only look
 // like them.
-#include "parsers/forward_block.h"
+#include "parsers/mime/forward_block.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "parsers/header_decode.h"
+#include "parsers/mime/header_decode.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // parse_mime_message on synthetic messages (tests/data/mime/*.eml) and on
 // generated pathological ones (huge, deep, many parts, broken).
-#include "parsers/mime_message.h"
+#include "parsers/mime/mime_message.h"
 
 #include <gtest/gtest.h>
 

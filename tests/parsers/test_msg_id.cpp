@@ -1,6 +1,6 @@
 // parse_msg_id / parse_msg_id_list: RFC 5322 msg-id, strictly; what is not one
 // is never copied into a mail we send.
-#include "parsers/msg_id.h"
+#include "parsers/mime/msg_id.h"
 
 #include <gtest/gtest.h>
 

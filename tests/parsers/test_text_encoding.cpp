@@ -1,5 +1,5 @@
-#include "parsers/error.h"
-#include "parsers/text_encoding.h"
+#include "parsers/text/error.h"
+#include "parsers/text/text_encoding.h"
 
 #include <gtest/gtest.h>
 

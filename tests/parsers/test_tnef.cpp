@@ -1,10 +1,10 @@
 // Outlook's winmail.dat: the files come out byte for byte under their long
 // names; malformed, truncated and oversized containers give an error, never a
 // crash, and libytnef prints nothing. Test data: tests/data/tnef/make_tnef.py.
-#include "parsers/tnef.h"
+#include "parsers/mime/tnef.h"
 
 #include "fuzz/fuzz_entries.h"
-#include "parsers/mime_message.h"
+#include "parsers/mime/mime_message.h"
 
 #include <gtest/gtest.h>
 

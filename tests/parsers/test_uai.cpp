@@ -1,4 +1,4 @@
-#include "parsers/uai.h"
+#include "parsers/text/uai.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // builds a stream and a locale per call, and the status formats tens of
 // thousands of instants): the same text as date::format, across daylight-
 // saving changes and for zones with negative and half-hour offsets.
-#include "workflow/campaign_time.h"
+#include "workflow/campaign/campaign_time.h"
 
 #include <date/date.h>
 #include <date/tz.h>

@@ -1,5 +1,5 @@
-#include "parsers/error.h"
-#include "workflow/config.h"
+#include "parsers/text/error.h"
+#include "workflow/config/config.h"
 
 #include <gtest/gtest.h>
 
@@ -88,7 +88,7 @@ TEST(Config, ValuesAreParsed) {
 }
 
 TEST(Config, PostgresUrlIsKeptInParts) {
-    // Quoted into a libpq connection string by daemon/database.cpp
+    // Quoted into a libpq connection string by daemon/store/database.cpp
     // (tests/daemon/test_database.cpp).
     auto c = parse_config("[database]\nurl = postgresql://ppo:s3cret@db.example.fr/ppo\n", "/x/ppo.conf");
     EXPECT_EQ(c.database.backend, "postgresql");

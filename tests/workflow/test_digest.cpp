@@ -1,11 +1,11 @@
 // The DRAIO digest: its counts against build_status, its slots, its rendering.
 // Over the real SQLite store (in memory).
-#include "workflow/digest.h"
+#include "workflow/status/digest.h"
 
-#include "daemon/database.h"
-#include "daemon/sql_store.h"
-#include "workflow/campaign_time.h"
-#include "workflow/scheduler.h"
+#include "daemon/store/database.h"
+#include "daemon/store/sql_store.h"
+#include "workflow/campaign/campaign_time.h"
+#include "workflow/campaign/scheduler.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-#include "parsers/csv.h"
-#include "parsers/error.h"
-#include "workflow/directory_import.h"
+#include "parsers/text/csv.h"
+#include "parsers/text/error.h"
+#include "workflow/campaign/directory_import.h"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +22,7 @@ std::string sample(const std::string& name = "annuaire-hdf-sample.csv") {
 }
 
 // Counts the LGTs of the sample without the product's code: split lines on ';'
-// (the sample has no quoted fields) and apply DESIGN.md's rule.
+// (the sample has no quoted fields) and apply doc/design.md's rule.
 int count_lgt_independently(const std::string& text) {
     std::istringstream in(text);
     std::string line;

@@ -1,5 +1,5 @@
 // The PPO checks (document_check.h): what a document's text says about it.
-#include "workflow/document_check.h"
+#include "workflow/intake/document_check.h"
 
 #include <gtest/gtest.h>
 

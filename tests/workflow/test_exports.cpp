@@ -1,12 +1,12 @@
 // Exports that open right in a spreadsheet or a file manager: the CSV's
 // neutralised formulas and French states, the XLSX's cell types (read back
 // from the sheet's XML), files.zip's names and contents (unzipped again).
-#include "workflow/exports.h"
+#include "workflow/status/exports.h"
 
-#include "daemon/database.h"
-#include "daemon/sql_store.h"
-#include "parsers/csv.h"
-#include "workflow/campaign_time.h"
+#include "daemon/store/database.h"
+#include "daemon/store/sql_store.h"
+#include "parsers/text/csv.h"
+#include "workflow/campaign/campaign_time.h"
 
 #include <Poco/Zip/ZipArchive.h>
 #include <Poco/Zip/ZipStream.h>

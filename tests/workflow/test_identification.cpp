@@ -1,4 +1,4 @@
-#include "workflow/identification.h"
+#include "workflow/intake/identification.h"
 
 #include <gtest/gtest.h>
 

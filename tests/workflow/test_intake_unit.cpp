@@ -1,12 +1,12 @@
 // The intake's exactly-once logic against fakes of the mail source and the
 // archive (and the real store on an in-memory SQLite database): crash between
 // commit and move, UIDVALIDITY change, transient failures, batching.
-#include "daemon/database.h"
-#include "daemon/sql_store.h"
-#include "parsers/error.h"
-#include "workflow/intake.h"
-#include "workflow/mail_builder.h"
-#include "workflow/sender_auth.h"
+#include "daemon/store/database.h"
+#include "daemon/store/sql_store.h"
+#include "parsers/text/error.h"
+#include "workflow/intake/intake.h"
+#include "workflow/mail/mail_builder.h"
+#include "workflow/intake/sender_auth.h"
 
 #include <gtest/gtest.h>
 

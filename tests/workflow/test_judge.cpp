@@ -1,6 +1,6 @@
 // The verdict rules, one by one, on facts made by hand (no mailbox, no store).
-#include "workflow/intake.h"
-#include "workflow/judge.h"
+#include "workflow/intake/intake.h"
+#include "workflow/intake/judge.h"
 
 #include <gtest/gtest.h>
 

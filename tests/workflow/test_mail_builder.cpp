@@ -1,9 +1,9 @@
-#include "parsers/error.h"
-#include "parsers/mime_message.h"
-#include "workflow/campaign_time.h"
-#include "workflow/config.h"
-#include "workflow/mail_builder.h"
-#include "workflow/templates.h"
+#include "parsers/text/error.h"
+#include "parsers/mime/mime_message.h"
+#include "workflow/campaign/campaign_time.h"
+#include "workflow/config/config.h"
+#include "workflow/mail/mail_builder.h"
+#include "workflow/mail/templates.h"
 
 #include <gtest/gtest.h>
 

@@ -2,12 +2,12 @@
 // defers it until [smtp] max_age, then it is given up; outbox_list shows the
 // queue and retry_outbox puts failed mails back. Over the real SQLite store
 // (in memory), with a sender and a clock the test drives.
-#include "workflow/outbox.h"
+#include "workflow/mail/outbox.h"
 
-#include "daemon/database.h"
-#include "daemon/sql_store.h"
-#include "parsers/error.h"
-#include "workflow/config.h"
+#include "daemon/store/database.h"
+#include "daemon/store/sql_store.h"
+#include "parsers/text/error.h"
+#include "workflow/config/config.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>

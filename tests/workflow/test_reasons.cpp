@@ -1,6 +1,6 @@
 // reason_fr: every reason the intake writes (judge.cpp, intake.cpp,
 // identification.cpp, sender_auth.cpp, service's triage reject) reads in French.
-#include "workflow/reasons.h"
+#include "workflow/intake/reasons.h"
 
 #include <gtest/gtest.h>
 

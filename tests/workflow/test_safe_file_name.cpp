@@ -1,7 +1,7 @@
 // safe_file_name: the only thing between a sender's file name and a path in the
 // archive. Whatever the input, the result is one plain, non-hidden name of at
 // most 180 bytes, without control characters, unique in its folder.
-#include "workflow/archive.h"
+#include "workflow/ports/archive.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
 // Reminders and digest scheduling over the real SQLite store (in memory), with
 // the shipped French templates.
-#include "workflow/scheduler.h"
+#include "workflow/campaign/scheduler.h"
 
-#include "daemon/database.h"
-#include "daemon/sql_store.h"
-#include "workflow/campaign_time.h"
+#include "daemon/store/database.h"
+#include "daemon/store/sql_store.h"
+#include "workflow/campaign/campaign_time.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // authenticate_sender: only the trusted server's Authentication-Results count,
 // only a pass aligned with the From domain authenticates, everything else
 // (fail, none, temperror, no header, another server's pass) does not.
-#include "workflow/sender_auth.h"
+#include "workflow/intake/sender_auth.h"
 
-#include "parsers/mime_message.h"
+#include "parsers/mime/mime_message.h"
 
 #include <gtest/gtest.h>
 

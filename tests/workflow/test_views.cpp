@@ -1,10 +1,10 @@
-// The web and digest templates (workflow/views.h): checked when loaded (a
+// The web and digest templates (workflow/status/views.h): checked when loaded (a
 // broken one refused with its file name), rendered with partials, HTML
 // escaped, and the digest's style sheet inlined for mail readers.
-#include "workflow/views.h"
+#include "workflow/status/views.h"
 
-#include "parsers/error.h"
-#include "workflow/templates.h"
+#include "parsers/text/error.h"
+#include "workflow/mail/templates.h"
 
 #include <gtest/gtest.h>
 

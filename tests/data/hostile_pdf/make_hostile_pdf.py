@@ -2,7 +2,7 @@
 """Writes the hostile PDFs of tests/data/hostile_pdf/ (checked in; run again
 only to change them): files made to make a PDF parser hang, recurse, loop or
 allocate without end. tests/integration/test_document_reader.cpp reads each
-through the daemon's document child (daemon/document_reader.h) and checks that
+through the daemon's document child (daemon/documents/document_reader.h) and checks that
 it costs at most the configured time and memory.
 
     python3 tests/data/hostile_pdf/make_hostile_pdf.py [OUTPUT_DIR]

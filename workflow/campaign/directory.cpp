@@ -1,0 +1,61 @@
+#include "workflow/campaign/directory.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace ppo::workflow {
+
+namespace {
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+std::string upper(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return s;
+}
+std::string domain_of(const std::string& address) {
+    auto at = address.rfind('@');
+    return at == std::string::npos ? std::string() : lower(address.substr(at + 1));
+}
+}  // namespace
+
+Directory::Directory(std::vector<Lycee> lycees, std::vector<Bassin> bassins)
+    : lycees_(std::move(lycees)), bassins_(std::move(bassins)) {
+    for (std::size_t i = 0; i < lycees_.size(); ++i) {
+        by_uai_[upper(lycees_[i].uai)] = i;
+        if (!lycees_[i].mail.empty()) {
+            by_mail_[lower(lycees_[i].mail)] = i;
+            by_domain_.emplace(domain_of(lycees_[i].mail), i);
+        }
+    }
+    for (std::size_t i = 0; i < bassins_.size(); ++i) bassin_by_code_[bassins_[i].code] = i;
+}
+
+const Lycee* Directory::by_uai(const std::string& uai) const {
+    auto it = by_uai_.find(upper(uai));
+    return it == by_uai_.end() ? nullptr : &lycees_[it->second];
+}
+
+const Lycee* Directory::by_mail(const std::string& address) const {
+    auto it = by_mail_.find(lower(address));
+    return it == by_mail_.end() ? nullptr : &lycees_[it->second];
+}
+
+const Bassin* Directory::bassin(const std::string& code) const {
+    auto it = bassin_by_code_.find(code);
+    return it == bassin_by_code_.end() ? nullptr : &bassins_[it->second];
+}
+
+std::vector<const Lycee*> Directory::by_mail_domain(const std::string& domain) const {
+    std::vector<const Lycee*> out;
+    auto [first, last] = by_domain_.equal_range(lower(domain));
+    for (auto it = first; it != last; ++it) out.push_back(&lycees_[it->second]);
+    return out;
+}
+
+bool Directory::has_mail_domain(const std::string& domain) const {
+    return by_domain_.count(lower(domain)) > 0;
+}
+
+}  // namespace ppo::workflow
