@@ -571,37 +571,10 @@ struct WebApp::Impl {
             if (const auto* x = from.get(key)) into.set(key, *x);
     }
 
-    WebResponse lycees(const WebRequest& req, const Viewer& viewer) {
-        auto snap = current();
-        std::optional<workflow::CampaignStatus> holder;
-        const auto& status = visible(*snap, viewer, holder);
-        const std::string state = req.query_value("state");
-        const std::string bassin = req.query_value("bassin");
-        const std::string academie = req.query_value("academie");
-        const std::string q = trim(req.query_value("q"));
-        const std::string folded = workflow::fold_for_search(q);
-        const bool state_ok = state == "received" || state == "late" || state == "missing";
-
-        std::vector<const workflow::LyceeStatus*> shown;
-        std::map<std::string, std::string> bassins;     // code -> label
-        std::set<std::string> academies;
-        for (const auto& l : status.lycees) {
-            bassins[l.lycee.bassin_code] = bassin_label(*snap, l.lycee.bassin_code);
-            academies.insert(l.lycee.academie);
-            if (state_ok && l.state != state) continue;
-            if (!bassin.empty() && l.lycee.bassin_code != bassin) continue;
-            if (!academie.empty() && l.lycee.academie != academie) continue;
-            if (!folded.empty()) {
-                auto it = snap->search_keys->find(l.lycee.uai);
-                if (it == snap->search_keys->end() || it->second.find(folded) == std::string::npos) continue;
-            }
-            shown.push_back(&l);
-        }
-        std::size_t pages = std::max<std::size_t>(1, (shown.size() + kLyceesPerPage - 1) / kLyceesPerPage);
-        std::size_t page_no = 1;
-        if (auto p = parse_id(req.query_value("page"))) page_no = std::min<std::size_t>(static_cast<std::size_t>(*p), pages);
-
-        ViewData d = base(req, viewer, snap.get(), "lycees", "Lycées");
+    // The lycées page's filter form: the search, the states, the académies and bassins seen.
+    static ViewData filters_view(const std::string& q, const std::string& state, const std::string& academie,
+                                 const std::string& bassin, const std::set<std::string>& academies,
+                                 const std::map<std::string, std::string>& bassins, bool active) {
         ViewData filters;
         filters.set("q", view_text(q));
         ViewList states;
@@ -635,28 +608,86 @@ struct WebApp::Impl {
             bassin_options.push_back(o);
         }
         filters.set("bassins", bassin_options);
-        const bool active = state_ok || !bassin.empty() || !academie.empty() || !q.empty();
         filters.set("active", view_bool(active));
-        d.set("filters", filters);
+        return filters;
+    }
+
+    // One row of the lycées page.
+    ViewData lycee_row(const Snapshot& snap, const workflow::LyceeStatus& l, const std::string& tz) {
+        ViewData r;
+        r.set("uai", view_text(l.lycee.uai));
+        r.set("name", view_text(l.lycee.name));
+        r.set("commune", view_text(l.lycee.commune));
+        r.set("bassin", view_text(bassin_label(snap, l.lycee.bassin_code)));
+        r.set("state", view_text(l.state));
+        r.set("state_fr", view_text(workflow::state_label_fr(l.state)));
+        r.set("last", view_text(l.submissions.empty()
+                                    ? std::string()
+                                    : workflow::french_datetime(l.submissions.back().received_at, tz)));
+        r.set("count", view_number(static_cast<std::int64_t>(l.submissions.size())));
+        r.set("reminders", view_text(reminders_label(l.reminders_sent)));
+        return r;
+    }
+
+    // The lycées page's pager: its links keep the filters.
+    static ViewData pager_view(std::size_t page_no, std::size_t pages, const std::string& q, const std::string& state,
+                               const std::string& bassin, const std::string& academie) {
+        auto href = [&](std::size_t p) {
+            std::string h = "/lycees?page=" + std::to_string(p);
+            if (!q.empty()) h += "&q=" + url_encode(q);
+            if (!state.empty()) h += "&state=" + state;
+            if (!bassin.empty()) h += "&bassin=" + url_encode(bassin);
+            if (!academie.empty()) h += "&academie=" + url_encode(academie);
+            return h;
+        };
+        ViewData pager;
+        pager.set("page", view_number(static_cast<std::int64_t>(page_no)));
+        pager.set("pages", view_number(static_cast<std::int64_t>(pages)));
+        pager.set("has_prev", view_bool(page_no > 1));
+        pager.set("prev_href", view_text(href(page_no - 1)));
+        pager.set("has_next", view_bool(page_no < pages));
+        pager.set("next_href", view_text(href(page_no + 1)));
+        return pager;
+    }
+
+    WebResponse lycees(const WebRequest& req, const Viewer& viewer) {
+        auto snap = current();
+        std::optional<workflow::CampaignStatus> holder;
+        const auto& status = visible(*snap, viewer, holder);
+        const std::string state = req.query_value("state");
+        const std::string bassin = req.query_value("bassin");
+        const std::string academie = req.query_value("academie");
+        const std::string q = trim(req.query_value("q"));
+        const std::string folded = workflow::fold_for_search(q);
+        const bool state_ok = state == "received" || state == "late" || state == "missing";
+
+        std::vector<const workflow::LyceeStatus*> shown;
+        std::map<std::string, std::string> bassins;     // code -> label
+        std::set<std::string> academies;
+        for (const auto& l : status.lycees) {
+            bassins[l.lycee.bassin_code] = bassin_label(*snap, l.lycee.bassin_code);
+            academies.insert(l.lycee.academie);
+            if (state_ok && l.state != state) continue;
+            if (!bassin.empty() && l.lycee.bassin_code != bassin) continue;
+            if (!academie.empty() && l.lycee.academie != academie) continue;
+            if (!folded.empty()) {
+                auto it = snap->search_keys->find(l.lycee.uai);
+                if (it == snap->search_keys->end() || it->second.find(folded) == std::string::npos) continue;
+            }
+            shown.push_back(&l);
+        }
+        std::size_t pages = std::max<std::size_t>(1, (shown.size() + kLyceesPerPage - 1) / kLyceesPerPage);
+        std::size_t page_no = 1;
+        if (auto p = parse_id(req.query_value("page"))) page_no = std::min<std::size_t>(static_cast<std::size_t>(*p), pages);
+
+        ViewData d = base(req, viewer, snap.get(), "lycees", "Lycées");
+        const bool active = state_ok || !bassin.empty() || !academie.empty() || !q.empty();
+        d.set("filters", filters_view(q, state, academie, bassin, academies, bassins, active));
 
         ViewList rows;
         const std::size_t first = (page_no - 1) * kLyceesPerPage;
-        for (std::size_t i = first; i < shown.size() && i < first + kLyceesPerPage; ++i) {
-            const auto& l = *shown[i];
-            ViewData r;
-            r.set("uai", view_text(l.lycee.uai));
-            r.set("name", view_text(l.lycee.name));
-            r.set("commune", view_text(l.lycee.commune));
-            r.set("bassin", view_text(bassin_label(*snap, l.lycee.bassin_code)));
-            r.set("state", view_text(l.state));
-            r.set("state_fr", view_text(workflow::state_label_fr(l.state)));
-            r.set("last", view_text(l.submissions.empty()
-                                        ? std::string()
-                                        : workflow::french_datetime(l.submissions.back().received_at, status.timezone)));
-            r.set("count", view_number(static_cast<std::int64_t>(l.submissions.size())));
-            r.set("reminders", view_text(reminders_label(l.reminders_sent)));
-            rows.push_back(r);
-        }
+        for (std::size_t i = first; i < shown.size() && i < first + kLyceesPerPage; ++i)
+            rows.push_back(lycee_row(*snap, *shown[i], status.timezone));
         d.set("rows", rows);
         d.set("has_rows", view_bool(!shown.empty()));
         std::string count = std::to_string(shown.size()) + (shown.size() > 1 ? " lycées" : " lycée");
@@ -666,24 +697,7 @@ struct WebApp::Impl {
                      std::to_string(std::min(shown.size(), first + kLyceesPerPage)) + " affichés";
         d.set("count_label", view_text(count + "."));
 
-        if (pages > 1) {
-            auto href = [&](std::size_t p) {
-                std::string h = "/lycees?page=" + std::to_string(p);
-                if (!q.empty()) h += "&q=" + url_encode(q);
-                if (state_ok) h += "&state=" + state;
-                if (!bassin.empty()) h += "&bassin=" + url_encode(bassin);
-                if (!academie.empty()) h += "&academie=" + url_encode(academie);
-                return h;
-            };
-            ViewData pager;
-            pager.set("page", view_number(static_cast<std::int64_t>(page_no)));
-            pager.set("pages", view_number(static_cast<std::int64_t>(pages)));
-            pager.set("has_prev", view_bool(page_no > 1));
-            pager.set("prev_href", view_text(href(page_no - 1)));
-            pager.set("has_next", view_bool(page_no < pages));
-            pager.set("next_href", view_text(href(page_no + 1)));
-            d.set("pager", pager);
-        }
+        if (pages > 1) d.set("pager", pager_view(page_no, pages, q, state_ok ? state : std::string(), bassin, academie));
 
         // The latest PPO of each lycée of a bassin, as a ZIP (/export/files.zip).
         ViewList zips;
@@ -701,6 +715,109 @@ struct WebApp::Impl {
         }
         d.set("zips", zips);
         return page("lycees", d);
+    }
+
+    // What became of a submission's acknowledgement or forward, in French, and its CSS class.
+    std::string mail_state_fr(const std::vector<workflow::OutboxMail>& mails, const std::string& kind,
+                              const workflow::LyceeStatus& lycee_status, const std::string& tz, std::string& css) const {
+        const workflow::OutboxMail* found = nullptr;
+        for (const auto& m : mails)
+            if (m.kind == kind) found = &m;
+        if (!found) {
+            css = "";
+            if (kind == "forward") {
+                if (!config.workflow.forward) return "non transmis : la transmission aux IEN-IO est désactivée";
+                return lycee_status.ien_io.empty() ? "non transmis : aucun IEN-IO pour ce bassin" : "non transmis";
+            }
+            if (!config.intake.acknowledge) return "non envoyé : les accusés de réception sont désactivés";
+            return "non envoyé (aucune adresse à qui répondre, ou limite d’envois par heure atteinte)";
+        }
+        if (found->state == "sent") {
+            css = "sent";
+            return "envoyé le " + workflow::french_datetime(found->sent_at, tz);
+        }
+        if (found->state == "failed") {
+            css = "failed";
+            return "en échec : " + found->last_error;
+        }
+        if (found->attempts > 0) {
+            css = "deferred";
+            return "différé (" + std::to_string(found->attempts) + " tentative(s)) : " + found->last_error;
+        }
+        css = "pending";
+        return "en attente d’envoi";
+    }
+
+    // The lycée's card: its directory entry, bassin, IEN-IO and state.
+    ViewData lycee_view(const Snapshot& snap, const workflow::LyceeStatus& lycee_status) {
+        const auto& l = lycee_status.lycee;
+        ViewData lv;
+        lv.set("uai", view_text(l.uai));
+        lv.set("name", view_text(l.name));
+        lv.set("commune", view_text(l.commune));
+        lv.set("departement", view_text(workflow::departement_name(l.departement).empty()
+                                            ? l.departement
+                                            : workflow::departement_name(l.departement) + " (" + l.departement + ")"));
+        lv.set("academie", view_text(workflow::academie_name(l.academie)));
+        lv.set("bassin", view_text(bassin_label(snap, l.bassin_code)));
+        lv.set("bassin_code", view_text(l.bassin_code));
+        lv.set("has_bassin_code", view_bool(!l.bassin_code.empty()));
+        const auto* b = snap.directory.bassin(l.bassin_code);
+        lv.set("ien_io", view_text(lycee_status.ien_io.empty() ? std::string() : "<" + lycee_status.ien_io + ">"));
+        lv.set("ien_io_name", view_text(b ? b->ien_io_name : std::string()));
+        lv.set("has_ien_io", view_bool(!lycee_status.ien_io.empty()));
+        lv.set("mail", view_text(l.mail));
+        lv.set("has_mail", view_bool(!l.mail.empty()));
+        lv.set("statut", view_text(l.statut));
+        lv.set("state", view_text(lycee_status.state));
+        lv.set("state_fr", view_text(workflow::state_label_fr(lycee_status.state)));
+        return lv;
+    }
+
+    // The reminders a lycée was sent, each with its planned instant.
+    ViewList reminders_view(const std::vector<int>& sent, const std::string& tz) const {
+        ViewList reminders;
+        for (int off : sent) {
+            ViewData r;
+            r.set("label", view_text("J" + workflow::offset_label(off)));
+            r.set("when", view_text("relance du " + workflow::french_datetime(
+                                                       workflow::local_instant(config.campaign.deadline, off,
+                                                                               config.campaign.reminder_minutes, tz),
+                                                       tz)));
+            reminders.push_back(r);
+        }
+        return reminders;
+    }
+
+    // One submission on the lycée's page: when, how it was identified and why, its mails, files and checks.
+    ViewData submission_view(const Snapshot& snap, const workflow::LyceeStatus& lycee_status,
+                             const workflow::SubmissionStatus& s, bool is_latest, const std::string& evidence,
+                             const std::vector<workflow::OutboxMail>& mails) const {
+        const auto& tz = snap.status.timezone;
+        ViewData sv;
+        sv.set("id", view_number(s.id));
+        sv.set("is_latest", view_bool(is_latest));
+        sv.set("when", view_text(workflow::french_datetime(s.received_at, tz)));
+        sv.set("late", view_bool(s.late));
+        sv.set("from", view_text(s.from));
+        sv.set("identified_by", view_text(workflow::identified_by_fr(s.identified_by)));
+        sv.set("evidence", view_text(workflow::evidence_fr(evidence)));
+        sv.set("has_evidence", view_bool(!evidence.empty()));
+        std::string css;
+        sv.set("ack", view_text(mail_state_fr(mails, "ack", lycee_status, tz, css)));
+        sv.set("ack_class", view_text(css));
+        sv.set("forward", view_text(mail_state_fr(mails, "forward", lycee_status, tz, css)));
+        sv.set("forward_class", view_text(css));
+        sv.set("files", file_list(s.id, s.files));
+        sv.set("has_files", view_bool(!s.files.empty()));
+        ViewList checks, remarks;
+        for (const auto& line : workflow::french_check_lines(s.checks, snap.directory)) checks.push_back(view_text(line));
+        for (const auto& line : workflow::french_remarks(s.checks, snap.directory)) remarks.push_back(view_text(line));
+        sv.set("has_checks", view_bool(!checks.empty()));
+        sv.set("checks", checks);
+        sv.set("has_remarks", view_bool(!remarks.empty()));
+        sv.set("remarks", remarks);
+        return sv;
     }
 
     WebResponse lycee(const WebRequest& req, const Viewer& viewer, const std::string& uai_text) {
@@ -725,100 +842,20 @@ struct WebApp::Impl {
                 mails[s.id] = store->outbox_for_message(s.id);
             }
         }
-        auto mail_state = [&](std::int64_t id, const std::string& kind, std::string& css) -> std::string {
-            const workflow::OutboxMail* found = nullptr;
-            for (const auto& m : mails[id])
-                if (m.kind == kind) found = &m;
-            if (!found) {
-                css = "";
-                if (kind == "forward") {
-                    if (!config.workflow.forward) return "non transmis : la transmission aux IEN-IO est désactivée";
-                    return ls->ien_io.empty() ? "non transmis : aucun IEN-IO pour ce bassin" : "non transmis";
-                }
-                if (!config.intake.acknowledge) return "non envoyé : les accusés de réception sont désactivés";
-                return "non envoyé (aucune adresse à qui répondre, ou limite d’envois par heure atteinte)";
-            }
-            if (found->state == "sent") {
-                css = "sent";
-                return "envoyé le " + workflow::french_datetime(found->sent_at, tz);
-            }
-            if (found->state == "failed") {
-                css = "failed";
-                return "en échec : " + found->last_error;
-            }
-            if (found->attempts > 0) {
-                css = "deferred";
-                return "différé (" + std::to_string(found->attempts) + " tentative(s)) : " + found->last_error;
-            }
-            css = "pending";
-            return "en attente d’envoi";
-        };
 
         ViewData d = base(req, viewer, snap.get(), "lycees", l.name);
-        ViewData lv;
-        lv.set("uai", view_text(l.uai));
-        lv.set("name", view_text(l.name));
-        lv.set("commune", view_text(l.commune));
-        lv.set("departement", view_text(workflow::departement_name(l.departement).empty()
-                                            ? l.departement
-                                            : workflow::departement_name(l.departement) + " (" + l.departement + ")"));
-        lv.set("academie", view_text(workflow::academie_name(l.academie)));
-        lv.set("bassin", view_text(bassin_label(*snap, l.bassin_code)));
-        lv.set("bassin_code", view_text(l.bassin_code));
-        lv.set("has_bassin_code", view_bool(!l.bassin_code.empty()));
-        const auto* b = snap->directory.bassin(l.bassin_code);
-        lv.set("ien_io", view_text(ls->ien_io.empty() ? std::string() : "<" + ls->ien_io + ">"));
-        lv.set("ien_io_name", view_text(b ? b->ien_io_name : std::string()));
-        lv.set("has_ien_io", view_bool(!ls->ien_io.empty()));
-        lv.set("mail", view_text(l.mail));
-        lv.set("has_mail", view_bool(!l.mail.empty()));
-        lv.set("statut", view_text(l.statut));
-        lv.set("state", view_text(ls->state));
-        lv.set("state_fr", view_text(workflow::state_label_fr(ls->state)));
-        d.set("lycee", lv);
+        d.set("lycee", lycee_view(*snap, *ls));
 
         ViewList subs;
         for (std::size_t i = ls->submissions.size(); i-- > 0;) {   // newest first
             const auto& s = ls->submissions[i];
-            ViewData sv;
-            sv.set("id", view_number(s.id));
-            sv.set("is_latest", view_bool(i + 1 == ls->submissions.size() && ls->submissions.size() > 1));
-            sv.set("when", view_text(workflow::french_datetime(s.received_at, tz)));
-            sv.set("late", view_bool(s.late));
-            sv.set("from", view_text(s.from));
-            sv.set("identified_by", view_text(workflow::identified_by_fr(s.identified_by)));
-            sv.set("evidence", view_text(workflow::evidence_fr(evidence[s.id])));
-            sv.set("has_evidence", view_bool(!evidence[s.id].empty()));
-            std::string css;
-            sv.set("ack", view_text(mail_state(s.id, "ack", css)));
-            sv.set("ack_class", view_text(css));
-            sv.set("forward", view_text(mail_state(s.id, "forward", css)));
-            sv.set("forward_class", view_text(css));
-            sv.set("files", file_list(s.id, s.files));
-            sv.set("has_files", view_bool(!s.files.empty()));
-            ViewList checks, remarks;
-            for (const auto& line : workflow::french_check_lines(s.checks, snap->directory)) checks.push_back(view_text(line));
-            for (const auto& line : workflow::french_remarks(s.checks, snap->directory)) remarks.push_back(view_text(line));
-            sv.set("has_checks", view_bool(!checks.empty()));
-            sv.set("checks", checks);
-            sv.set("has_remarks", view_bool(!remarks.empty()));
-            sv.set("remarks", remarks);
-            subs.push_back(sv);
+            const bool is_latest = i + 1 == ls->submissions.size() && ls->submissions.size() > 1;
+            subs.push_back(submission_view(*snap, *ls, s, is_latest, evidence[s.id], mails[s.id]));
         }
         d.set("submissions", subs);
         d.set("submission_count", view_number(static_cast<std::int64_t>(ls->submissions.size())));
 
-        ViewList reminders;
-        for (int off : ls->reminders_sent) {
-            ViewData r;
-            r.set("label", view_text("J" + workflow::offset_label(off)));
-            r.set("when", view_text("relance du " + workflow::french_datetime(
-                                                       workflow::local_instant(config.campaign.deadline, off,
-                                                                               config.campaign.reminder_minutes, tz),
-                                                       tz)));
-            reminders.push_back(r);
-        }
-        d.set("reminders", reminders);
+        d.set("reminders", reminders_view(ls->reminders_sent, tz));
         d.set("has_reminders", view_bool(!ls->reminders_sent.empty()));
         return page("lycee", d);
     }

@@ -371,10 +371,11 @@ ArrivalChart arrival_chart(const CampaignStatus& status, std::int64_t now) {
     return c;
 }
 
-ViewData dashboard_view(const DigestData& d, const DashboardOptions& o) {
+namespace {
+
+// The page's and the mail's head: campaign, dates, title, links.
+void set_header_view(ViewData& v, const DigestData& d, const DashboardOptions& o, std::int64_t now) {
     const auto& tz = d.timezone;
-    const std::int64_t now = o.now != 0 ? o.now : d.now;
-    ViewData v;
     v.set("campaign", view_text(d.campaign));
     v.set("draio", view_bool(o.draio));
     v.set("deadline_fr", view_text(french_date(d.deadline)));
@@ -391,22 +392,10 @@ ViewData dashboard_view(const DigestData& d, const DashboardOptions& o) {
     v.set("triage_url", view_text(base + "/triage"));
     v.set("linkable", view_bool(o.web || !base.empty()));
     v.set("link_base", view_text(o.web ? std::string() : base));
+}
 
-    // Figures.
-    ViewData f = counts_view(d.total);
-    f.set("triage", num(d.triage.size()));
-    std::size_t failed = 0, deferred = 0;
-    for (const auto& x : d.failures) (x.state == "failed" ? failed : deferred)++;
-    f.set("failed", num(failed));
-    f.set("deferred", num(deferred));
-    f.set("pct_on_time", view_number(percent(d.total.received, d.total.expected)));
-    v.set("figures", f);
-
-    v.set("by_academie", groups_view("by-academie", "Par académie", "Académie", d.academies, true));
-    v.set("by_departement", groups_view("by-departement", "Par département", "Département", d.departements, true));
-    v.set("by_bassin", groups_view("by-bassin", "Par bassin", "Bassin", d.bassins, false));
-
-    // What needs attention.
+// What needs attention (the DRAIO's actions only for the DRAIO).
+ViewData attention_view(const DigestData& d, const DashboardOptions& o, std::size_t failed, std::size_t deferred) {
     ViewData a;
     a.set("triage", num(d.triage.size()));
     a.set("has_triage", view_bool(o.draio && !d.triage.empty()));
@@ -436,9 +425,11 @@ ViewData dashboard_view(const DigestData& d, const DashboardOptions& o) {
     const bool nothing = !(o.draio && (!d.triage.empty() || failed > 0 || deferred > 0)) && d.without_ien_io.empty() &&
                          d.to_check.empty();
     a.set("nothing", view_bool(nothing));
-    v.set("attention", a);
+    return a;
+}
 
-    // The chart.
+// The arrivals chart's coordinates as the SVG template wants them.
+ViewData chart_view(const DigestData& d, std::int64_t now) {
     const auto chart = arrival_chart(d.status, now);
     ViewData c;
     c.set("width", view_number(chart.width));
@@ -478,9 +469,12 @@ ViewData dashboard_view(const DigestData& d, const DashboardOptions& o) {
     c.set("submitted", num(chart.submitted));
     c.set("summary", view_text(std::to_string(chart.submitted) + " lycée(s) sur " + std::to_string(chart.expected) +
                                " ont envoyé leur PPO ; date limite le " + french_date(d.deadline) + "."));
-    v.set("chart", c);
+    return c;
+}
 
-    // The digest's lists.
+// The digest's lists: arrivals, missing lycées, triage, failed mails, quarantine.
+void set_digest_lists(ViewData& v, const DigestData& d) {
+    const auto& tz = d.timezone;
     v.set("since_phrase", view_text(since_phrase(d)));
     v.set("arrivals", list_view(d.arrivals, [&](const DigestArrival& x) {
               ViewData r;
@@ -536,6 +530,31 @@ ViewData dashboard_view(const DigestData& d, const DashboardOptions& o) {
     const std::size_t anomalies = d.failures.size() + d.quarantined.size() + d.without_ien_io.size();
     v.set("anomalies", num(anomalies));
     v.set("has_anomalies", view_bool(anomalies > 0));
+}
+
+}  // namespace
+
+ViewData dashboard_view(const DigestData& d, const DashboardOptions& o) {
+    const std::int64_t now = o.now != 0 ? o.now : d.now;
+    ViewData v;
+    set_header_view(v, d, o, now);
+
+    // Figures.
+    ViewData f = counts_view(d.total);
+    f.set("triage", num(d.triage.size()));
+    std::size_t failed = 0, deferred = 0;
+    for (const auto& x : d.failures) (x.state == "failed" ? failed : deferred)++;
+    f.set("failed", num(failed));
+    f.set("deferred", num(deferred));
+    f.set("pct_on_time", view_number(percent(d.total.received, d.total.expected)));
+    v.set("figures", f);
+
+    v.set("by_academie", groups_view("by-academie", "Par académie", "Académie", d.academies, true));
+    v.set("by_departement", groups_view("by-departement", "Par département", "Département", d.departements, true));
+    v.set("by_bassin", groups_view("by-bassin", "Par bassin", "Bassin", d.bassins, false));
+    v.set("attention", attention_view(d, o, failed, deferred));
+    v.set("chart", chart_view(d, now));
+    set_digest_lists(v, d);
     return v;
 }
 
