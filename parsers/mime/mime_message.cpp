@@ -351,11 +351,9 @@ std::string link_target(std::string_view attrs) {
     return "";
 }
 
-// Crude HTML to text: drops tags, script/style/head contents and comments,
-// turns block ends into newlines, decodes common entities. Linear. A link
-// whose label is not its target is written "label <URL>", as html2text does,
-// so that what the text is searched for (download links) sees the target.
-std::string strip_html(std::string_view html) {
+// The HTML entity at html[i] ('&'), appended to `out` as UTF-8: the index past
+// its ';', or `i` itself when it is not one we know (the '&' is then text).
+std::size_t decode_entity(std::string_view html, std::size_t i, std::string& out) {
     static constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kEntities{{
         {"amp", "&"},       {"lt", "<"},        {"gt", ">"},        {"quot", "\""},    {"apos", "'"},
         {"nbsp", " "},      {"eacute", "é"},    {"egrave", "è"},    {"ecirc", "ê"},    {"agrave", "à"},
@@ -363,6 +361,65 @@ std::string strip_html(std::string_view html) {
         {"icirc", "î"},     {"iuml", "ï"},      {"euml", "ë"},      {"laquo", "«"},    {"raquo", "»"},
         {"euro", "€"},      {"Eacute", "É"},
     }};
+    const std::size_t semi = html.find(';', i + 1);
+    if (semi == std::string_view::npos || semi - i > 10) return i;
+    const std::string_view ent = html.substr(i + 1, semi - i - 1);
+    if (!ent.empty() && ent[0] == '#') {
+        unsigned long cp = 0;
+        const bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
+        const std::string_view digits = ent.substr(hex ? 2 : 1);
+        if (digits.empty()) return i;
+        for (char d : digits) {
+            int v;
+            if (d >= '0' && d <= '9') v = d - '0';
+            else if (hex && d >= 'a' && d <= 'f') v = d - 'a' + 10;
+            else if (hex && d >= 'A' && d <= 'F') v = d - 'A' + 10;
+            else return i;
+            cp = cp * (hex ? 16 : 10) + static_cast<unsigned long>(v);
+        }
+        append_code_point(out, cp);
+        return semi + 1;
+    }
+    for (const auto& [entity_name, text] : kEntities)
+        if (ent == entity_name) {
+            out.append(text);
+            return semi + 1;
+        }
+    return i;
+}
+
+// Past the end of a script/style/head/title element whose start tag ends
+// before `i`: after its closing tag, found case-insensitively, or the end.
+std::size_t skip_raw_element(std::string_view html, std::size_t i, const std::string& name) {
+    const std::string close = "</" + name;
+    std::size_t k = i;
+    for (;;) {
+        k = html.find("</", k);
+        if (k == std::string_view::npos || istarts_with(html.substr(k), close)) break;
+        k += 2;
+    }
+    if (k == std::string_view::npos) return html.size();
+    const std::size_t g = html.find('>', k);
+    return g == std::string_view::npos ? html.size() : g + 1;
+}
+
+// No space at a line's start or end, nor around the text.
+std::string trim_line_spaces(const std::string& out) {
+    std::string clean;
+    clean.reserve(out.size());
+    for (std::size_t k = 0; k < out.size(); ++k) {
+        if (out[k] == ' ' && (k + 1 == out.size() || out[k + 1] == '\n')) continue;
+        if (out[k] == ' ' && (clean.empty() || clean.back() == '\n')) continue;
+        clean.push_back(out[k]);
+    }
+    return std::string(trim(clean));
+}
+
+// Crude HTML to text: drops tags, script/style/head contents and comments,
+// turns block ends into newlines, decodes common entities. Linear. A link
+// whose label is not its target is written "label <URL>", as html2text does,
+// so that what the text is searched for (download links) sees the target.
+std::string strip_html(std::string_view html) {
     std::string out;
     out.reserve(html.size());
     std::string link;              // the target of the open <a>, if http(s)
@@ -403,19 +460,7 @@ std::string strip_html(std::string_view html) {
                 continue;
             }
             if (!closing && (name == "script" || name == "style" || name == "head" || name == "title")) {
-                const std::string close = "</" + name;
-                std::size_t k = i;
-                for (;;) {  // case-insensitive search for the closing tag
-                    k = html.find("</", k);
-                    if (k == std::string_view::npos || istarts_with(html.substr(k), close)) break;
-                    k += 2;
-                }
-                if (k == std::string_view::npos) {
-                    i = html.size();
-                } else {
-                    const std::size_t g = html.find('>', k);
-                    i = g == std::string_view::npos ? html.size() : g + 1;
-                }
+                i = skip_raw_element(html, i, name);
                 continue;
             }
             if (name == "br" || name == "p" || name == "div" || name == "tr" || name == "li" || name == "h1" ||
@@ -427,39 +472,9 @@ std::string strip_html(std::string_view html) {
             continue;
         }
         if (c == '&') {
-            const std::size_t semi = html.find(';', i + 1);
-            if (semi != std::string_view::npos && semi - i <= 10) {
-                const std::string_view ent = html.substr(i + 1, semi - i - 1);
-                bool done = false;
-                if (!ent.empty() && ent[0] == '#') {
-                    unsigned long cp = 0;
-                    const bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
-                    const std::string_view digits = ent.substr(hex ? 2 : 1);
-                    bool ok = !digits.empty();
-                    for (char d : digits) {
-                        int v;
-                        if (d >= '0' && d <= '9') v = d - '0';
-                        else if (hex && d >= 'a' && d <= 'f') v = d - 'a' + 10;
-                        else if (hex && d >= 'A' && d <= 'F') v = d - 'A' + 10;
-                        else { ok = false; break; }
-                        cp = cp * (hex ? 16 : 10) + static_cast<unsigned long>(v);
-                    }
-                    if (ok) {
-                        append_code_point(out, cp);
-                        done = true;
-                    }
-                } else {
-                    for (const auto& [entity_name, text] : kEntities)
-                        if (ent == entity_name) {
-                            out.append(text);
-                            done = true;
-                            break;
-                        }
-                }
-                if (done) {
-                    i = semi + 1;
-                    continue;
-                }
+            if (const std::size_t next = decode_entity(html, i, out); next != i) {
+                i = next;
+                continue;
             }
         }
         if (c == '\r') {
@@ -479,15 +494,7 @@ std::string strip_html(std::string_view html) {
         ++i;
     }
     close_link();
-    // Trim spaces around line ends.
-    std::string clean;
-    clean.reserve(out.size());
-    for (std::size_t k = 0; k < out.size(); ++k) {
-        if (out[k] == ' ' && (k + 1 == out.size() || out[k + 1] == '\n')) continue;
-        if (out[k] == ' ' && (clean.empty() || clean.back() == '\n')) continue;
-        clean.push_back(out[k]);
-    }
-    return std::string(trim(clean));
+    return trim_line_spaces(out);
 }
 
 // Undoes the transfer encoding: base64 with base64_decode_body (libetpan's
@@ -720,24 +727,31 @@ private:
         return std::string_view(start, static_cast<std::size_t>(end - start));
     }
 
-    void leaf(mailmime* m, bool in_related) {
-        ++leaf_index_;
-        std::string type = content_type_string(m->mm_content_type);
-        Params ct_params = content_params(m->mm_content_type);
-        Params disp_params;
+    // A leaf part's header fields as libetpan parsed them.
+    struct PartFields {
+        std::string type;
+        Params ct_params;
         std::string content_id;
         int disposition = MAILMIME_DISPOSITION_TYPE_ERROR;
         bool have_disposition = false;
+        std::string filename;
+    };
+
+    static PartFields part_fields(mailmime* m) {
+        PartFields h;
+        h.type = content_type_string(m->mm_content_type);
+        h.ct_params = content_params(m->mm_content_type);
+        Params disp_params;
         if (m->mm_mime_fields != nullptr && m->mm_mime_fields->fld_list != nullptr) {
             for (clistiter* it = clist_begin(m->mm_mime_fields->fld_list); it != nullptr; it = clist_next(it)) {
                 const auto* field = static_cast<const mailmime_field*>(clist_content(it));
                 if (field == nullptr) continue;
                 if (field->fld_type == MAILMIME_FIELD_ID && field->fld_data.fld_id != nullptr) {
-                    content_id = angle_content(field->fld_data.fld_id, false);
+                    h.content_id = angle_content(field->fld_data.fld_id, false);
                 } else if (field->fld_type == MAILMIME_FIELD_DISPOSITION && field->fld_data.fld_disposition) {
                     const mailmime_disposition* d = field->fld_data.fld_disposition;
-                    have_disposition = true;
-                    if (d->dsp_type != nullptr) disposition = d->dsp_type->dsp_type;
+                    h.have_disposition = true;
+                    if (d->dsp_type != nullptr) h.disposition = d->dsp_type->dsp_type;
                     if (d->dsp_parms == nullptr) continue;
                     for (clistiter* p = clist_begin(d->dsp_parms); p != nullptr; p = clist_next(p)) {
                         const auto* parm = static_cast<const mailmime_disposition_parm*>(clist_content(p));
@@ -754,46 +768,60 @@ private:
                 }
             }
         }
-        std::string filename = decode_parameter(disp_params, "filename");
-        if (filename.empty()) filename = decode_parameter(ct_params, "name");
+        h.filename = decode_parameter(disp_params, "filename");
+        if (h.filename.empty()) h.filename = decode_parameter(h.ct_params, "name");
+        return h;
+    }
 
+    // What libetpan dropped or cut short, read again from the part's raw header block.
+    void repair_from_raw_header(mailmime* m, PartFields& h) {
         // libetpan drops a whole header it cannot parse (e.g. an unquoted name
         // with spaces or 8-bit bytes): look at the raw header block then.
         const std::string_view region = header_region(m);
-        if (!region.empty()) {
-            std::vector<RawField> fields;
-            split_header_block(region, &fields, nullptr);
-            Params raw_ct, raw_disp;
-            std::string raw_type;
-            const RawField* raw_disp_field = nullptr;
-            for (const RawField& f : fields) {
-                if (iequals(f.name, "Content-Type") && raw_type.empty()) raw_type = media_type_of(f.value, &raw_ct);
-                if (iequals(f.name, "Content-Disposition") && raw_disp_field == nullptr) {
-                    raw_disp_field = &f;
-                    split_header_params(f.value, &raw_disp);
-                }
-            }
-            std::string raw_name = decode_parameter(raw_disp, "filename");
-            if (raw_name.empty()) raw_name = decode_parameter(raw_ct, "name");
-            // Empty, or cut short (libetpan stops an unquoted value at a space).
-            if (raw_name.size() > filename.size() && raw_name.compare(0, filename.size(), filename) == 0)
-                filename = std::move(raw_name);
-            if (type == "text/plain" && !raw_type.empty() && raw_type != type &&
-                raw_type.find('/') != std::string::npos && raw_type.rfind("multipart/", 0) != 0 &&
-                raw_type.rfind("message/", 0) != 0) {
-                add_problem(msg_.problems, "part " + std::to_string(leaf_index_) + ": unparsable Content-Type \"" +
-                                               raw_type + "\" taken as written");
-                type = raw_type;
-                ct_params = raw_ct;
-            }
-            if (!have_disposition && raw_disp_field != nullptr) {
-                const std::string dtype = lower(split_header_params(raw_disp_field->value, nullptr));
-                if (dtype == "inline") disposition = MAILMIME_DISPOSITION_TYPE_INLINE;
-                if (dtype == "attachment") disposition = MAILMIME_DISPOSITION_TYPE_ATTACHMENT;
-                have_disposition = disposition != MAILMIME_DISPOSITION_TYPE_ERROR;
+        if (region.empty()) return;
+        std::vector<RawField> fields;
+        split_header_block(region, &fields, nullptr);
+        Params raw_ct, raw_disp;
+        std::string raw_type;
+        const RawField* raw_disp_field = nullptr;
+        for (const RawField& f : fields) {
+            if (iequals(f.name, "Content-Type") && raw_type.empty()) raw_type = media_type_of(f.value, &raw_ct);
+            if (iequals(f.name, "Content-Disposition") && raw_disp_field == nullptr) {
+                raw_disp_field = &f;
+                split_header_params(f.value, &raw_disp);
             }
         }
-        filename = basename_of(std::move(filename));
+        std::string raw_name = decode_parameter(raw_disp, "filename");
+        if (raw_name.empty()) raw_name = decode_parameter(raw_ct, "name");
+        // Empty, or cut short (libetpan stops an unquoted value at a space).
+        if (raw_name.size() > h.filename.size() && raw_name.compare(0, h.filename.size(), h.filename) == 0)
+            h.filename = std::move(raw_name);
+        if (h.type == "text/plain" && !raw_type.empty() && raw_type != h.type &&
+            raw_type.find('/') != std::string::npos && raw_type.rfind("multipart/", 0) != 0 &&
+            raw_type.rfind("message/", 0) != 0) {
+            add_problem(msg_.problems, "part " + std::to_string(leaf_index_) + ": unparsable Content-Type \"" +
+                                           raw_type + "\" taken as written");
+            h.type = raw_type;
+            h.ct_params = raw_ct;
+        }
+        if (!h.have_disposition && raw_disp_field != nullptr) {
+            const std::string dtype = lower(split_header_params(raw_disp_field->value, nullptr));
+            if (dtype == "inline") h.disposition = MAILMIME_DISPOSITION_TYPE_INLINE;
+            if (dtype == "attachment") h.disposition = MAILMIME_DISPOSITION_TYPE_ATTACHMENT;
+            h.have_disposition = h.disposition != MAILMIME_DISPOSITION_TYPE_ERROR;
+        }
+    }
+
+    void leaf(mailmime* m, bool in_related) {
+        ++leaf_index_;
+        PartFields h = part_fields(m);
+        repair_from_raw_header(m, h);
+        std::string type = std::move(h.type);
+        const Params ct_params = std::move(h.ct_params);
+        std::string content_id = std::move(h.content_id);
+        const int disposition = h.disposition;
+        const bool have_disposition = h.have_disposition;
+        std::string filename = basename_of(std::move(h.filename));
 
         const mailmime_data* body = m->mm_data.mm_single;
         const char* data = nullptr;
