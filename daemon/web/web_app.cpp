@@ -1,4 +1,5 @@
 #include "daemon/web/web_app.h"
+#include "parsers/text/strings.h"
 
 #include "daemon/store/database.h"
 #include "daemon/app/service.h"
@@ -46,6 +47,9 @@ using workflow::view_text;
 
 namespace {
 
+using text::join;
+using text::trim;
+
 constexpr std::size_t kLyceesPerPage = 200;
 constexpr std::size_t kOutboxRows = 500;
 
@@ -62,12 +66,6 @@ std::string academies_csv(const workflow::Config& c) {
 std::string upper_ascii(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     return s;
-}
-
-std::string trim(const std::string& s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) return "";
-    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
 // A positive decimal id, or nullopt.
@@ -165,17 +163,11 @@ std::string subject_of(const std::string& head) {
                 value += head.substr(next, e - next);
                 next = e + 2;
             }
-            return trim(parsers::decode_rfc2047(trim(value)));
+            return std::string(trim(parsers::decode_rfc2047(trim(value))));
         }
         pos = end + 2;
     }
     return "";
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
-    return out;
 }
 
 std::string reminders_label(const std::vector<int>& offsets) {
@@ -657,7 +649,7 @@ struct WebApp::Impl {
         const std::string state = req.query_value("state");
         const std::string bassin = req.query_value("bassin");
         const std::string academie = req.query_value("academie");
-        const std::string q = trim(req.query_value("q"));
+        const std::string q(trim(req.query_value("q")));
         const std::string folded = workflow::fold_for_search(q);
         const bool state_ok = state == "received" || state == "late" || state == "missing";
 
@@ -976,7 +968,7 @@ struct WebApp::Impl {
             spdlog::info("web: {} rejected message {} from triage", viewer.login, *id);
             return redirect("/triage?ok=rejected&id=" + std::to_string(*id));
         }
-        const std::string uai = upper_ascii(trim(req.form_value("uai")));
+        const std::string uai = upper_ascii(std::string(trim(req.form_value("uai"))));
         if (uai.empty())
             return triage(req, viewer, "Indiquez l’UAI du lycée auquel attribuer le message n° " + std::to_string(*id) + ".",
                           400);

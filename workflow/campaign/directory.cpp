@@ -1,4 +1,5 @@
 #include "workflow/campaign/directory.h"
+#include "parsers/text/strings.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,14 +7,9 @@
 namespace ppo::workflow {
 
 namespace {
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-std::string upper(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return s;
-}
+
+using text::lower;
+using text::upper;
 std::string domain_of(const std::string& address) {
     auto at = address.rfind('@');
     return at == std::string::npos ? std::string() : lower(address.substr(at + 1));

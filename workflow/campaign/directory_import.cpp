@@ -1,4 +1,5 @@
 #include "workflow/campaign/directory_import.h"
+#include "parsers/text/strings.h"
 
 #include "parsers/mime/address.h"
 #include "parsers/text/csv.h"
@@ -14,17 +15,8 @@ namespace ppo::workflow {
 
 namespace {
 
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-std::string trim(const std::string& s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) return "";
-    auto e = s.find_last_not_of(" \t\r\n");
-    return s.substr(b, e - b + 1);
-}
+using text::lower;
+using text::trim;
 
 bool has_control(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char ch) {
@@ -42,7 +34,7 @@ class Columns {
 public:
     explicit Columns(const std::vector<std::string>& header) : size_(header.size()) {
         for (std::size_t i = 0; i < header.size(); ++i) {
-            std::string name = trim(header[i]);
+            std::string name(trim(header[i]));
             index_.emplace(lower(name), Column{static_cast<long>(i), name});
         }
     }
@@ -63,7 +55,7 @@ private:
 };
 
 std::string field(const parsers::CsvRecord& r, const Column& c) {
-    return c.index >= 0 && static_cast<std::size_t>(c.index) < r.fields.size() ? trim(r.fields[static_cast<std::size_t>(c.index)])
+    return c.index >= 0 && static_cast<std::size_t>(c.index) < r.fields.size() ? std::string(trim(r.fields[static_cast<std::size_t>(c.index)]))
                                                                                  : "";
 }
 

@@ -1,4 +1,5 @@
 #include "workflow/campaign/scheduler.h"
+#include "parsers/text/strings.h"
 
 #include "parsers/text/error.h"
 #include "workflow/campaign/campaign_time.h"
@@ -17,16 +18,13 @@ namespace ppo::workflow {
 
 namespace {
 
+using text::lower;
+
 // The last offset has no next one to end it: it stays current this long after
 // its instant, so a daemon restarted weeks later sends no stale reminder.
 constexpr std::int64_t kLastReminderWindow = 7 * 86400;
 // How far ahead next_due looks for a digest slot (a whole week and a day).
 constexpr int kDigestLookaheadDays = 8;
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
 
 std::string official_address(const Lycee& l) {
     if (!l.mail.empty()) return lower(l.mail);

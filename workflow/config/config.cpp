@@ -1,4 +1,5 @@
 #include "workflow/config/config.h"
+#include "parsers/text/strings.h"
 
 #include "parsers/text/error.h"
 #include "parsers/text/ini.h"
@@ -23,24 +24,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string trim(std::string s) {
-    auto ws = [](unsigned char c) { return std::isspace(c); };
-    s.erase(s.begin(), std::find_if_not(s.begin(), s.end(), ws));
-    s.erase(std::find_if_not(s.rbegin(), s.rend(), ws).base(), s.end());
-    return s;
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
+using text::lower;
+using text::trim;
 
 std::vector<std::string> split_list(const std::string& s) {
     std::vector<std::string> out;
     std::string item;
     std::istringstream in(s);
     while (std::getline(in, item, ',')) {
-        item = trim(item);
+        item = std::string(trim(item));
         if (!item.empty()) out.push_back(item);
     }
     return out;
@@ -129,7 +121,7 @@ std::string address_of(const std::string& from) {
     auto lt = from.find('<');
     auto gt = from.find('>', lt == std::string::npos ? 0 : lt);
     std::string addr = lt != std::string::npos && gt != std::string::npos ? from.substr(lt + 1, gt - lt - 1) : from;
-    return trim(addr);
+    return std::string(trim(addr));
 }
 
 bool plausible_address(const std::string& a) {

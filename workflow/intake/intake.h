@@ -27,6 +27,7 @@
 #include "workflow/intake/judge.h"
 #include "workflow/ports/ports.h"
 #include "workflow/ports/store.h"
+#include "workflow/mail/replies.h"   // the mails a submission gets (triage and the CLI queue them too)
 #include "workflow/mail/templates.h"
 
 #include <functional>
@@ -151,34 +152,5 @@ private:
 
 Folder folder_from_name(const std::string& name);
 std::string folder_name(Folder folder);
-
-// Queues the acknowledgement and the forward of a submission (used by the
-// intake and by `triage assign`). Must run inside the caller's transaction.
-void enqueue_submission_mails(const Config& config, Store& store, const Templates& templates,
-                              const Directory& directory, const MessageRecord& record,
-                              const std::vector<FileRecord>& files, const std::string& sender_message_id,
-                              const std::string& sender_references, bool acknowledge_sender, std::int64_t now);
-
-// `ack resend`: the acknowledgement of a submission (outcome "submission")
-// queued once more, under the dedupe key "ack:ID:resend:N" (N = 1, 2, ...;
-// the first one is "ack:ID"), rendered again from the "ack" template, to the
-// lycée's official address and the sender as the first one, each within
-// [smtp] max_per_recipient_per_hour. outbox_id 0: nothing queued (not a
-// submission, or no recipient left: the rate limit, which is logged, or no
-// address). Must run inside the caller's transaction.
-struct AckResend {
-    std::int64_t outbox_id = 0;
-    std::string dedupe_key;
-    std::vector<std::string> recipients;
-};
-AckResend enqueue_ack_resend(const Config& config, Store& store, const Templates& templates, const Directory& directory,
-                             const MessageRecord& record, const std::vector<FileRecord>& files, std::int64_t now);
-
-// Asks the lycée of a message that gave a download link instead of its file
-// (record.uai, record.links) for the file as an attachment (template "link").
-// Must run inside the caller's transaction.
-void enqueue_link_reply(const Config& config, Store& store, const Templates& templates, const Directory& directory,
-                        const MessageRecord& record, const std::string& sender_message_id,
-                        const std::string& sender_references, std::int64_t now);
 
 }  // namespace ppo::workflow

@@ -1,4 +1,5 @@
 #include "workflow/intake/judge.h"
+#include "parsers/text/strings.h"
 
 #include <algorithm>
 
@@ -6,16 +7,12 @@ namespace ppo::workflow {
 
 namespace {
 
+using text::join;
+
 // Unidentified because the evidence disagrees or is refused (two lycées, a bad
 // check letter, an unauthenticated sender), not because there is none: the
 // message goes to triage whatever else points somewhere.
 bool blocked(const Identification& id) { return !id.identified && !id.reason.empty() && id.reason.rfind("no evidence", 0) != 0; }
-
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-    std::string out;
-    for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
-    return out;
-}
 
 // Strongest first: what the message itself proves, then a lycée's own mail
 // carried inside it, then our mail it answers, then mentions, then what the

@@ -1,4 +1,5 @@
 #include "workflow/intake/reasons.h"
+#include "parsers/text/strings.h"
 
 #include <string_view>
 #include <vector>
@@ -6,6 +7,8 @@
 namespace ppo::workflow {
 
 namespace {
+
+using text::join;
 
 bool starts(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 bool ends(std::string_view s, std::string_view suffix) {
@@ -31,12 +34,6 @@ std::vector<std::string> split_top(std::string_view s, std::string_view sep) {
         }
     }
     out.emplace_back(s.substr(start));
-    return out;
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
     return out;
 }
 

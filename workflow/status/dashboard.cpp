@@ -1,4 +1,5 @@
 #include "workflow/status/dashboard.h"
+#include "parsers/text/strings.h"
 
 #include "workflow/campaign/campaign_time.h"
 #include "workflow/intake/document_check.h"
@@ -16,6 +17,8 @@
 namespace ppo::workflow {
 
 namespace {
+
+using text::join;
 
 // Longer lists are cut in the digest (the CSV attachment and the web pages have everything).
 constexpr std::size_t kMaxRows = 100;
@@ -43,12 +46,6 @@ void add(DigestCounts& c, const std::string& state) {
     if (state == "received") ++c.received;
     else if (state == "late") ++c.late;
     else ++c.missing;
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
-    return out;
 }
 
 std::string offsets_label(const std::vector<int>& offsets) {

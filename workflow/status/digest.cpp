@@ -1,4 +1,5 @@
 #include "workflow/status/digest.h"
+#include "parsers/text/strings.h"
 
 #include "workflow/campaign/campaign_time.h"
 #include "workflow/status/dashboard.h"
@@ -11,11 +12,7 @@ namespace ppo::workflow {
 
 namespace {
 
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
-    return out;
-}
+using text::join;
 
 std::string pct_label(std::size_t part, std::size_t whole) { return std::to_string(percent(part, whole)) + " %"; }
 

@@ -1,4 +1,5 @@
 #include "workflow/status/views.h"
+#include "parsers/text/strings.h"
 
 #include "parsers/text/error.h"
 
@@ -16,6 +17,8 @@ namespace fs = std::filesystem;
 using Mustache = kainjow::mustache::mustache;
 
 namespace {
+
+using text::trim;
 
 const std::vector<std::string> kPages = {"layout", "login", "error", "dashboard", "lycees", "lycee", "triage", "outbox"};
 
@@ -189,13 +192,6 @@ struct CssRule {
     std::string decls;   // "color:#003a80;padding:4px"
 };
 
-std::string trim(const std::string& s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) return "";
-    auto e = s.find_last_not_of(" \t\r\n");
-    return s.substr(b, e - b + 1);
-}
-
 // "color: red; padding : 4px;" -> "color:red;padding:4px"
 std::string compact_decls(const std::string& body) {
     std::string out;
@@ -204,8 +200,8 @@ std::string compact_decls(const std::string& body) {
     while (std::getline(in, decl, ';')) {
         auto colon = decl.find(':');
         if (colon == std::string::npos) continue;
-        auto name = trim(decl.substr(0, colon));
-        auto value = trim(decl.substr(colon + 1));
+        std::string name(trim(decl.substr(0, colon)));
+        std::string value(trim(decl.substr(colon + 1)));
         if (name.empty() || value.empty()) continue;
         out += (out.empty() ? "" : ";") + name + ":" + value;
     }
@@ -223,7 +219,7 @@ std::vector<CssRule> parse_rules(std::string css) {
     while (pos < css.size()) {
         auto open = css.find('{', pos);
         if (open == std::string::npos) break;
-        std::string selectors = trim(css.substr(pos, open - pos));
+        std::string selectors(trim(css.substr(pos, open - pos)));
         if (selectors.starts_with("@")) {
             // An @-rule block (media query): skipped with what it holds.
             int depth = 0;
