@@ -1,5 +1,6 @@
 #include "daemon/cli/cli.h"
 
+#include "daemon/store/atomic_file.h"
 #include "daemon/store/database.h"
 #include "daemon/documents/document_reader.h"
 #include "daemon/store/file_archive.h"
@@ -389,31 +390,15 @@ int cmd_export(Context& ctx, const std::vector<std::string>& args) {
 
     // Written beside the destination under a temporary name, then renamed:
     // FILE is either the old file or the whole new one, never half of it.
-    const auto slash = out.rfind('/');
-    const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : out.substr(0, slash);
-    const std::string base = slash == std::string::npos ? out : out.substr(slash + 1);
-    std::string tmp = folder + "/." + base + ".XXXXXX";
-    int fd = ::mkstemp(tmp.data());
-    if (fd < 0) throw permanent_error("export files: cannot create a file in " + folder + ": " + std::strerror(errno));
     workflow::FilesZip zip;
-    try {
-        if (::fchmod(fd, 0640) != 0) throw permanent_error("export files: chmod " + tmp + ": " + std::strerror(errno));
-        {
-            std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-            if (!file) throw permanent_error("export files: cannot write " + tmp + ": " + std::strerror(errno));
-            zip = workflow::write_files_zip(store, st, bassin, file);
-            file.close();
-            if (!file) throw permanent_error("export files: cannot write " + tmp + " (disk full?)");
-        }
-        if (::fsync(fd) != 0) throw permanent_error("export files: fsync " + tmp + ": " + std::strerror(errno));
-        ::close(fd);
-        fd = -1;
-        if (::rename(tmp.c_str(), out.c_str()) != 0)
-            throw permanent_error("export files: cannot rename " + tmp + " to " + out + ": " + std::strerror(errno));
-    } catch (...) {
-        if (fd >= 0) ::close(fd);
-        ::unlink(tmp.c_str());
-        throw;
+    {
+        AtomicFile file(out, 0640, ErrorKind::permanent, "export files");
+        std::ofstream stream(file.temp_path(), std::ios::binary | std::ios::trunc);
+        if (!stream) file.fail("cannot write " + file.temp_path(), errno);
+        zip = workflow::write_files_zip(store, st, bassin, stream);
+        stream.close();
+        if (!stream) file.fail("cannot write " + file.temp_path() + " (disk full?)", EIO);
+        file.commit(true);   // fsync through the file's own descriptor: the same inode
     }
     std::size_t lycees = 0;
     for (const auto& l : st.lycees) lycees += l.lycee.bassin_code == bassin;

@@ -1,5 +1,7 @@
 #include "daemon/store/file_archive.h"
 
+#include "daemon/store/atomic_file.h"
+
 #include "parsers/text/error.h"
 
 #include <openssl/evp.h>
@@ -93,39 +95,10 @@ workflow::StoredFile FileArchive::write(const std::string& relative_dir, const s
                 throw transient_error("archive: cannot create " + p.string() + ": " + std::strerror(err));
         }
     }
-    fs::path final_path = dir / file_name;
-    fs::path tmp = dir / (".tmp-" + std::to_string(::getpid()) + "-" + file_name);
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-    if (fd < 0) {
-        // A name this file system refuses is the message's problem (it is
-        // quarantined); a full, read-only or unreachable disk is everyone's.
-        const int err = errno;
-        const std::string what = "archive: cannot create " + tmp.string() + ": " + std::strerror(err);
-        if (err == ENAMETOOLONG || err == EINVAL || err == EILSEQ) throw permanent_error(what);
-        throw transient_error(what);
-    }
-    std::size_t off = 0;
-    while (off < data.size()) {
-        ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            throw transient_error("archive: cannot write " + tmp.string() + ": " + std::strerror(err));
-        }
-        off += static_cast<std::size_t>(n);
-    }
-    if (::close(fd) != 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        throw transient_error("archive: cannot write " + tmp.string() + ": " + std::strerror(err));
-    }
-    if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        throw transient_error("archive: cannot rename into " + final_path.string() + ": " + std::strerror(err));
-    }
+    const fs::path final_path = dir / file_name;
+    AtomicFile file(final_path.string(), 0640, ErrorKind::transient, "archive");
+    file.write(data);
+    file.commit(false);   // made durable with the batch, by sync()
     ++pending_;
     return {final_path.string(), static_cast<std::int64_t>(data.size()), sha256_hex(data)};
 }

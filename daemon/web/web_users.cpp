@@ -1,5 +1,7 @@
 #include "daemon/web/web_users.h"
 
+#include "daemon/store/atomic_file.h"
+
 #include "parsers/text/error.h"
 #include "workflow/campaign/directory_import.h"
 
@@ -140,55 +142,21 @@ std::vector<User> load_users(const std::string& path) {
 }
 
 void save_users(const std::string& path, const std::vector<User>& users, gid_t group) {
-    const fs::path target(path);
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    std::string tmp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
-    const int fd = ::mkstemp(tmp.data());   // O_EXCL, mode 0600 until the fchmod below
-    if (fd < 0)
-        throw permanent_error("cannot write the users file " + path + ": " + errno_text(errno) +
-                              " (in " + dir.string() + "; as root, or the owner of that folder)");
-    auto fail = [&](const std::string& what) {
-        const int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return permanent_error("cannot write the users file " + path + ": " + what + ": " + errno_text(err));
-    };
-    const std::string text = format_users(users);
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) throw fail("write");
-        done += static_cast<std::size_t>(w);
-    }
+    AtomicFile file(path, 0640, ErrorKind::permanent, "cannot write the users file " + path);
+    file.write(format_users(users));
     // Owner and group: those of the file replaced; a first file written by
     // root gets the service user's group. Who may not give them (an
     // administrator who is not root) keeps their own: the mode still holds.
     struct stat old {};
     if (::stat(path.c_str(), &old) == 0) {
-        if (::fchown(fd, old.st_uid, old.st_gid) != 0 && ::fchown(fd, static_cast<uid_t>(-1), old.st_gid) != 0)
+        if (::fchown(file.fd(), old.st_uid, old.st_gid) != 0 && ::fchown(file.fd(), static_cast<uid_t>(-1), old.st_gid) != 0)
             spdlog::warn("{}: the previous file's group (gid {}) could not be kept: check that the daemon can "
                          "still read it", path, old.st_gid);
     } else if (::geteuid() == 0 && group != static_cast<gid_t>(-1)) {
-        if (::fchown(fd, static_cast<uid_t>(-1), group) != 0)
+        if (::fchown(file.fd(), static_cast<uid_t>(-1), group) != 0)
             spdlog::warn("{}: could not give the file to group {}: check that the daemon can read it", path, group);
     }
-    if (::fchmod(fd, 0640) != 0) throw fail("chmod 0640");
-    if (::fsync(fd) != 0) throw fail("fsync");
-    if (::close(fd) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        throw permanent_error("cannot write the users file " + path + ": close: " + errno_text(err));
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        throw permanent_error("cannot write the users file " + path + ": rename: " + errno_text(err));
-    }
-    if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-        (void)::fsync(dfd);
-        ::close(dfd);
-    }
+    file.commit(true);
 }
 
 std::string hash_password(const std::string& password) {
