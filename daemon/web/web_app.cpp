@@ -17,6 +17,7 @@
 #include "workflow/intake/triage.h"
 #include "workflow/status/views.h"
 
+#include <Poco/URI.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -79,16 +80,8 @@ std::optional<std::int64_t> parse_id(const std::string& s) {
 
 // Percent-encodes everything but the unreserved characters (RFC 3986).
 std::string url_encode(const std::string& s) {
-    static const char* hex = "0123456789ABCDEF";
     std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out += static_cast<char>(c);
-        else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
+    Poco::URI::encode(s, "!#$&'()*+,/:;=?@[]", out);
     return out;
 }
 

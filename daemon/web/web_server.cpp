@@ -18,6 +18,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -85,28 +86,13 @@ std::string session_key(const std::string& id) {
 
 // ---------------------------------------------------------------- parsing
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
+// Percent-decoding (Poco::URI); false on a broken escape.
 bool percent_decode(std::string_view in, bool plus_is_space, std::string& out) {
     out.clear();
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        const char c = in[i];
-        if (c == '%') {
-            if (i + 2 >= in.size()) return false;
-            const int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-            if (hi < 0 || lo < 0) return false;
-            out += static_cast<char>(hi * 16 + lo);
-            i += 2;
-        } else if (c == '+' && plus_is_space) {
-            out += ' ';
-        } else {
-            out += c;
-        }
+    try {
+        Poco::URI::decode(std::string(in), out, plus_is_space);
+    } catch (const Poco::SyntaxException&) {
+        return false;
     }
     return true;
 }

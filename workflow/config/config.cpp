@@ -4,6 +4,8 @@
 #include "parsers/text/error.h"
 #include "parsers/text/ini.h"
 
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
 #include <date/date.h>
 #include <date/tz.h>
 
@@ -279,16 +281,10 @@ namespace {
 
 std::string percent_decode(const std::string& s, const std::function<ppo::Error(const std::string&)>& fail) {
     std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '%') {
-            out += s[i];
-            continue;
-        }
-        if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
-            !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
-            throw fail("bad %-escape");
-        out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-        i += 2;
+    try {
+        Poco::URI::decode(s, out);
+    } catch (const Poco::SyntaxException&) {
+        throw fail("bad %-escape");
     }
     return out;
 }
