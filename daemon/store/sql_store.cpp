@@ -1,4 +1,5 @@
 #include "daemon/store/sql_store.h"
+#include "parsers/text/strings.h"
 
 #include "parsers/text/error.h"
 
@@ -49,10 +50,7 @@ std::vector<std::string> parse_recipients(const std::string& s) {
     return out;
 }
 
-std::string lower_ascii(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
+std::string lower_ascii(std::string_view s) { return text::lower(s); }
 
 const char* kMessageColumns =
     "id, campaign_id, mailbox, uidvalidity, uid, message_id, received_at, from_addr, subject, outcome, reason, "

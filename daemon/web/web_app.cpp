@@ -64,10 +64,7 @@ std::string academies_csv(const workflow::Config& c) {
     return s;
 }
 
-std::string upper_ascii(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return s;
-}
+std::string upper_ascii(std::string_view s) { return text::upper(s); }
 
 // A positive decimal id, or nullopt.
 std::optional<std::int64_t> parse_id(const std::string& s) {

@@ -1,17 +1,12 @@
 #include "parsers/mime/auth_results.h"
+#include "parsers/text/strings.h"
 
 
 namespace ppo::parsers {
 
 namespace {
 
-char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = lower_char(c);
-    return out;
-}
+using text::lower;
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 

@@ -6,14 +6,6 @@
 
 namespace ppo::parsers::mime_detail {
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = ascii_lower(c);
-    return out;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
@@ -26,13 +18,6 @@ bool istarts_with(std::string_view s, std::string_view prefix) {
 }
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    while (!s.empty() && space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && space(s.back())) s.remove_suffix(1);
-    return s;
-}
 
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
     const auto b0 = static_cast<unsigned char>(s[i]);

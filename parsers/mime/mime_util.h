@@ -2,6 +2,8 @@
 // mime_message.cpp, document_type.cpp). Internal to parsers/. Pure.
 #pragma once
 
+#include "parsers/text/strings.h"
+
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -11,12 +13,12 @@
 
 namespace ppo::parsers::mime_detail {
 
-char ascii_lower(char c);
-std::string lower(std::string_view s);
+using text::ascii_lower;   // parsers/text/strings.h
+using text::lower;
 bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view s, std::string_view prefix);
 bool is_wsp(char c);  // space or tab
-std::string_view trim(std::string_view s);  // spaces, tabs, CR, LF
+using text::trim;          // white space at either end
 
 // Length of the well-formed UTF-8 sequence at s[i] (1 for ASCII), 0 if ill-formed.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
