@@ -14,6 +14,7 @@
 // for the run, as the tests do); otherwise SQLite.
 // PPO_BENCH_SINK=smtp-sink|aiosmtpd picks the SMTP server ppo-intake sends to
 // (default: Postfix's smtp-sink when installed).
+#include "bench/process.h"
 #include "bench/harness.h"
 
 #include <algorithm>
@@ -60,22 +61,13 @@ struct Measured {
 
 Measured run_measured(const std::vector<std::string>& argv) {
     int out[2];
-    if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+    if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     const auto start = Clock::now();
-    pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        dup2(out[1], 1);
-        dup2(out[1], 2);
-        close(out[0]);
-        close(out[1]);
-        unsetenv("JOURNAL_STREAM");  // the plain log format, not journald's
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        execvp(args[0], args.data());
-        _exit(127);
-    }
+    ppo::testbench::SpawnOptions o;
+    o.stdout_fd = out[1];
+    o.stderr_fd = out[1];
+    o.unset_env = {"JOURNAL_STREAM"};  // the plain log format, not journald's
+    const pid_t pid = ppo::testbench::spawn_process(argv, o);
     close(out[1]);
     Measured m;
     std::string pending;
@@ -265,20 +257,11 @@ public:
             if (geteuid() == 0) argv.insert(argv.end(), {"-u", "nobody"});
             argv.insert(argv.end(), {"-d", mail_dir() + "/%M.", "127.0.0.1:" + std::to_string(port_), "256"});
             const std::string log = dir_ + "/smtp-sink.log";
-            pid_ = fork();
-            if (pid_ < 0) throw std::runtime_error("fork failed");
-            if (pid_ == 0) {
-                int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-                if (fd >= 0) {
-                    dup2(fd, 1);
-                    dup2(fd, 2);
-                }
-                std::vector<char*> args;
-                for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-                args.push_back(nullptr);
-                execv(args[0], args.data());
-                _exit(127);
-            }
+            std::filesystem::remove(log);
+            ppo::testbench::SpawnOptions o;
+            o.log_path = log;
+            o.path_lookup = false;
+            pid_ = ppo::testbench::spawn_process(argv, o);
             wait_until_listening(log);
         } catch (...) {
             stop();

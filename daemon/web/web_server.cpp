@@ -86,11 +86,15 @@ std::string session_key(const std::string& id) {
 
 // ---------------------------------------------------------------- parsing
 
-// Percent-decoding (Poco::URI); false on a broken escape.
+// Percent-decoding (Poco::URI); false on a broken escape. Poco turns '+' into
+// a space only after a '?', so a form's '+' is replaced here (a '+' typed in a
+// form arrives as %2B).
 bool percent_decode(std::string_view in, bool plus_is_space, std::string& out) {
     out.clear();
+    std::string text(in);
+    if (plus_is_space) std::replace(text.begin(), text.end(), '+', ' ');
     try {
-        Poco::URI::decode(std::string(in), out, plus_is_space);
+        Poco::URI::decode(text, out, false);
     } catch (const Poco::SyntaxException&) {
         return false;
     }

@@ -1,5 +1,7 @@
 #include "bench/harness.h"
 
+#include "bench/process.h"
+
 #include "daemon/store/database.h"
 #include "workflow/config/config.h"
 
@@ -40,20 +42,16 @@ namespace {
 
 RunResult run_command(const std::vector<std::string>& argv, int timeout_s) {
     int out_pipe[2], err_pipe[2];
-    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(out_pipe[1], 1);
-        dup2(err_pipe[1], 2);
-        close(out_pipe[0]);
-        close(err_pipe[0]);
-        close(out_pipe[1]);
-        close(err_pipe[1]);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    SpawnOptions o;
+    o.stdout_fd = out_pipe[1];
+    o.stderr_fd = err_pipe[1];
+    pid_t pid = -1;
+    try {
+        pid = spawn_process(argv, o);
+    } catch (...) {
+        for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+        throw;
     }
     close(out_pipe[1]);
     close(err_pipe[1]);
@@ -86,7 +84,7 @@ RunResult run_command(const std::vector<std::string>& argv, int timeout_s) {
         if (f.fd >= 0) close(f.fd);
     int status = 0;
     waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.exit_code = exit_code_of(status);
     return r;
 }
 
@@ -180,52 +178,14 @@ void DaemonProcess::start() {
     std::vector<std::string> argv = {PPO_BINARY, "-c", config_};
     if (!now_.empty()) argv.insert(argv.end(), {"--now", now_});
     argv.push_back("run");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-        int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-        }
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
+    process_.start(argv, log_);
 }
 
-bool DaemonProcess::alive() {
-    if (pid_ <= 0) return false;
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == 0) return true;
-    exit_status_ = st;
-    pid_ = -1;
-    return false;
-}
+bool DaemonProcess::alive() { return process_.alive(); }
 
-void DaemonProcess::kill9() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &exit_status_, 0);
-    pid_ = -1;
-}
+void DaemonProcess::kill9() { process_.kill9(); }
 
-int DaemonProcess::terminate(std::chrono::seconds timeout) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-        int st = 0;
-        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-            pid_ = -1;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill9();
-    return -1;
-}
+int DaemonProcess::terminate(std::chrono::seconds timeout) { return process_.terminate(timeout); }
 
 std::string DaemonProcess::log() const { return read_file(log_); }
 

@@ -5,6 +5,7 @@
 
 #include "bench/dovecot_server.h"
 #include "bench/postgres_server.h"
+#include "bench/process.h"
 #include "bench/smtp_capture.h"
 
 #include <Poco/Data/Session.h>
@@ -115,16 +116,15 @@ public:
     void kill9();
     // SIGTERM; the exit code (-1 on timeout, then SIGKILL).
     int terminate(std::chrono::seconds timeout = std::chrono::seconds(30));
-    int exit_status() const { return exit_status_; }
-    int pid() const { return pid_; }
+    int exit_status() const { return process_.exit_status(); }
+    int pid() const { return process_.pid(); }
     std::string log() const;
 
 private:
     std::string config_;
     std::string log_;
     std::string now_;
-    int pid_ = -1;
-    int exit_status_ = 0;
+    BackgroundProcess process_;
 };
 
 // Header value (first occurrence, unfolded) of a raw message, "" if absent.

@@ -1,4 +1,5 @@
 #include "bench/tls_cert.h"
+#include "bench/process.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -131,39 +132,11 @@ void write_file(const std::string& path, const std::string& content) {
 
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path, int stdout_fd,
             const std::vector<int>& close_fds) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    const std::string log = log_path.empty() ? "/dev/null" : log_path;
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (stdout_fd >= 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
-    else
-        posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
-    for (int fd : close_fds) posix_spawn_file_actions_addclose(&actions, fd);
-
-    // The child gets default signal dispositions and an empty mask, whatever
-    // the test process did (gtest death tests, a daemon's handlers).
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t all, none;
-    sigfillset(&all);
-    sigdelset(&all, SIGKILL);
-    sigdelset(&all, SIGSTOP);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = 0;
-    int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
-    return pid;
+    SpawnOptions o;
+    o.log_path = log_path;
+    o.stdout_fd = stdout_fd;
+    o.close_fds = close_fds;
+    return spawn_process(argv, o);
 }
 
 void run(const std::vector<std::string>& argv, const std::string& log_path) {
@@ -182,20 +155,7 @@ bool alive(pid_t pid) {
     return r == 0;
 }
 
-void terminate(pid_t pid, std::chrono::milliseconds grace) {
-    if (pid <= 0) return;
-    ::kill(pid, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + grace;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-        pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid || (r < 0 && errno == ECHILD)) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid, SIGKILL);
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-}
+void terminate(pid_t pid, std::chrono::milliseconds grace) { (void)terminate_process(pid, grace); }
 
 bool can_connect(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -57,56 +57,17 @@ RunResult add_web_user(const std::string& config_path, const std::string& login,
 PpoProcess::PpoProcess(std::string config_path, std::vector<std::string> args, std::string log_path)
     : config_(std::move(config_path)), args_(std::move(args)), log_(std::move(log_path)) {}
 
-PpoProcess::~PpoProcess() {
-    if (pid_ > 0) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-    }
-}
+PpoProcess::~PpoProcess() = default;
 
 void PpoProcess::start() {
     std::vector<std::string> argv = {PPO_BINARY, "-c", config_};
     argv.insert(argv.end(), args_.begin(), args_.end());
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-        const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-        }
-        std::vector<char*> c_args;
-        for (auto& a : argv) c_args.push_back(a.data());
-        c_args.push_back(nullptr);
-        ::execv(c_args[0], c_args.data());
-        ::_exit(127);
-    }
+    process_.start(argv, log_);
 }
 
-bool PpoProcess::alive() {
-    if (pid_ <= 0) return false;
-    if (::waitpid(pid_, nullptr, WNOHANG) == 0) return true;
-    pid_ = -1;
-    return false;
-}
+bool PpoProcess::alive() { return process_.alive(); }
 
-int PpoProcess::terminate(std::chrono::seconds timeout) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-        int st = 0;
-        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-            pid_ = -1;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    return -1;
-}
+int PpoProcess::terminate(std::chrono::seconds timeout) { return process_.terminate(timeout); }
 
 // --- HTTP -----------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 // login form as a browser does and keeps its cookies.
 #pragma once
 
+#include "bench/process.h"
 #include "bench/harness.h"
 
 #include <chrono>
@@ -42,13 +43,13 @@ public:
     // SIGTERM; the exit code (-1 on timeout, then SIGKILL).
     int terminate(std::chrono::seconds timeout = std::chrono::seconds(30));
     std::string log() const { return read_file(log_); }
-    int pid() const { return pid_; }
+    int pid() const { return process_.pid(); }
 
 private:
     std::string config_;
     std::vector<std::string> args_;
     std::string log_;
-    int pid_ = -1;
+    BackgroundProcess process_;
 };
 
 struct WebReply {

@@ -134,32 +134,12 @@ private:
 class Daemon {
 public:
     Daemon(Harness& h, const std::map<std::string, std::string>& env = {}) : log_(h.dir() + "/daemon.log") {
-        std::vector<std::string> argv = {PPO_BINARY, "-c", h.config_path(), "run"};
-        // The environment is built before fork(): the child only calls execve.
-        std::vector<std::string> envs;
-        for (char** e = environ; *e; ++e) {
-            std::string kv = *e;
-            std::string key = kv.substr(0, kv.find('='));
-            if (key == "NOTIFY_SOCKET" || key == "WATCHDOG_USEC" || key == "WATCHDOG_PID" || key == "JOURNAL_STREAM" ||
-                env.count(key))
-                continue;
-            envs.push_back(kv);
-        }
-        for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-        std::vector<char*> args, envp;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        for (auto& e : envs) envp.push_back(e.data());
-        envp.push_back(nullptr);
-        int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        pid_ = fork();
-        if (pid_ == 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            execve(args[0], args.data(), envp.data());
-            _exit(127);
-        }
-        close(fd);
+        SpawnOptions o;
+        o.log_path = log_;
+        o.unset_env = {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"};
+        o.set_env = env;
+        o.path_lookup = false;
+        pid_ = spawn_process({PPO_BINARY, "-c", h.config_path(), "run"}, o);
     }
     ~Daemon() {
         if (pid_ > 0 && !exited_) {
