@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -79,4 +81,38 @@ TEST(TemplateGolden, EditedTemplatesRenderAsBefore) {
     std::map<std::string, std::string> texts;
     for (const auto& [name, _] : Templates::known()) texts[name] = read_all(kGolden + "edited/" + name + ".txt");
     expect_golden("edited.rendered", renderings(Templates::from_texts(texts)));
+}
+
+// check-config and SIGHUP refuse a broken template, naming its file and line.
+TEST(TemplateGolden, ABrokenTemplateIsRefusedWithItsFileAndLine) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("ppo-templates-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::copy(std::string(PPO_SOURCE_DIR) + "/etc/templates", dir, fs::copy_options::recursive);
+    const std::string ack = (dir / "ack.txt").string();
+    const std::string good = read_all(ack);
+    const struct {
+        std::string text;
+        std::string message;
+    } broken[] = {
+        {"Subject: x\n\nligne 3\n{{inconnu}}\n", ack + ": template ack, line 4: unknown placeholder {{inconnu}}"},
+        {"Subject: x\n\n{{#en_retard}}\nnever closed\n", ack + ": template ack, line 3: section {{#en_retard}} is never closed"},
+        {"Subject: x\n\n\n\n{{/en_retard}}\n", ack + ": template ack, line 5: {{/en_retard}} does not close an open section"},
+        {"Subject: x\n\n{{uai\n", ack + ": template ack, line 3: '{{' without '}}'"},
+        {"Subject: x\n{{! a mustache comment }}\n", ack + ": template ack, line 2: unknown placeholder {{! a mustache comment }}"},
+        {"Subject: x\n{{{uai}}}\n", ack + ": template ack, line 2: unknown placeholder {{{uai}}"},
+        {"no subject\n", ack + ": template ack, line 1: must start with a 'Subject:' line"},
+    };
+    for (const auto& b : broken) {
+        std::ofstream(ack, std::ios::binary | std::ios::trunc) << b.text;
+        try {
+            Templates::load(dir.string());
+            ADD_FAILURE() << "accepted: " << b.text;
+        } catch (const ppo::Error& e) {
+            EXPECT_EQ(std::string(e.what()).substr(0, b.message.size()), b.message) << e.what();
+        }
+    }
+    std::ofstream(ack, std::ios::binary | std::ios::trunc) << good;
+    EXPECT_NO_THROW(Templates::load(dir.string()));
+    fs::remove_all(dir);
 }
