@@ -1,14 +1,11 @@
 #include "daemon/app/service.h"
 
 #include "daemon/app/cluster.h"
+#include "daemon/app/daemon_loop.h"
 #include "daemon/documents/document_reader.h"
-#include "daemon/app/http_server.h"
 #include "daemon/imap/imap_mail_source.h"
-#include "daemon/app/metrics.h"
-#include "daemon/app/notify.h"
 #include "daemon/smtp/outbox_worker.h"
 #include "daemon/smtp/smtp_sender.h"
-#include "daemon/web/web_server.h"
 #include "parsers/text/error.h"
 #include "workflow/campaign/campaign_time.h"
 #include "workflow/intake/intake.h"
@@ -20,17 +17,24 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
-#include <csignal>
-#include <malloc.h>
 #include <iostream>
 #include <optional>
-#include <mutex>
 #include <thread>
 
 namespace ppo::daemon {
 
 namespace {
+
+// The TLS opt-outs of one section, said each time its adapter is made (once
+// per command, once per daemon start).
+void warn_tls(const workflow::Config& config, const std::string& section) {
+    for (const auto& w : workflow::tls_warnings(config))
+        if (w.rfind(section, 0) == 0) spdlog::warn("{}", w);
+}
+
+}  // namespace
+
+namespace app {
 
 std::int64_t epoch_of(const workflow::Clock& clock) {
     return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
@@ -42,55 +46,6 @@ std::string academies_csv(const workflow::Config& c) {
     return s;
 }
 
-void notify(const std::string& state) { sd_notify_state(state); }
-
-std::int64_t real_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::atomic<bool> g_stop{false};
-std::atomic<bool> g_reload{false};
-std::atomic<workflow::MailSource*> g_source{nullptr};
-// cmd_run's leadership: no batch is fetched once it is lost.
-std::atomic<Leadership*> g_leadership{nullptr};
-
-extern "C" void on_signal(int sig) {
-    if (sig == SIGHUP) g_reload = true;
-    else g_stop = true;
-    if (auto* s = g_source.load()) s->interrupt();
-}
-
-// The IMAP source as cmd_run uses it: once a stop was asked for, the next
-// batch is not fetched (the batch in hand is committed and filed first; the
-// rest stays in the inbox), so SIGTERM ends even a long first pass within
-// seconds.
-class StoppableSource final : public workflow::MailSource {
-public:
-    explicit StoppableSource(workflow::MailSource& inner) : inner_(inner) {}
-    std::uint32_t open() override { return inner_.open(); }
-    std::vector<workflow::MessageSummary> list(std::uint32_t after_uid) override { return inner_.list(after_uid); }
-    std::vector<workflow::FetchedMessage> fetch(const std::vector<std::uint32_t>& uids) override {
-        if (g_stop) throw transient_error("stopping: the messages not yet fetched wait for the next start");
-        if (auto* l = g_leadership.load(); l && !l->confirm_now())
-            throw transient_error("leadership lost: the messages not yet fetched are left to the new leader");
-        return inner_.fetch(uids);
-    }
-    void move(const std::vector<std::uint32_t>& uids, workflow::Folder folder) override { inner_.move(uids, folder); }
-    void wait(std::chrono::seconds timeout) override { inner_.wait(timeout); }
-    void interrupt() override { inner_.interrupt(); }
-    void close() override { inner_.close(); }
-
-private:
-    workflow::MailSource& inner_;
-};
-
-// The TLS opt-outs of one section, said each time its adapter is made (once
-// per command, once per daemon start).
-void warn_tls(const workflow::Config& config, const std::string& section) {
-    for (const auto& w : workflow::tls_warnings(config))
-        if (w.rfind(section, 0) == 0) spdlog::warn("{}", w);
-}
-
 std::string outcome_line(const workflow::MessageRecord& r) {
     std::string line = "uid " + std::to_string(r.uid) + ": submission " + std::to_string(r.id) + ": " + r.outcome;
     if (!r.uai.empty()) line += " UAI " + r.uai + " (by " + r.identified_by + ")";
@@ -100,7 +55,11 @@ std::string outcome_line(const workflow::MessageRecord& r) {
     return line;
 }
 
-}  // namespace
+}  // namespace app
+
+using app::academies_csv;
+using app::epoch_of;
+using app::outcome_line;
 
 ShiftedClock::ShiftedClock(std::int64_t start_epoch)
     : offset_(std::chrono::system_clock::time_point(std::chrono::seconds(start_epoch)) - std::chrono::system_clock::now()) {}
@@ -444,288 +403,6 @@ int cmd_ack(Context& ctx, const std::vector<std::string>& args) {
     return 0;
 }
 
-int cmd_run(Context& ctx) {
-    std::signal(SIGTERM, on_signal);
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGHUP, on_signal);
-    std::signal(SIGPIPE, SIG_IGN);
-    auto& store = ctx.store();
-    // Before anything is opened: on SQLite a second daemon must not start
-    // at all (its IMAP session alone would confuse the mailbox's watchers).
-    Leadership leadership(ctx.config, "run");
-    if (leadership.single_instance()) {
-        bool waiting_said = false;
-        while (!leadership.try_acquire()) {
-            const auto who = leadership.holder();
-            // A `poll --once` ends by itself: wait for it. Another daemon does not.
-            if (who.find("(poll --once)") == std::string::npos)
-                throw permanent_error("another ppo-intake daemon" + (who.empty() ? std::string() : " (" + who + ")") +
-                                      " already runs on " + leadership.where() +
-                                      ": one daemon per SQLite database; stop it first, or use PostgreSQL "
-                                      "([database] url = postgresql://...) for a standby instance");
-            if (!waiting_said) spdlog::info("waiting for {} to finish with {}", who, leadership.where());
-            waiting_said = true;
-            if (g_stop) return 0;
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        }
-    }
-    auto imap = ctx.make_mail_source();
-    StoppableSource source(*imap);
-    g_source = imap.get();
-
-    // Under WatchdogSec= the loop must ping at least every WatchdogSec/2: no
-    // wait (IDLE or sleep) lasts longer than a third of it.
-    std::int64_t max_wait = 600;
-    if (auto wd = watchdog_interval()) {
-        max_wait = std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(*wd).count() / 3);
-        spdlog::debug("systemd watchdog every {} ms: waits capped to {} s",
-                      std::chrono::duration_cast<std::chrono::milliseconds>(*wd).count(), max_wait);
-    }
-
-    Metrics metrics;
-    metrics.set_role(leadership.held() ? "leader" : "standby");
-    metrics.set_outbox_pending(store.outbox_pending_count());
-    std::unique_ptr<HttpServer> http;
-    if (!ctx.config.http.listen.empty()) {
-        const std::int64_t max_poll_age = 3 * static_cast<std::int64_t>(ctx.config.imap.poll_interval) + 60;
-        try {
-            http = std::make_unique<HttpServer>(ctx.config.http.listen, metrics,
-                                                [&metrics, max_poll_age] { return metrics.health(real_now(), max_poll_age); });
-            spdlog::info("HTTP endpoint on {}: /healthz, /metrics", ctx.config.http.listen);
-        } catch (const ppo::Error& e) {
-            // Monitoring must not stop the intake: run without it, loudly.
-            spdlog::error("{}; running without /healthz and /metrics", e.what());
-        }
-    }
-    // [web] listen: the web interface, on leader and standby alike. Its
-    // actions (a triage assignment, an outbox retry) wake the leader's sender
-    // from a request thread: the worker is published to it under a mutex.
-    std::mutex sender_mutex;
-    OutboxWorker* sender_for_web = nullptr;
-    std::unique_ptr<WebInterface> web_interface;
-    try {
-        web_interface = start_web_interface(ctx);
-        if (web_interface)
-            web_interface->set_on_mail_queued([&sender_mutex, &sender_for_web] {
-                std::lock_guard lock(sender_mutex);
-                if (sender_for_web) sender_for_web->wake();
-            });
-    } catch (const std::exception& e) {
-        spdlog::error("{}; running without the web interface", e.what());   // the intake goes on
-    }
-
-    // On the sender's thread, with the sender's own store.
-    auto on_mail = [&](const workflow::OutboxMail& mail, const std::string& outcome, workflow::Store& outbox_store) {
-        notify("WATCHDOG=1");
-        if (outcome != "sent") {
-            metrics.send_failed(mail.kind);
-            return;
-        }
-        metrics.mail_sent(mail.kind);
-        if (mail.kind != "ack") return;
-        // Arrival-to-acknowledgement: from the message's received_at (its
-        // INTERNALDATE, the arrival at the IMAP server) to now, the SMTP server
-        // having just accepted the ack. When the message cannot be read back,
-        // from the ack's created_at (when it was queued, in the same
-        // transaction as the message).
-        std::int64_t from = mail.created_at;
-        if (mail.message_ref != 0) {
-            try {
-                if (auto m = outbox_store.message(mail.message_ref)) from = m->received_at;
-            } catch (const std::exception&) {
-            }
-        }
-        metrics.observe_ack_latency(static_cast<double>(epoch_of(*ctx.clock) - from));
-    };
-    // The leader's alone: made when this instance becomes leader, stopped
-    // when it steps down.
-    std::unique_ptr<OutboxWorker> sender;
-    auto wake_sender = [&sender] {
-        if (sender) sender->wake();
-    };
-    std::unique_ptr<workflow::Intake> intake;
-    auto templates = ctx.templates();
-    std::unique_ptr<SubprocessDocumentReader> reader;
-    auto make_intake = [&] {
-        intake.reset();
-        reader = make_document_reader(ctx.config);
-        intake = std::make_unique<workflow::Intake>(ctx.config, store, source, ctx.archive(), templates, *ctx.clock,
-                                                    reader.get());
-        intake->on_batch_committed = wake_sender;
-        intake->on_message = [&metrics](const workflow::MessageRecord& r) {
-            spdlog::info("{}", outcome_line(r));
-            // Counted when handled, before the batch commits: a batch rolled
-            // back and handled again later is counted twice (rare, harmless).
-            metrics.message_handled(r.outcome);
-            notify("WATCHDOG=1");
-        };
-    };
-    make_intake();
-
-    notify("STATUS=Starting: connecting to the mailbox");
-    spdlog::info("ppo-intake running: mailbox {} on {}:{}", ctx.config.imap.mailbox, ctx.config.imap.url.host,
-                 ctx.config.imap.url.port);
-    g_leadership = &leadership;
-    bool ready = false;             // the mailbox is open
-    bool notified_ready = false;    // systemd was told READY=1 (a standby is ready too)
-    bool standby_said = false;
-    int backoff = 1;
-    // How long a leader may wait on the mailbox (IDLE) before it looks at
-    // its leadership again: a leader that lost it must step down well within
-    // the lease, and the mailbox is not taken meanwhile (StoppableSource).
-    const std::int64_t max_leader_wait =
-        leadership.single_instance() ? max_wait : std::min<std::int64_t>(max_wait, std::max(1, ctx.config.cluster.lease / 3));
-    while (!g_stop) {
-        if (!leadership.held() || !sender) {
-            if (!leadership.held()) {
-                if (sender) {
-                    // Lost (the lock's connection failed or went silent): stop
-                    // taking mail and sending before anyone else can start.
-                    spdlog::error("leadership lost on {}: stepping down to standby", leadership.where());
-                    try {
-                        source.close();
-                    } catch (...) {
-                    }
-                    ready = false;
-                    {
-                        std::lock_guard lock(sender_mutex);
-                        sender_for_web = nullptr;
-                    }
-                    sender->stop();
-                    sender.reset();
-                    metrics.set_imap_session_up(false);
-                }
-                leadership.step_down();
-                metrics.set_role("standby");
-                bool acquired = false;
-                try {
-                    acquired = leadership.try_acquire();
-                    metrics.standby_checked(real_now());
-                } catch (const ppo::Error& e) {
-                    spdlog::warn("standby: {}", e.what());
-                }
-                if (!acquired) {
-                    if (!standby_said)
-                        spdlog::info("standby: another instance is the leader on {}; taking over when it stops",
-                                     leadership.where());
-                    standby_said = true;
-                    notify(std::string(notified_ready ? "" : "READY=1\n") +
-                           "STATUS=Standby: another instance is the leader\nWATCHDOG=1");
-                    notified_ready = true;
-                    for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                    continue;
-                }
-            }
-            standby_said = false;
-            try {
-                sender = std::make_unique<OutboxWorker>(ctx.config, [&ctx] { return ctx.make_mail_sender(); }, *ctx.clock,
-                                                        on_mail,
-                                                        [&metrics](std::size_t pending) { metrics.set_outbox_pending(pending); });
-            } catch (const ppo::Error& e) {
-                // The sender's own connection: without it this instance cannot lead.
-                spdlog::error("{}; giving the leadership up, retrying in 1 s", e.what());
-                leadership.step_down();
-                for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                continue;
-            }
-            {
-                std::lock_guard lock(sender_mutex);
-                sender_for_web = sender.get();
-            }
-            spdlog::info("leader on {}: taking the mail", leadership.where());
-            metrics.set_role("leader");
-            sender->wake();   // left pending by an earlier run or the previous leader
-            make_intake();
-            backoff = 1;
-        }
-        if (g_reload.exchange(false)) {
-            if (ready) notify("RELOADING=1\nSTATUS=Reloading the configuration");
-            std::string status;
-            try {
-                auto fresh = workflow::load_config(ctx.config.source);
-                auto fresh_templates = workflow::Templates::load(ctx.templates_dir);
-                // Connection settings need a restart; the rest applies now.
-                ctx.config.campaign = fresh.campaign;
-                ctx.config.digest = fresh.digest;
-                ctx.config.intake = fresh.intake;
-                ctx.config.workflow = fresh.workflow;
-                ctx.config.log = fresh.log;
-                templates = fresh_templates;
-                make_intake();
-                if (fresh.http.listen != ctx.config.http.listen)
-                    spdlog::warn("[http] listen changed to '{}': it takes effect at the next restart", fresh.http.listen);
-                if (!(fresh.web == ctx.config.web))
-                    spdlog::warn("[web] changed: it takes effect at the next restart (users_file is read again "
-                                 "whenever it changes)");
-                spdlog::info("configuration, templates and directory reloaded from {}", ctx.config.source);
-                status = "Configuration reloaded";
-            } catch (const std::exception& e) {
-                spdlog::error("reload refused, the running configuration stays in force: {}", e.what());
-                status = "Reload refused (see the log); running with the previous configuration";
-            }
-            notify(std::string(ready ? "READY=1\n" : "") + "STATUS=" + status);
-        }
-        try {
-            if (!ready) {
-                source.open();
-                ready = true;
-                notify(std::string(notified_ready ? "" : "READY=1\n") + "STATUS=Connected: first pass over the mailbox");
-                notified_ready = true;
-            }
-            notify("STATUS=Polling the mailbox\nWATCHDOG=1");
-            auto stats = intake->poll_once();
-            metrics.poll_succeeded(real_now());
-            const auto now = epoch_of(*ctx.clock);
-            auto campaign = store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline,
-                                                  academies_csv(ctx.config), now);
-            auto directory = store.load_directory(ctx.config.campaign.academies);
-            workflow::run_scheduled(ctx.config, store, templates, directory, campaign.id, now, false);
-            wake_sender();   // reminders and digests just queued, retries now due
-            // The sender thread keeps the outbox gauge; this count sets the wait.
-            const std::size_t pending = store.outbox_pending_count();
-            if (stats.seen)
-                spdlog::info("pass: {} message(s), {} submission(s); outbox {} pending", stats.seen, stats.submissions,
-                             pending);
-            backoff = 1;
-            notify("STATUS=Waiting for new mail; outbox " + std::to_string(pending) + " pending\nWATCHDOG=1");
-            // What a burst used (batches, documents, the directory) is free
-            // again: give it back to the system rather than keep it while idle.
-            ctx.database().release_memory();
-            ::malloc_trim(0);
-            auto until_due = workflow::next_due(ctx.config, now) - now;
-            auto wait = std::clamp<std::int64_t>(until_due, 1,
-                                                 std::min<std::int64_t>(ctx.config.imap.poll_interval, max_leader_wait));
-            if (pending > 0) wait = std::min<std::int64_t>(wait, 60);
-            source.wait(std::chrono::seconds(wait));
-        } catch (const ppo::Error& e) {
-            metrics.set_imap_session_up(false);
-            try {
-                source.close();
-            } catch (...) {
-            }
-            if (g_stop) {
-                spdlog::info("{}", e.what());
-                break;
-            }
-            spdlog::error("{}; retrying in {} s", e.what(), backoff);
-            notify("STATUS=Error, retrying in " + std::to_string(backoff) + " s: " + e.what() + "\nWATCHDOG=1");
-            for (int s = 0; s < backoff && !g_stop && !g_reload && leadership.held(); ++s) {
-                std::this_thread::sleep_for(std::chrono::seconds(1));
-                notify("WATCHDOG=1");
-            }
-            backoff = std::min(backoff * 2, 300);
-        }
-    }
-    notify("STOPPING=1\nSTATUS=Stopping");
-    g_source = nullptr;
-    g_leadership = nullptr;
-    web_interface.reset();
-    http.reset();
-    source.close();
-    if (sender) sender->stop();   // after the mail in flight; the rest waits for the next start
-    leadership.step_down();
-    spdlog::info("ppo-intake stopped");
-    return 0;
-}
+int cmd_run(Context& ctx) { return DaemonLoop(ctx).run(); }
 
 }  // namespace ppo::daemon

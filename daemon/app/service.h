@@ -1,7 +1,8 @@
 // What the commands share: the loaded configuration, the clock (--now), the
 // database and store (opened and migrated on first use), the archive, the
 // templates, and the IMAP / SMTP adapters built from the configuration. Plus
-// the commands that drive the workflow: poll --once, tick, run, triage.
+// the commands that drive the workflow: poll --once, tick, run (the loop
+// itself is daemon/app/daemon_loop.h), triage.
 #pragma once
 
 #include "daemon/store/database.h"
@@ -59,6 +60,18 @@ private:
     std::unique_ptr<FileArchive> archive_;
     std::optional<workflow::Templates> templates_;
 };
+
+class SubprocessDocumentReader;
+
+// Shared by the commands and the daemon loop (daemon/app/daemon_loop.h).
+namespace app {
+std::int64_t epoch_of(const workflow::Clock& clock);
+std::string academies_csv(const workflow::Config& config);   // "lille,amiens"
+std::string outcome_line(const workflow::MessageRecord& r);  // the log line of one message handled
+}  // namespace app
+// The documents are read in child processes (the daemon's own binary, run as
+// `document-worker`), with the [documents] limits; null when [documents] read = false.
+std::unique_ptr<SubprocessDocumentReader> make_document_reader(const workflow::Config& config);
 
 int cmd_poll_once(Context& ctx);
 int cmd_tick(Context& ctx, const std::vector<std::string>& args);

@@ -1,9 +1,11 @@
 #include "workflow/mail/mail_builder.h"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <optional>
-#include <random>
 #include <stdexcept>
 #include <string_view>
 
@@ -312,9 +314,15 @@ void write_with_files(const std::string& data, const FileChunkReader& read,
 }
 
 std::string make_message_id(const std::string& domain, std::int64_t now) {
-    static std::mt19937_64 rng{std::random_device{}()};
+    // libsodium's generator (the kernel's getrandom): safe from any thread
+    // once sodium_init() has run, which is itself thread-safe; the static
+    // makes it run once. 64 random bits, as before.
+    static const bool sodium_ready = sodium_init() >= 0;
+    if (!sodium_ready) throw std::runtime_error("libsodium cannot be initialised: no random Message-ID");
+    std::uint64_t random = 0;
+    randombytes_buf(&random, sizeof random);
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%lld.%016llx", static_cast<long long>(now), static_cast<unsigned long long>(rng()));
+    std::snprintf(buf, sizeof buf, "%lld.%016llx", static_cast<long long>(now), static_cast<unsigned long long>(random));
     return "<" + std::string(buf) + "@" + domain + ">";
 }
 

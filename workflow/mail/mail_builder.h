@@ -1,6 +1,7 @@
 // Builds complete RFC 5322 / MIME messages for the outbox: UTF-8 headers as
 // RFC 2047 encoded words, bodies in quoted-printable, files in base64 with
-// RFC 2231 names, CRLF line ends, lines within 78 characters. Pure.
+// RFC 2231 names, CRLF line ends, lines within 78 characters. Pure, but for
+// make_message_id (libsodium's random bytes; safe from any thread).
 #pragma once
 
 #include <cstdint>
@@ -67,7 +68,9 @@ void write_with_files(const std::string& data, const FileChunkReader& read,
 std::string encode_header_words(const std::string& text);
 std::string base64_lines(const std::string& data);
 std::string quoted_printable(const std::string& text);
-// A fresh Message-ID "<time.random@domain>".
+// A fresh Message-ID "<time.random@domain>": `now` in decimal, 64 random bits
+// in 16 hex digits (libsodium randombytes_buf). Thread-safe: the intake and a
+// web request make ids at once.
 std::string make_message_id(const std::string& domain, std::int64_t now);
 // "Mon, 07 Mar 2022 10:02:11 +0000"
 std::string rfc5322_date(std::int64_t epoch);

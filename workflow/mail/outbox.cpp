@@ -161,11 +161,8 @@ std::string outbox_list_json(const std::vector<OutboxMail>& mails, const std::st
     o << "[";
     for (std::size_t i = 0; i < mails.size(); ++i) {
         const auto& m = mails[i];
-        std::string rcpt = "[";
-        for (std::size_t j = 0; j < m.recipients.size(); ++j) rcpt += (j ? ", " : "") + json_string(m.recipients[j]);
-        rcpt += "]";
         o << (i ? ",\n" : "\n") << "  {\"id\": " << m.id << ", \"kind\": " << json_string(m.kind)
-          << ", \"uai\": " << json_string(m.uai) << ", \"recipients\": " << rcpt
+          << ", \"uai\": " << json_string(m.uai) << ", \"recipients\": " << json_strings(m.recipients)
           << ",\n   \"state\": " << json_string(outbox_state(m)) << ", \"attempts\": " << m.attempts
           << ", \"next_attempt_at\": " << json_string(m.state == "pending" ? iso_local(m.next_attempt_at, timezone) : "")
           << ", \"last_error\": " << json_string(m.last_error)

@@ -4,8 +4,12 @@
 //   {{name}}              replaced by the value (UTF-8, as is)
 //   {{#name}}...{{/name}} kept when the value is non-empty and not "0"
 //   {{^name}}...{{/name}} kept when it is empty or "0"
-// Loading checks every template for unbalanced sections and unknown names, so a
-// broken edit is refused by check-config and SIGHUP instead of a broken mail.
+// Rendered by kainjow mustache, the web pages' and the digest's engine, with
+// these semantics kept (no HTML escaping; "0" is false; a line holding only a
+// section tag keeps its line end): templates.cpp says how.
+// Loading checks every template for unbalanced sections and unknown names
+// (any other mustache tag is one), so a broken edit is refused by check-config
+// and SIGHUP, naming the file and line, instead of a broken mail.
 #pragma once
 
 #include <map>

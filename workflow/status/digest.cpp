@@ -36,22 +36,6 @@ std::string academie_name(const std::string& code) {
     return code;
 }
 
-std::string html_escape(const std::string& text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
 DigestData collect_digest(const Config& config, Store& store, const Directory& directory, std::int64_t campaign_id,
                           std::int64_t now, std::int64_t since) {
     DigestData d;

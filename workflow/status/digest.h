@@ -139,7 +139,5 @@ int percent(std::size_t part, std::size_t whole);
 std::string departement_name(const std::string& code);
 // "Lille" for "09", "Amiens" for "20", else the code.
 std::string academie_name(const std::string& code);
-// &, <, >, " and ' as entities.
-std::string html_escape(const std::string& text);
 
 }  // namespace ppo::workflow

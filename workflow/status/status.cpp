@@ -3,8 +3,9 @@
 #include "parsers/text/csv.h"
 #include "workflow/campaign/campaign_time.h"
 
+#include <Poco/JSONString.h>
+
 #include <algorithm>
-#include <cstdio>
 #include <sstream>
 #include <unordered_map>
 
@@ -31,12 +32,6 @@ std::vector<std::string> lines_of(const std::string& s) {
     return out;
 }
 
-std::string strings_json(const std::vector<std::string>& items) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_string(items[i]);
-    return out + "]";
-}
-
 std::string checks_json(const std::vector<DocumentCheck>& checks) {
     std::string out = "[";
     for (std::size_t i = 0; i < checks.size(); ++i) {
@@ -44,7 +39,7 @@ std::string checks_json(const std::vector<DocumentCheck>& checks) {
         out += std::string(i ? ",\n" : "\n") + "          {\"file\": " + json_string(c.file) +
                ", \"looks_like_ppo\": " + json_string(c.looks_like_ppo.empty() ? "unchecked" : c.looks_like_ppo) +
                ", \"lycee\": " + json_string(c.lycee.empty() ? "unchecked" : c.lycee) +
-               ", \"named_uais\": " + strings_json(c.named_uais) + ", \"school_years\": " + strings_json(c.school_years) +
+               ", \"named_uais\": " + json_strings(c.named_uais) + ", \"school_years\": " + json_strings(c.school_years) +
                ", \"outdated\": " + (c.outdated ? "true" : "false") + ", \"flagged\": " + (c.flagged() ? "true" : "false") +
                ", \"detail\": " + json_string(c.detail) + "}";
     }
@@ -107,25 +102,15 @@ std::string offset_label(int offset_days) {
 }
 
 std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    return out + "\"";
+    // Poco's JSON string writer (Poco::JSON's own): quotes, backslashes and
+    // the controls escaped, UTF-8 as it is.
+    return Poco::toJSON(s, Poco::JSON_WRAP_STRINGS);
+}
+
+std::string json_strings(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_string(items[i]);
+    return out + "]";
 }
 
 CampaignStatus build_status(Store& store, const Config& config, std::int64_t campaign_id, const Directory& directory) {
@@ -262,7 +247,7 @@ std::string status_json(const CampaignStatus& st) {
 std::string unidentified_json(const CampaignStatus& st) {
     return messages_json(st.unidentified, st.timezone, [](std::ostream& out, const UnidentifiedStatus& u) {
         out << ",\n     \"reason\": " << json_string(u.reason) << ", \"files\": " << files_json(u.files)
-            << ", \"links\": " << strings_json(u.links) << ", \"uai\": " << json_string(u.uai);
+            << ", \"links\": " << json_strings(u.links) << ", \"uai\": " << json_string(u.uai);
     });
 }
 

@@ -92,8 +92,11 @@ CampaignStatus filter_status(const CampaignStatus& status, const std::vector<std
 // when unknown).
 std::string state_label_fr(const std::string& state);
 
-// JSON string literal with quotes (UTF-8 passed through, controls escaped).
+// The JSON string literal of `s`, quotes included (Poco::toJSON: UTF-8 as it
+// is; ", \ and the controls escaped, \b \f \n \r \t by their short forms).
 std::string json_string(const std::string& s);
+// ["a", "b"]: the layout of every string list of the JSON documents.
+std::string json_strings(const std::vector<std::string>& items);
 // "+7" / "-21"
 std::string offset_label(int offset_days);
 // Display width of UTF-8 text (code points: enough for Latin text), and the
