@@ -620,7 +620,7 @@ struct ImapMailSource::Impl {
             return out;
         clist* list = imap->imap_connection_info->imap_capability->cap_list;
         for (clistiter* it = list ? clist_begin(list) : nullptr; it != nullptr; it = clist_next(it)) {
-            const auto* cap = static_cast<mailimap_capability*>(clist_content(it));
+            const auto* cap = static_cast<struct mailimap_capability*>(clist_content(it));
             if (cap == nullptr) continue;
             std::string one;
             if (cap->cap_type == MAILIMAP_CAPABILITY_AUTH_TYPE && cap->cap_data.cap_auth_type != nullptr)
