@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -252,6 +253,61 @@ TEST(ImapServers, AMessageTheServerCannotReadIsQuarantinedAndTheOthersAreTakenOn
     EXPECT_EQ(h.status(kBefore)->getArray("quarantined")->size(), 1u);
     EXPECT_EQ(h.imap().count("PPO.Traites"), 2u);
     EXPECT_EQ(h.smtp().messages().size(), sent);
+}
+
+// --- check-config --connect ------------------------------------------------------
+
+TEST(Preflight, EverythingReachableOnAnInboxPrefixServerExitsZeroAndSendsNothing) {
+    Harness h(courier_like());
+    h.write_config({{"digest.to", "draio@region-academique-hauts-de-france.fr"}});
+    auto r = h.ppo({"check-config", "--connect"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("OK    IMAP namespace: personal namespace \"INBOX.\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("hierarchy delimiter '.'"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("OK    IMAP [imap] processed_folder: \"PPO/Traites\" is \"INBOX.PPO.Traites\" on the server, "
+                         "created now"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("OK    IMAP IDLE: advertised"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("OK    IMAP MOVE: not advertised: COPY, \\Deleted, then EXPUNGE"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("OK    SMTP MAIL FROM/RCPT TO:"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("<draio@region-academique-hauts-de-france.fr> ([digest] to, the DRAIO) accepted: 250"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("OK    database"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("OK    archive"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("checks passed"), std::string::npos) << r.out;
+    // The folders exist now (the daemon would have made them), no mail went out.
+    const auto boxes = h.imap().mailboxes();
+    EXPECT_NE(std::find(boxes.begin(), boxes.end(), "INBOX.PPO.A-trier"), boxes.end());
+    EXPECT_TRUE(h.smtp().messages().empty());
+    // A second run finds them.
+    r = h.ppo({"check-config", "--connect"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("\"INBOX.PPO.Traites\" on the server, exists"), std::string::npos) << r.out;
+    // Plain check-config connects to nothing: the same with the IMAP server gone.
+    h.imap().stop();
+    EXPECT_EQ(h.ppo({"check-config"}).exit_code, 0);
+    r = h.ppo({"check-config", "--connect"});
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("FAIL  IMAP imap://127.0.0.1:"), std::string::npos) << r.out;
+}
+
+TEST(Preflight, ARefusedFolderExitsTwoNamingTheFolderAndItsKey) {
+    Harness h;
+    const std::string bad = "PPO/" + std::string(300, 'x');
+    h.write_config({{"imap.triage_folder", bad}});
+    auto r = h.ppo({"check-config", "--connect"});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.out.find("FAIL  IMAP imap://"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("[imap] triage_folder = \"" + bad + "\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("change [imap] triage_folder"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("too long"), std::string::npos) << r.out;
+    // The other checks still ran.
+    EXPECT_NE(r.out.find("OK    SMTP"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("OK    database"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("1 of "), std::string::npos) << r.out;
 }
 
 }  // namespace
