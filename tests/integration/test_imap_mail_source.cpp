@@ -674,8 +674,8 @@ TEST(ImapMailSource, AMessageTheServerCannotReadStopsNeitherTheListingNorTheOthe
     const auto three = source.fetch({u3});
     ASSERT_EQ(three.size(), 1u);
     EXPECT_NE(three[0].bytes().find("lisible-3"), std::string_view::npos);
-    // The session the caller goes on with works.
-    source.move({u1, u3}, Folder::processed);
+    // The session the caller goes on with works; the unreadable one stays where it is.
+    source.move({u1, u2, u3}, Folder::processed);
     EXPECT_EQ(server.count("PPO.Traites"), 2u);
     EXPECT_EQ(server.count("INBOX"), 1u);
     source.close();
