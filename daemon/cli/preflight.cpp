@@ -235,6 +235,8 @@ int cmd_check_config_connect(Context& ctx) {
         list.fail("configuration", e.what());
     }
     for (const auto& w : workflow::tls_warnings(ctx.config)) std::cout << "NOTE  " << w << "\n";
+    if (ctx.config.intake.trusted_authserv_id.empty())
+        std::cout << "NOTE  [intake] trusted_authserv_id is empty: sender authentication is off (see check-config)\n";
     check_imap(ctx, list);
     check_smtp(ctx, list);
     check_database(ctx, list);
