@@ -869,7 +869,8 @@ struct ImapMailSource::Impl {
         }
     }
 
-    void log_resolution(const Resolved& box, const std::array<Resolved, 3>& wanted) {
+    // Once, and again only when what it says changes (a reload, another server).
+    void log_resolution(const std::array<Resolved, 3>& wanted) {
         std::string line = "IMAP " + where() + ": ";
         line += ns_prefix.empty() ? std::string("no personal namespace prefix")
                                   : "personal namespace \"" + ns_prefix + "\"";
@@ -877,7 +878,6 @@ struct ImapMailSource::Impl {
         line += "; mailbox \"" + mailbox + "\"";
         for (std::size_t i = 0; i < wanted.size(); ++i)
             line += ", " + wanted[i].key + " \"" + wanted[i].configured + "\" -> \"" + folders[i] + "\"";
-        (void)box;
         if (line == resolution_logged) return;
         resolution_logged = line;
         spdlog::info("{}", line);
@@ -905,7 +905,7 @@ struct ImapMailSource::Impl {
             info.mailbox = mailbox;
             for (std::size_t i = 0; i < wanted.size(); ++i) info.folders[i] = folders[i];
             ensure_folders(wanted);
-            log_resolution(box, wanted);
+            log_resolution(wanted);
             const int r = mailimap_select(imap, mailbox.c_str());
             if (r != MAILIMAP_NO_ERROR)
                 refuse_config(r, "SELECT \"" + mailbox + "\" (for [imap] mailbox = \"" + s.mailbox + "\") on " + where(),
