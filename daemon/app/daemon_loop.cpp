@@ -1,5 +1,7 @@
 #include "daemon/app/daemon_loop.h"
 
+#include "daemon/imap/imap_mail_source.h"
+
 #include "daemon/app/notify.h"
 #include "parsers/text/error.h"
 #include "workflow/campaign/scheduler.h"
@@ -273,6 +275,7 @@ void DaemonLoop::reload_if_asked() {
         ctx_.config.intake = fresh.intake;
         ctx_.config.workflow = fresh.workflow;
         ctx_.config.log = fresh.log;
+        reload_folders(fresh);
         templates_ = fresh_templates;
         make_intake();
         if (fresh.http.listen != ctx_.config.http.listen)
@@ -289,6 +292,22 @@ void DaemonLoop::reload_if_asked() {
     notify(std::string(ready_ ? "READY=1\n" : "") + "STATUS=" + status);
 }
 
+// The mailbox and the folders are read again on reload: a name the server
+// refused can be corrected without a restart (the session is reopened).
+void DaemonLoop::reload_folders(const workflow::Config& fresh) {
+    auto& imap = ctx_.config.imap;
+    if (fresh.imap.mailbox == imap.mailbox && fresh.imap.processed_folder == imap.processed_folder &&
+        fresh.imap.triage_folder == imap.triage_folder && fresh.imap.ignored_folder == imap.ignored_folder)
+        return;
+    imap.mailbox = fresh.imap.mailbox;
+    imap.processed_folder = fresh.imap.processed_folder;
+    imap.triage_folder = fresh.imap.triage_folder;
+    imap.ignored_folder = fresh.imap.ignored_folder;
+    if (auto* folders = dynamic_cast<ImapMailSource*>(imap_.get()))
+        folders->set_folders(imap.mailbox, imap.processed_folder, imap.triage_folder, imap.ignored_folder);
+    ready_ = false;
+}
+
 // One pass over the mailbox and the scheduler, then the wait for the next.
 void DaemonLoop::pass() {
     if (!ready_) {
@@ -300,6 +319,11 @@ void DaemonLoop::pass() {
     notify("STATUS=Polling the mailbox\nWATCHDOG=1");
     auto stats = intake_->poll_once();
     metrics_.poll_succeeded(real_now());
+    if (!config_error_.empty()) {
+        spdlog::info("IMAP: the configuration is accepted again; taking the mail");
+        config_error_.clear();
+        metrics_.clear_config_error();
+    }
     const auto now = epoch_of(*ctx_.clock);
     auto campaign = store_.ensure_campaign(ctx_.config.campaign.name, ctx_.config.campaign.deadline,
                                            academies_csv(ctx_.config), now);
@@ -323,7 +347,21 @@ void DaemonLoop::pass() {
     source_->wait(std::chrono::seconds(wait));
 }
 
-// After an error of a pass: the backoff (false when a stop was asked).
+// Sleeps up to `seconds`, a second at a time (the watchdog fed), until a stop
+// or a reload is asked or the leadership is lost.
+void DaemonLoop::wait_seconds(int seconds) {
+    for (int s = 0; s < seconds && !stop_ && !reload_ && leadership_.held(); ++s) {
+        {
+            std::unique_lock lock(wake_mutex_);
+            wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_ || reload_; });
+        }
+        notify("WATCHDOG=1");
+    }
+}
+
+// After an error of a pass: the backoff (false when a stop was asked). A
+// configuration error (the server's lasting refusal) is said once and checked
+// again every kConfigErrorRecheckSeconds, not retried with a backoff.
 bool DaemonLoop::recover(const ppo::Error& e) {
     metrics_.set_imap_session_up(false);
     close_quietly(*source_);
@@ -331,15 +369,23 @@ bool DaemonLoop::recover(const ppo::Error& e) {
         spdlog::info("{}", e.what());
         return false;
     }
+    if (e.kind() == ErrorKind::config) {
+        ready_ = false;
+        if (config_error_ != e.what()) {
+            config_error_ = e.what();
+            spdlog::error("configuration error: {}; no mail is taken until it is corrected (edit the "
+                          "configuration, then reload: systemctl reload ppo-intake); checking again every {} s",
+                          config_error_, kConfigErrorRecheckSeconds);
+        }
+        metrics_.set_config_error(config_error_);
+        notify("STATUS=Configuration error (see the log): " + config_error_ + "\nWATCHDOG=1");
+        wait_seconds(kConfigErrorRecheckSeconds);
+        backoff_ = 1;
+        return true;
+    }
     spdlog::error("{}; retrying in {} s", e.what(), backoff_);
     notify("STATUS=Error, retrying in " + std::to_string(backoff_) + " s: " + e.what() + "\nWATCHDOG=1");
-    for (int s = 0; s < backoff_ && !stop_ && !reload_ && leadership_.held(); ++s) {
-        {
-            std::unique_lock lock(wake_mutex_);
-            wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_ || reload_; });
-        }
-        notify("WATCHDOG=1");
-    }
+    wait_seconds(backoff_);
     backoff_ = std::min(backoff_ * 2, 300);
     return true;
 }

@@ -69,6 +69,8 @@ private:
     void reload_if_asked();
     void pass();
     bool recover(const ppo::Error& e);    // false: stopping
+    void wait_seconds(int seconds);       // until then, a stop, a reload or the lead lost
+    void reload_folders(const workflow::Config& fresh);
     void shutdown();
 
     Context& ctx_;
@@ -98,6 +100,11 @@ private:
 
     Role role_ = Role::standby;
     bool ready_ = false;            // the mailbox is open
+    // A lasting refusal by the IMAP server (ppo::Error config, e.g. a folder it
+    // will not create): said once, checked again at a slow pace, until a reload
+    // with a corrected configuration (or the server) settles it.
+    std::string config_error_;
+    static constexpr int kConfigErrorRecheckSeconds = 300;
     bool notified_ready_ = false;   // systemd was told READY=1 (a standby is ready too)
     bool standby_said_ = false;
     int backoff_ = 1;               // seconds
