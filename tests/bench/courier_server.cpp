@@ -48,7 +48,6 @@ CourierServer::CourierServer(CourierOptions options) : options_(std::move(option
         ::chmod(dir_.c_str(), 0755);   // the IMAP session runs as nobody
         fs::create_directories(dir_ + "/etc");
         fs::create_directories(dir_ + "/run/courier/authdaemon");
-        fs::create_directories(dir_ + "/var");
         const std::string maildir = dir_ + "/home/" + user_ + "/Maildir";
         for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(maildir + "/" + sub);
         passwd* nobody = ::getpwnam("nobody");
@@ -60,9 +59,21 @@ CourierServer::CourierServer(CourierOptions options) : options_(std::move(option
 
         // STARTTLS as Debian ships it: a certificate (key and chain in one PEM)
         // and Diffie-Hellman parameters (a fixed RFC 7919 group: no slow generation).
+        // couriertcpd runs couriertls as the courier user (made by courier-authlib's
+        // postinst): the key file and the TLS session cache are that user's, as
+        // Debian's mkimapdcert and init script make them.
+        passwd* courier = ::getpwnam("courier");
+        if (!courier) throw std::runtime_error("CourierServer: no user courier (is courier-authlib installed?)");
         tls_ = make_self_signed_cert(dir_, "courier");
-        detail::write_file(dir_ + "/etc/imapd.pem", detail::read_file(tls_.key) + detail::read_file(tls_.cert));
-        ::chmod((dir_ + "/etc/imapd.pem").c_str(), 0600);
+        fs::create_directories(dir_ + "/var");
+        for (const auto& [path, content] : {std::pair<std::string, std::string>{dir_ + "/etc/imapd.pem",
+                                                                                detail::read_file(tls_.key) + detail::read_file(tls_.cert)},
+                                            {dir_ + "/var/couriersslcache", ""}}) {
+            detail::write_file(path, content);
+            ::chmod(path.c_str(), 0600);
+            if (::chown(path.c_str(), courier->pw_uid, courier->pw_gid) != 0)
+                throw std::runtime_error("CourierServer: chown " + path + ": " + std::strerror(errno));
+        }
         detail::run({"openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048", "-out",
                      dir_ + "/etc/dhparams.pem"},
                     dir_ + "/openssl.log");
@@ -111,7 +122,6 @@ void CourierServer::write_files() {
     env << "# sourced after Debian's /etc/courier/imapd and imapd-ssl (ppo::testbench::CourierServer)\n"
         << "ADDRESS=127.0.0.1\n"
         << "PORT=" << port_ << "\n"
-        << "PIDFILE=" << dir_ << "/run/imapd.pid\n"
         << "IMAP_STARTTLS=$IMAPDSTARTTLS\n"
         << "COURIERTLS=" << root_ << "/usr/bin/couriertls\n"
         << "TLS_CERTFILE=/etc/courier/imapd.pem\n"
@@ -136,12 +146,13 @@ void CourierServer::write_files() {
       << "/usr/lib/courier/courier-authlib/authdaemond &\n"
       << "auth=$!\n"
       << "i=0; while [ ! -S /run/courier/authdaemon/socket ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n"
-      // As Debian's /usr/lib/courier/imapd start does (less -access and courierlogger).
+      // As Debian's /usr/lib/courier/imapd start does, less -access, courierlogger
+      // and -pid (with which couriertcpd detaches: it stays our child here).
       << "/usr/bin/env -i PATH=/usr/bin:/bin /bin/sh -c " << sh_quote(
              "set -a; " + imapd_files + "; umask $IMAP_UMASK; "
              "if test -n \"$IMAP_ULIMITD\"; then ulimit -v $IMAP_ULIMITD; fi; "
              "exec " + root_ + "/usr/sbin/couriertcpd -address=$ADDRESS -maxprocs=$MAXDAEMONS -maxperip=$MAXPERIP "
-             "-pid=$PIDFILE $TCPDOPTS $PORT " + root_ + "/usr/lib/courier/courier/imaplogin " + root_ +
+             "$TCPDOPTS $PORT " + root_ + "/usr/lib/courier/courier/imaplogin " + root_ +
              "/usr/bin/imapd $MAILDIRPATH")
       << " &\n"
       << "tcpd=$!\n"

@@ -13,7 +13,7 @@
 // normally) with authuserdb only and a userdb made by makeuserdb; couriertcpd
 // with imaplogin and imapd, the environment being Debian's /etc/courier/imapd
 // and imapd-ssl as shipped (sourced as the init script does), with the
-// address (127.0.0.1), port, PID file and TLS files moved into the fixture's
+// address (127.0.0.1), port and TLS files moved into the fixture's
 // folder. STARTTLS is offered as Debian ships it (IMAPDSTARTTLS=YES, not
 // required: plain LOGIN works too), with a fresh self-signed certificate
 // (cert_file()). Not used: the -access file (imapaccess.dat) and courierlogger

@@ -7,9 +7,10 @@
 // auxprop, as Debian ships it; plain LOGIN allowed, as Debian ships it:
 // `allowplaintext: yes`, no TLS: Debian ships no certificate), its INBOX made
 // at first login (Debian's `autocreate_quota: 0`). The master process listens
-// on 127.0.0.1 on a free port with only the imap service (Debian's cyrus.conf
-// also starts pop3, nntp, http, lmtp, sieve and notify on system ports and
-// sockets). The services run as "nobody" when the test runs as root (Cyrus
+// on 127.0.0.1 on a free port with the imap service and idled (Debian's
+// cyrus.conf has idled commented out, which leaves IDLE noticing new mail only
+// every 60 s, imapidlepoll; it also starts pop3, nntp, http, lmtp, sieve and
+// notify on system ports and sockets, left out here). The services run as "nobody" when the test runs as root (Cyrus
 // refuses root), else as the current user; nothing under /etc or /var is
 // read or written, except Cyrus's syslog lines, which go nowhere when the
 // machine has no /dev/log. Started by the constructor (waits until the port

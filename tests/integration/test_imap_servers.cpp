@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -61,6 +62,16 @@ std::string shipped_value(const std::string& section, const std::string& key) {
         if (current == section && eq != std::string::npos && trim(line.substr(0, eq)) == key) return trim(line.substr(eq + 1));
     }
     throw std::runtime_error("etc/ppo-intake.conf: no " + section + "." + key);
+}
+
+// As a mail transport delivers it: CRLF line ends (Cyrus refuses a bare LF).
+std::string crlf(const std::string& raw) {
+    std::string out;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '\n' && (i == 0 || raw[i - 1] != '\r')) out += '\r';
+        out += raw[i];
+    }
+    return out;
 }
 
 // "PPO/Traites" on a server whose personal namespace is ("INBOX." ".").
@@ -182,6 +193,8 @@ struct ServerCase {
     bool needs_root;
 };
 
+void PrintTo(const ServerCase& c, std::ostream* os) { *os << c.label; }
+
 class OtherImapServer : public ::testing::TestWithParam<ServerCase> {};
 
 TEST_P(OtherImapServer, TakesEveryMessageOnceInFoldersOfThePersonalNamespaceAndIdles) {
@@ -206,21 +219,21 @@ TEST_P(OtherImapServer, TakesEveryMessageOnceInFoldersOfThePersonalNamespaceAndI
     claudel.from = "ce.0596082r@ac-lille.fr";
     claudel.subject = "PPO";
     claudel.files = {{"PPO 2022.pdf", "application/pdf", sample_pdf("claudel"), ""}};
-    server->append(build_test_mail(claudel));
+    server->append(crlf(build_test_mail(claudel)));
     TestMail ribot;
     ribot.from = "Marie Dupont <marie.dupont@ac-lille.fr>";
     ribot.subject = "PPO lycée Ribot 0597091M";
     ribot.files = {{"ppo.pdf", "application/pdf", sample_pdf("ribot"), ""}};
-    server->append(build_test_mail(ribot));
+    server->append(crlf(build_test_mail(ribot)));
     TestMail question;
     question.from = "ce.0596082r@ac-lille.fr";
     question.subject = "Question sur le PPO";
-    server->append(build_test_mail(question));
+    server->append(crlf(build_test_mail(question)));
     TestMail ooo;
     ooo.from = "ce.0597091m@ac-lille.fr";
     ooo.subject = "Absence du bureau";
     ooo.headers = {{"Auto-Submitted", "auto-replied"}};
-    server->append(build_test_mail(ooo));
+    server->append(crlf(build_test_mail(ooo)));
     ASSERT_EQ(server->count("INBOX"), 4u);
 
     auto r = intake.ppo({"poll", "--once"});
@@ -236,8 +249,11 @@ TEST_P(OtherImapServer, TakesEveryMessageOnceInFoldersOfThePersonalNamespaceAndI
     for (const auto& n : names) listed += " [" + n + "]";
     for (const auto& want : {processed, triage, ignored})
         EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want << " not in LIST:" << listed;
-    for (const auto& n : names)
-        if (n.find("PPO") != std::string::npos) EXPECT_EQ(n.rfind(c.prefix, 0), 0u) << n << " outside " << c.prefix;
+    for (const auto& n : names) {
+        if (n.find("PPO") != std::string::npos) {
+            EXPECT_EQ(n.rfind(c.prefix, 0), 0u) << n << " outside " << c.prefix;
+        }
+    }
 
     EXPECT_EQ(intake.submissions("0596082R"), 1u);
     EXPECT_EQ(intake.submissions("0597091M"), 1u);
@@ -279,13 +295,18 @@ TEST_P(OtherImapServer, TakesEveryMessageOnceInFoldersOfThePersonalNamespaceAndI
     jeanne.from = "Direction <Direction.Jeanne-Darc@orange.fr>";
     jeanne.subject = "Notre PPO";
     jeanne.files = {{"PPO.pdf", "application/pdf", sample_pdf("jeanne"), ""}};
-    server->append(build_test_mail(jeanne));
+    server->append(crlf(build_test_mail(jeanne)));
     std::size_t taken = 0;
+    const auto appended = std::chrono::steady_clock::now();
     for (auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
          taken == 0 && std::chrono::steady_clock::now() < end;) {
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
         taken = intake.submissions("0626769W");
     }
+    // Said, not asserted (no timing assertion): how long IDLE took.
+    std::cout << "[          ] " << server->name() << ": taken "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - appended).count()
+              << " ms after the APPEND\n";
     const bool alive = daemon.alive();
     const int exit_code = daemon.terminate();
     EXPECT_TRUE(alive) << tail(daemon.log());
@@ -312,6 +333,6 @@ INSTANTIATE_TEST_SUITE_P(
                    },
                    "", '.', false},
         ServerCase{"Courier", [] { return std::unique_ptr<ImapTestServer>(new CourierServer()); }, "INBOX.", '.', true}),
-    [](const ::testing::TestParamInfo<ServerCase>& info) { return info.param.label; });
+    [](const ::testing::TestParamInfo<ServerCase>& param) { return param.param.label; });
 
 }  // namespace
