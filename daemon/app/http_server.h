@@ -1,5 +1,6 @@
 // The daemon's small HTTP endpoint ([http] listen, loopback by default):
 //   GET /healthz  200 or 503 with {"imap_session":"up","last_poll_age_seconds":N,"outbox_pending":N}
+//                 (plus "config_error":"..." while the IMAP server refuses the configuration: 503, not ready)
 //   GET /metrics  Prometheus text format 0.0.4
 // One request per connection (HTTP/1.1 with "Connection: close"), status
 // lines with their reason phrase ("404 Not Found"). Served by a few threads of

@@ -67,11 +67,36 @@ std::vector<std::uint64_t> Histogram::cumulative() const {
     return out;
 }
 
+namespace {
+
+// A JSON string's contents: quote, backslash and control characters escaped.
+std::string json_escape(const std::string& in) {
+    std::string out;
+    for (char ch : in) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string Health::json() const {
     return std::string("{\"imap_session\":\"") + (imap_session_up ? "up" : "down") +
            "\",\"last_poll_age_seconds\":" + (last_poll_age_seconds < 0 ? "null" : std::to_string(last_poll_age_seconds)) +
            ",\"outbox_pending\":" + std::to_string(outbox_pending) +
-           (role.empty() ? std::string() : ",\"role\":\"" + role + "\"") + "}";
+           (role.empty() ? std::string() : ",\"role\":\"" + role + "\"") +
+           (config_error.empty() ? std::string() : ",\"config_error\":\"" + json_escape(config_error) + "\"") + "}";
 }
 
 const std::vector<double>& Metrics::ack_latency_bounds() {
@@ -131,12 +156,25 @@ void Metrics::standby_checked(std::int64_t epoch) {
     last_standby_check_ = epoch;
 }
 
+void Metrics::set_config_error(const std::string& reason) {
+    std::lock_guard lock(mutex_);
+    if (reason == config_error_) return;
+    config_error_ = reason;
+    ++config_errors_total_;
+}
+
+void Metrics::clear_config_error() {
+    std::lock_guard lock(mutex_);
+    config_error_.clear();
+}
+
 Health Metrics::health(std::int64_t now_epoch, std::int64_t max_age_seconds) const {
     std::lock_guard lock(mutex_);
     Health h;
     h.imap_session_up = imap_up_;
     h.outbox_pending = outbox_pending_;
     h.role = role_;
+    h.config_error = config_error_;
     if (last_poll_ > 0) h.last_poll_age_seconds = std::max<std::int64_t>(0, now_epoch - last_poll_);
     if (role_ == "standby" || role_ == "web") {
         // A standby is healthy while it reaches the database, ready to take
@@ -144,7 +182,8 @@ Health Metrics::health(std::int64_t now_epoch, std::int64_t max_age_seconds) con
         h.healthy = last_standby_check_ > 0 && now_epoch - last_standby_check_ <= max_age_seconds;
         return h;
     }
-    h.healthy = imap_up_ && h.last_poll_age_seconds >= 0 && h.last_poll_age_seconds <= max_age_seconds;
+    h.healthy = config_error_.empty() && imap_up_ && h.last_poll_age_seconds >= 0 &&
+                h.last_poll_age_seconds <= max_age_seconds;
     return h;
 }
 
@@ -168,6 +207,13 @@ std::string Metrics::render_prometheus() const {
                "1 when this instance is the leader (takes mail, sends the outbox, reminders and digests), 0 when standby.");
         out += std::string("ppo_leader ") + (role_ == "leader" ? "1" : "0") + "\n";
     }
+    header(out, "ppo_imap_config_errors_total", "counter",
+           "Lasting refusals of the configuration by the IMAP server (a folder it will not create or select), "
+           "counted once each.");
+    out += "ppo_imap_config_errors_total " + std::to_string(config_errors_total_) + "\n";
+    header(out, "ppo_imap_config_error", "gauge",
+           "1 while the IMAP server refuses the configuration (see /healthz for the reason), else 0.");
+    out += std::string("ppo_imap_config_error ") + (config_error_.empty() ? "0" : "1") + "\n";
     header(out, "ppo_ack_latency_seconds", "histogram",
            "From a message's arrival at the IMAP server to its acknowledgement being accepted by SMTP.");
     auto cumulative = ack_latency_.cumulative();

@@ -39,6 +39,10 @@ struct Health {
     std::int64_t last_poll_age_seconds = -1;  // -1: no successful poll yet
     std::size_t outbox_pending = 0;
     std::string role;                         // "leader" | "standby" | "web" ("": not said, left out of the JSON)
+    // A lasting refusal by the IMAP server of the configuration (a folder it
+    // will not create or select), with its words and the key to change: not
+    // ready until a corrected configuration is in force. "": none (left out).
+    std::string config_error;
     std::string json() const;                 // {"imap_session":"up",...}
 };
 
@@ -65,7 +69,13 @@ public:
     // judges a standby by, since it holds no IMAP session.
     void standby_checked(std::int64_t epoch);
 
-    // Unhealthy when the IMAP session is down, or when the last successful
+    // The IMAP server refuses the configuration for good (ppo::Error config):
+    // counted once per distinct refusal (ppo_imap_config_errors_total), and
+    // /healthz answers 503 with `reason` until clear_config_error().
+    void set_config_error(const std::string& reason);
+    void clear_config_error();
+
+    // Unhealthy when a configuration error is set, when the IMAP session is down, or when the last successful
     // poll is older than max_age_seconds (or there was none yet).
     Health health(std::int64_t now_epoch, std::int64_t max_age_seconds) const;
     std::string render_prometheus() const;
@@ -81,6 +91,8 @@ private:
     bool imap_up_ = false;
     std::string role_;
     std::int64_t last_standby_check_ = 0;
+    std::string config_error_;
+    std::uint64_t config_errors_total_ = 0;
 };
 
 }  // namespace ppo::daemon

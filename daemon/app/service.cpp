@@ -570,6 +570,11 @@ int cmd_run(Context& ctx) {
     bool notified_ready = false;    // systemd was told READY=1 (a standby is ready too)
     bool standby_said = false;
     int backoff = 1;
+    // A lasting refusal by the IMAP server (ppo::Error config, e.g. a folder it
+    // will not create): said once, checked again at a slow pace, until a
+    // reload with a corrected configuration (or the server) settles it.
+    std::string config_error;
+    constexpr int config_error_recheck_seconds = 300;
     // How long a leader may wait on the mailbox (IDLE) before it looks at
     // its leadership again: a leader that lost it must step down well within
     // the lease, and the mailbox is not taken meanwhile (StoppableSource).
@@ -650,6 +655,21 @@ int cmd_run(Context& ctx) {
                 ctx.config.intake = fresh.intake;
                 ctx.config.workflow = fresh.workflow;
                 ctx.config.log = fresh.log;
+                // The mailbox and the folders too: a name the server refused
+                // can be corrected without a restart (the session is reopened).
+                if (fresh.imap.mailbox != ctx.config.imap.mailbox ||
+                    fresh.imap.processed_folder != ctx.config.imap.processed_folder ||
+                    fresh.imap.triage_folder != ctx.config.imap.triage_folder ||
+                    fresh.imap.ignored_folder != ctx.config.imap.ignored_folder) {
+                    ctx.config.imap.mailbox = fresh.imap.mailbox;
+                    ctx.config.imap.processed_folder = fresh.imap.processed_folder;
+                    ctx.config.imap.triage_folder = fresh.imap.triage_folder;
+                    ctx.config.imap.ignored_folder = fresh.imap.ignored_folder;
+                    if (auto* folders = dynamic_cast<ImapMailSource*>(imap.get()))
+                        folders->set_folders(fresh.imap.mailbox, fresh.imap.processed_folder, fresh.imap.triage_folder,
+                                             fresh.imap.ignored_folder);
+                    ready = false;
+                }
                 templates = fresh_templates;
                 make_intake();
                 if (fresh.http.listen != ctx.config.http.listen)
@@ -675,6 +695,11 @@ int cmd_run(Context& ctx) {
             notify("STATUS=Polling the mailbox\nWATCHDOG=1");
             auto stats = intake->poll_once();
             metrics.poll_succeeded(real_now());
+            if (!config_error.empty()) {
+                spdlog::info("IMAP: the configuration is accepted again; taking the mail");
+                config_error.clear();
+                metrics.clear_config_error();
+            }
             const auto now = epoch_of(*ctx.clock);
             auto campaign = store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline,
                                                   academies_csv(ctx.config), now);
@@ -706,6 +731,23 @@ int cmd_run(Context& ctx) {
             if (g_stop) {
                 spdlog::info("{}", e.what());
                 break;
+            }
+            if (e.kind() == ErrorKind::config) {
+                ready = false;
+                if (config_error != e.what()) {
+                    config_error = e.what();
+                    spdlog::error("configuration error: {}; no mail is taken until it is corrected (edit the "
+                                  "configuration, then reload: systemctl reload ppo-intake); checking again every {} s",
+                                  config_error, config_error_recheck_seconds);
+                }
+                metrics.set_config_error(config_error);
+                notify("STATUS=Configuration error (see the log): " + config_error + "\nWATCHDOG=1");
+                for (int s = 0; s < config_error_recheck_seconds && !g_stop && !g_reload && leadership.held(); ++s) {
+                    std::this_thread::sleep_for(std::chrono::seconds(1));
+                    notify("WATCHDOG=1");
+                }
+                backoff = 1;
+                continue;
             }
             spdlog::error("{}; retrying in {} s", e.what(), backoff);
             notify("STATUS=Error, retrying in " + std::to_string(backoff) + " s: " + e.what() + "\nWATCHDOG=1");

@@ -1,5 +1,7 @@
 #include "daemon/cli/cli.h"
 
+#include "daemon/cli/preflight.h"
+
 #include "daemon/store/database.h"
 #include "daemon/documents/document_reader.h"
 #include "daemon/store/file_archive.h"
@@ -60,7 +62,8 @@ const char* kUsage =
     "  ack resend SUBMISSION_ID queue the acknowledgement of a submission again and send it\n"
     "  export files --bassin CODE --out FILE.zip [--force]\n"
     "                           the latest PPO of each lycée of a bassin, in one ZIP\n"
-    "  check-config             validate the configuration and templates, change nothing\n"
+    "  check-config [--connect] validate the configuration and templates, change nothing;\n"
+    "                           --connect: the pre-flight check (IMAP, SMTP, database, archive)\n"
     "\n"
     "Global options:\n"
     "  -c, --config FILE   configuration file (default /etc/ppo-intake/ppo-intake.conf)\n"
@@ -138,8 +141,14 @@ const std::map<std::string, std::string> kCommandHelp = {
              "list shows logins, roles and bassins (never the hashes); remove exits 1 for an unknown login.\n"
              "The daemon reads the file again when it changes: no restart needed.\n\n"
              "  echo 'a long passphrase' | ppo-intake user add ien.douai --role ien-io --bassin 095912\n"},
-    {"check-config", "Usage: ppo-intake [-c FILE] check-config\n\nValidates the configuration file and the mail\n"
-                     "templates without connecting to anything. Exit 0 when valid, 2 otherwise.\n"},
+    {"check-config", "Usage: ppo-intake [-c FILE] check-config [--connect]\n\nValidates the configuration file and the mail\n"
+                     "templates without connecting to anything. Exit 0 when valid, 2 otherwise.\n\n"
+                     "--connect: the pre-flight check before the campaign. Logs in to IMAP (capabilities, namespace,\n"
+                     "delimiter, the mailbox, the three folders found or created as the daemon would, IDLE), to SMTP\n"
+                     "(TLS, AUTH, MAIL FROM and RCPT TO the first [digest] to address, then RSET: nothing is sent),\n"
+                     "opens the database (schema version against this binary's; not migrated) and writes a file in\n"
+                     "the archive (then removes it; free space). One line per check, OK or FAIL and why.\n"
+                     "Exit 0 when every check passed, 2 otherwise.\n"},
 };
 
 struct UsageError : std::runtime_error {
@@ -483,13 +492,19 @@ int run_cli(int argc, char** argv) {
         // (user writes the users file in /etc/ppo-intake, as the
         // administrator who runs it); every other command does, as the owner
         // of the state directory.
-        if (command == "check-config") return cmd_check_config(ctx);
+        if (command == "check-config") {
+            if (rest.size() > 1 || (rest.size() == 1 && rest[0] != "--connect"))
+                throw UsageError("check-config: unexpected argument '" + rest.back() + "'");
+            if (rest.empty()) return cmd_check_config(ctx);
+        }
         if (command == "user") return cmd_user(ctx, rest);
         const char* allow_root = std::getenv("PPO_ALLOW_ROOT");
         Identity became;
         if (drop_root_privileges(ctx.config, allow_root && std::string(allow_root) == "1", &became))
             spdlog::info("running as {} (uid {}, gid {}), the owner of {}", became.name, became.uid, became.gid,
                          state_directory(ctx.config));
+        // --connect: as the daemon's user, who writes the archive and the database.
+        if (command == "check-config") return cmd_check_config_connect(ctx);
         if (command == "status") return cmd_status(ctx, rest);
         if (command == "directory") {
             if (rest.empty() || rest[0] != "import") throw UsageError("directory: expected 'directory import ...'");

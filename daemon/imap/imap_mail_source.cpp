@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -124,6 +125,9 @@ struct MailboxListFree {
 struct CapabilityFree {
     void operator()(mailimap_capability_data* c) const { mailimap_capability_data_free(c); }
 };
+struct NamespaceFree {
+    void operator()(mailimap_namespace_data* n) const { mailimap_namespace_data_free(n); }
+};
 struct StoreAttFree {
     void operator()(mailimap_store_att_flags* s) const { mailimap_store_att_flags_free(s); }
 };
@@ -133,6 +137,7 @@ using FetchListPtr = std::unique_ptr<clist, FetchListFree>;
 using MailboxListPtr = std::unique_ptr<clist, MailboxListFree>;
 using CapabilityPtr = std::unique_ptr<mailimap_capability_data, CapabilityFree>;
 using StoreAttPtr = std::unique_ptr<mailimap_store_att_flags, StoreAttFree>;
+using NamespacePtr = std::unique_ptr<mailimap_namespace_data, NamespaceFree>;
 
 template <typename T>
 T* check_alloc(T* p) {
@@ -287,50 +292,11 @@ std::string mailbox_key(const std::string& name, char delimiter) {
 }
 
 // ---------------------------------------------------------------------------
-// Message-ID from the BODY[HEADER.FIELDS (MESSAGE-ID)] block.
-
 std::string trim(std::string_view s) {
     const auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
     while (!s.empty() && ws(s.front())) s.remove_prefix(1);
     while (!s.empty() && ws(s.back())) s.remove_suffix(1);
     return std::string(s);
-}
-
-std::string extract_message_id(std::string_view block) {
-    // Unfold: CRLF (or LF) followed by a space or a tab continues the line.
-    std::string unfolded;
-    unfolded.reserve(block.size());
-    for (std::size_t i = 0; i < block.size(); ++i) {
-        if (block[i] == '\r' && i + 1 < block.size() && block[i + 1] == '\n' && i + 2 < block.size() &&
-            (block[i + 2] == ' ' || block[i + 2] == '\t')) {
-            ++i;
-            continue;
-        }
-        if (block[i] == '\n' && i + 1 < block.size() && (block[i + 1] == ' ' || block[i + 1] == '\t')) continue;
-        unfolded += block[i];
-    }
-    std::size_t pos = 0;
-    while (pos < unfolded.size()) {
-        std::size_t eol = unfolded.find('\n', pos);
-        if (eol == std::string::npos) eol = unfolded.size();
-        const std::string_view line(unfolded.data() + pos, eol - pos);
-        pos = eol + 1;
-        const std::size_t colon = line.find(':');
-        if (colon == std::string_view::npos) continue;
-        if (upper_ascii(trim(line.substr(0, colon))) != "MESSAGE-ID") continue;
-        const std::string value = trim(line.substr(colon + 1));
-        const std::size_t open = value.find('<');
-        if (open != std::string::npos) {
-            const std::size_t close = value.find('>', open);
-            if (close != std::string::npos) return trim(value.substr(open, close - open + 1));
-        }
-        if (value.empty()) return {};
-        // No angle brackets: keep the first word, drop any (comment).
-        std::string word = value.substr(0, value.find_first_of(" \t("));
-        if (word.empty()) return {};
-        return "<" + word + ">";
-    }
-    return {};
 }
 
 // ---------------------------------------------------------------------------
@@ -541,8 +507,13 @@ struct ImapMailSource::Impl {
     std::uint32_t uidvalidity = 0;
     std::uint32_t known_uid = 0;         // highest UID list() returned in this session
     std::map<std::uint32_t, std::uint64_t> listed_size;   // RFC822.SIZE of what list() returned
-    std::string mailbox;                 // server name (delimiter mapped, mUTF-7)
+    std::string mailbox;                 // server name (namespace, delimiter mapped, mUTF-7)
     std::string folders[3];              // processed, triage, ignored
+    std::string ns_prefix;               // the personal namespace's prefix ("" when none)
+    ImapSessionInfo info;
+    std::string resolution_logged;       // what the last "folders resolved" line said
+    // Messages the server cannot hand over (uid -> why), never asked for again.
+    std::map<std::uint32_t, std::string> unreadable;
 
     explicit Impl(ImapSettings settings) : s(std::move(settings)) {
         int fds[2];
@@ -615,6 +586,20 @@ struct ImapMailSource::Impl {
         throw permanent_error(msg);
     }
 
+    // A server's refusal of a configured name: ppo::Error config naming the
+    // server's words and the key, unless the connection broke or the server
+    // said to try later (transient, as fail()).
+    [[noreturn]] void refuse_config(int r, const std::string& what, const std::string& key) {
+        const std::string text = server_text();
+        if (breaks_session(r) || busy_code(response_atom())) fail(r, what);
+        std::string msg = "IMAP " + what + ": " + etpan_error_name(r);
+        if (!text.empty()) msg += " (server said: " + text + ")";
+        msg += "; the server will not accept it: change " + key;
+        if (!ns_prefix.empty())
+            msg += " (names are relative to the server's personal namespace \"" + ns_prefix + "\")";
+        throw config_error(msg);
+    }
+
     void require_session(const char* op) {
         if (imap == nullptr || imap->imap_state != MAILIMAP_STATE_SELECTED)
             throw transient_error(std::string("IMAP ") + op + " on " + where_box() +
@@ -626,6 +611,52 @@ struct ImapMailSource::Impl {
         const int r = mailimap_capability(imap, &raw);
         CapabilityPtr caps(raw);
         if (r != MAILIMAP_NO_ERROR) fail(r, "CAPABILITY on " + where(), false);
+    }
+
+    std::string capability_text() const {
+        std::string out;
+        if (imap == nullptr || imap->imap_connection_info == nullptr ||
+            imap->imap_connection_info->imap_capability == nullptr)
+            return out;
+        clist* list = imap->imap_connection_info->imap_capability->cap_list;
+        for (clistiter* it = list ? clist_begin(list) : nullptr; it != nullptr; it = clist_next(it)) {
+            const auto* cap = static_cast<struct mailimap_capability*>(clist_content(it));
+            if (cap == nullptr) continue;
+            std::string one;
+            if (cap->cap_type == MAILIMAP_CAPABILITY_AUTH_TYPE && cap->cap_data.cap_auth_type != nullptr)
+                one = std::string("AUTH=") + cap->cap_data.cap_auth_type;
+            else if (cap->cap_type == MAILIMAP_CAPABILITY_NAME && cap->cap_data.cap_name != nullptr)
+                one = cap->cap_data.cap_name;
+            if (one.empty()) continue;
+            if (!out.empty()) out += ' ';
+            out += one;
+        }
+        return out;
+    }
+
+    // NAMESPACE (RFC 2342), when advertised: the personal namespace's prefix
+    // and delimiter. A refusal (NO) leaves the names as they are.
+    void discover_namespace() {
+        ns_prefix.clear();
+        info.has_namespace = false;
+        if (mailimap_has_namespace(imap) == 0) return;
+        mailimap_namespace_data* raw = nullptr;
+        const int r = mailimap_namespace(imap, &raw);
+        NamespacePtr ns(raw);
+        if (r != MAILIMAP_NO_ERROR) {
+            if (breaks_session(r)) fail(r, "NAMESPACE on " + where(), false);
+            spdlog::warn("IMAP {}: NAMESPACE refused ({}); folder names are taken as they are", where(),
+                         server_text());
+            return;
+        }
+        info.has_namespace = true;
+        if (!ns || ns->ns_personal == nullptr || ns->ns_personal->ns_data_list == nullptr) return;
+        clistiter* first = clist_begin(ns->ns_personal->ns_data_list);
+        if (first == nullptr) return;
+        const auto* personal = static_cast<mailimap_namespace_info*>(clist_content(first));
+        if (personal == nullptr || personal->ns_prefix == nullptr) return;
+        ns_prefix = personal->ns_prefix;
+        if (delimiter == 0 && personal->ns_delimiter != 0) delimiter = personal->ns_delimiter;
     }
 
     // After the TLS handshake, before anything else is sent: the chain and
@@ -718,6 +749,8 @@ struct ImapMailSource::Impl {
         have_idle = mailimap_has_idle(imap) != 0;
         have_move = mailimap_has_extension(imap, "MOVE") != 0;
         have_uidplus = mailimap_has_extension(imap, "UIDPLUS") != 0;
+        info = ImapSessionInfo{};
+        info.capabilities = capability_text();
     }
 
     void discover_delimiter() {
@@ -737,26 +770,55 @@ struct ImapMailSource::Impl {
         }
     }
 
-    std::string server_name(const std::vector<std::string>& lv) const {
+    // A configured name resolved against the personal namespace: `base` is
+    // kept as the server spells it (its prefix, or nothing), `lv` are the
+    // levels below it, joined with the server's delimiter.
+    struct Resolved {
+        std::string configured;
+        std::string key;                  // "[imap] processed_folder"
+        std::string base;
+        std::vector<std::string> lv;
+    };
+
+    std::string server_name(const Resolved& r, std::size_t depth) const {
         std::string joined;
-        for (const auto& level : lv) {
+        for (std::size_t i = 0; i < depth && i < r.lv.size(); ++i) {
             if (!joined.empty()) joined += (delimiter != 0 ? delimiter : '/');
-            joined += level;
+            joined += r.lv[i];
         }
-        return to_modified_utf7(joined);
+        return r.base + to_modified_utf7(joined);
     }
 
-    std::string server_name(const std::string& configured) const {
-        const auto lv = levels(configured);
-        if (lv.empty()) throw config_error("IMAP folder name is empty: \"" + configured + "\"");
-        if (delimiter != 0 && delimiter != '/') {
-            for (const auto& level : lv) {
-                if (level.find(delimiter) != std::string::npos)
-                    throw config_error("IMAP folder \"" + configured + "\" contains the server's hierarchy delimiter '" +
-                                       std::string(1, delimiter) + "' on " + where());
+    std::string server_name(const Resolved& r) const { return server_name(r, r.lv.size()); }
+
+    Resolved resolve(const std::string& configured, const std::string& key) const {
+        Resolved r{configured, key, {}, levels(configured)};
+        if (r.lv.empty()) throw config_error(key + ": the IMAP folder name is empty");
+        if (!ns_prefix.empty() && upper_ascii(r.lv.front()) != "INBOX") {
+            // Already written with the prefix ("INBOX.PPO.Traites"): the rest
+            // is in the server's terms, split on its delimiter as well.
+            const bool inbox_prefix = upper_ascii(ns_prefix).rfind("INBOX", 0) == 0;
+            const bool has_prefix =
+                configured.size() > ns_prefix.size() &&
+                (inbox_prefix ? upper_ascii(configured.substr(0, ns_prefix.size())) == upper_ascii(ns_prefix)
+                              : configured.compare(0, ns_prefix.size(), ns_prefix) == 0);
+            r.base = ns_prefix;
+            if (has_prefix) {
+                std::string rest = configured.substr(ns_prefix.size());
+                if (delimiter != 0) std::replace(rest.begin(), rest.end(), delimiter, '/');
+                r.lv = levels(rest);
+                if (r.lv.empty()) throw config_error(key + ": the IMAP folder name \"" + configured + "\" names only the namespace");
             }
         }
-        return server_name(lv);
+        if (delimiter != 0 && delimiter != '/') {
+            for (const auto& level : r.lv) {
+                if (level.find(delimiter) != std::string::npos)
+                    throw config_error(key + ": the IMAP folder \"" + configured +
+                                       "\" contains the server's hierarchy delimiter '" + std::string(1, delimiter) +
+                                       "' on " + where() + " (write '/' between levels)");
+            }
+        }
+        return r;
     }
 
     std::set<std::string> existing_mailboxes() {
@@ -783,25 +845,39 @@ struct ImapMailSource::Impl {
         return names;
     }
 
-    void ensure_folders(const std::string (&configured)[3]) {
+    void ensure_folders(const std::array<Resolved, 3>& wanted) {
         std::set<std::string> existing = existing_mailboxes();
-        for (const auto& name : configured) {
-            const auto lv = levels(name);
-            for (std::size_t depth = 1; depth <= lv.size(); ++depth) {
-                const std::vector<std::string> prefix(lv.begin(), lv.begin() + static_cast<std::ptrdiff_t>(depth));
-                const std::string server = server_name(prefix);
+        for (const auto& r : wanted) {
+            for (std::size_t depth = 1; depth <= r.lv.size(); ++depth) {
+                const std::string server = server_name(r, depth);
                 const std::string key = mailbox_key(server, delimiter);
                 if (existing.count(key) != 0) continue;
-                const int r = mailimap_create(imap, server.c_str());
-                if (r == MAILIMAP_NO_ERROR || upper_ascii(response_atom()) == "ALREADYEXISTS") {
+                const int res = mailimap_create(imap, server.c_str());
+                if (res == MAILIMAP_NO_ERROR || upper_ascii(response_atom()) == "ALREADYEXISTS") {
+                    if (res == MAILIMAP_NO_ERROR) info.created.push_back(server);
                     existing.insert(key);
                     continue;
                 }
-                const bool leaf = depth == lv.size();
-                if (!leaf && !breaks_session(r)) continue;   // some servers refuse bare parents; the leaf decides
-                fail(r, "CREATE \"" + server + "\" (for folder \"" + name + "\") on " + where());
+                const bool leaf = depth == r.lv.size();
+                if (!leaf && !breaks_session(res)) continue;   // some servers refuse bare parents; the leaf decides
+                refuse_config(res, "CREATE \"" + server + "\" (for " + r.key + " = \"" + r.configured + "\") on " + where(),
+                              r.key);
             }
         }
+    }
+
+    void log_resolution(const Resolved& box, const std::array<Resolved, 3>& wanted) {
+        std::string line = "IMAP " + where() + ": ";
+        line += ns_prefix.empty() ? std::string("no personal namespace prefix")
+                                  : "personal namespace \"" + ns_prefix + "\"";
+        line += delimiter != 0 ? ", delimiter '" + std::string(1, delimiter) + "'" : std::string(", no delimiter");
+        line += "; mailbox \"" + mailbox + "\"";
+        for (std::size_t i = 0; i < wanted.size(); ++i)
+            line += ", " + wanted[i].key + " \"" + wanted[i].configured + "\" -> \"" + folders[i] + "\"";
+        (void)box;
+        if (line == resolution_logged) return;
+        resolution_logged = line;
+        spdlog::info("{}", line);
     }
 
     std::uint32_t open() {
@@ -814,14 +890,26 @@ struct ImapMailSource::Impl {
         try {
             connect_and_login();
             discover_delimiter();
-            mailbox = server_name(s.mailbox);
-            const std::string configured[3] = {s.processed_folder, s.triage_folder, s.ignored_folder};
-            for (int i = 0; i < 3; ++i) folders[i] = server_name(configured[i]);
-            ensure_folders(configured);
+            discover_namespace();
+            const Resolved box = resolve(s.mailbox, "[imap] mailbox");
+            mailbox = server_name(box);
+            const std::array<Resolved, 3> wanted = {resolve(s.processed_folder, "[imap] processed_folder"),
+                                                    resolve(s.triage_folder, "[imap] triage_folder"),
+                                                    resolve(s.ignored_folder, "[imap] ignored_folder")};
+            for (std::size_t i = 0; i < wanted.size(); ++i) folders[i] = server_name(wanted[i]);
+            info.personal_prefix = ns_prefix;
+            info.delimiter = delimiter;
+            info.mailbox = mailbox;
+            for (std::size_t i = 0; i < wanted.size(); ++i) info.folders[i] = folders[i];
+            ensure_folders(wanted);
+            log_resolution(box, wanted);
             const int r = mailimap_select(imap, mailbox.c_str());
-            if (r != MAILIMAP_NO_ERROR) fail(r, "SELECT \"" + mailbox + "\" on " + where());
+            if (r != MAILIMAP_NO_ERROR)
+                refuse_config(r, "SELECT \"" + mailbox + "\" (for [imap] mailbox = \"" + s.mailbox + "\") on " + where(),
+                              "[imap] mailbox");
             if (imap->imap_selection_info == nullptr)
                 fail(MAILIMAP_ERROR_PROTOCOL, "SELECT \"" + mailbox + "\" on " + where() + " returned no selection data");
+            if (uidvalidity != 0 && imap->imap_selection_info->sel_uidvalidity != uidvalidity) unreadable.clear();
             uidvalidity = imap->imap_selection_info->sel_uidvalidity;
             known_uid = 0;
             return uidvalidity;
@@ -846,7 +934,17 @@ struct ImapMailSource::Impl {
         clist* raw = nullptr;
         const int r = mailimap_uid_fetch(imap, set, type, &raw);
         FetchListPtr result(raw);
-        if (r != MAILIMAP_NO_ERROR) fail(r, what);
+        if (r != MAILIMAP_NO_ERROR) {
+            // [SERVERBUG] to a FETCH: Dovecot's answer for a message file it
+            // cannot read. The message's problem, not a busy server.
+            if (!breaks_session(r) && upper_ascii(response_atom()) == "SERVERBUG") {
+                std::string msg = "IMAP " + what + ": " + etpan_error_name(r);
+                const std::string text = server_text();
+                if (!text.empty()) msg += " (server said: " + text + ")";
+                throw permanent_error(msg);
+            }
+            fail(r, what);
+        }
         return result;
     }
 
@@ -864,35 +962,12 @@ struct ImapMailSource::Impl {
         auto add = [&](mailimap_fetch_att* att) { add_fetch_att(type.get(), att); };
         add(mailimap_fetch_att_new_uid());
         add(mailimap_fetch_att_new_rfc822_size());
-        {
-            clist* headers = check_alloc(clist_new());
-            char* name = strdup("MESSAGE-ID");
-            if (name == nullptr || clist_append(headers, name) != 0) {
-                std::free(name);
-                clist_free(headers);
-                throw std::bad_alloc();
-            }
-            mailimap_header_list* hl = mailimap_header_list_new(headers);
-            if (hl == nullptr) {
-                clist_foreach(headers, [](void* p, void*) { std::free(p); }, nullptr);
-                clist_free(headers);
-                throw std::bad_alloc();
-            }
-            mailimap_section* section = mailimap_section_new_header_fields(hl);
-            if (section == nullptr) {
-                mailimap_header_list_free(hl);
-                throw std::bad_alloc();
-            }
-            mailimap_fetch_att* att = mailimap_fetch_att_new_body_peek_section(section);
-            if (att == nullptr) {
-                mailimap_section_free(section);
-                throw std::bad_alloc();
-            }
-            add(att);
-        }
+        add(mailimap_fetch_att_new_internaldate());
 
+        // Nothing from the messages' contents: a message the server cannot
+        // read must not stop the listing of the others.
         const std::string what = "UID FETCH " + std::to_string(after_uid + 1) +
-                                 ":* (UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]) on " + where_box();
+                                 ":* (UID RFC822.SIZE INTERNALDATE) on " + where_box();
         FetchListPtr result = uid_fetch(set.get(), type.get(), what);
 
         std::vector<MessageSummary> out;
@@ -901,7 +976,7 @@ struct ImapMailSource::Impl {
             const auto* msg = static_cast<mailimap_msg_att*>(clist_content(it));
             if (msg == nullptr || msg->att_list == nullptr) continue;
             MessageSummary summary;
-            bool have_header = false;
+            bool have_size = false;
             for (clistiter* a = clist_begin(msg->att_list); a != nullptr; a = clist_next(a)) {
                 const auto* item = static_cast<mailimap_msg_att_item*>(clist_content(a));
                 if (item == nullptr || item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC) continue;
@@ -913,23 +988,15 @@ struct ImapMailSource::Impl {
                     break;
                 case MAILIMAP_MSG_ATT_RFC822_SIZE:
                     summary.size = st->att_data.att_rfc822_size;
-                    break;
-                case MAILIMAP_MSG_ATT_BODY_SECTION:
-                    if (st->att_data.att_body_section != nullptr) {
-                        have_header = true;
-                        const auto* sec = st->att_data.att_body_section;
-                        if (sec->sec_body_part != nullptr)
-                            summary.message_id =
-                                extract_message_id(std::string_view(sec->sec_body_part, sec->sec_length));
-                    }
+                    have_size = true;
                     break;
                 default:
                     break;
                 }
             }
             // `N:*` always returns the last message, even when its UID <= after;
-            // unsolicited FETCH (flag changes) carry no header section.
-            if (summary.uid <= after_uid || !have_header) continue;
+            // unsolicited FETCH (flag changes) carry no size.
+            if (summary.uid <= after_uid || !have_size) continue;
             known_uid = std::max(known_uid, summary.uid);
             listed_size[summary.uid] = summary.size;
             out.push_back(std::move(summary));
@@ -940,10 +1007,72 @@ struct ImapMailSource::Impl {
         return out;
     }
 
+    // Reconnects after a dropped session, in the middle of a fetch: the
+    // mailbox must be the same one (same UIDVALIDITY), else the caller starts
+    // its pass over.
+    void reconnect_for_fetch() {
+        const std::uint32_t before = uidvalidity;
+        disconnect();
+        open();
+        if (uidvalidity != before)
+            throw transient_error("IMAP fetch on " + where_box() + ": the mailbox's UIDVALIDITY changed from " +
+                                  std::to_string(before) + " to " + std::to_string(uidvalidity) +
+                                  " while reconnecting; listing it again");
+    }
+
+    [[noreturn]] void throw_unreadable(const std::vector<std::uint32_t>& all) const {
+        std::string bad;
+        for (std::uint32_t uid : all) {
+            const auto it = unreadable.find(uid);
+            if (it == unreadable.end()) continue;
+            if (all.size() == 1) throw permanent_error(it->second);
+            bad += (bad.empty() ? "" : ",") + std::to_string(uid);
+        }
+        throw permanent_error("IMAP UID FETCH " + set_text(all) + " on " + where_box() +
+                              ": the server cannot hand over uid(s) " + bad + "; fetch the others one by one");
+    }
+
     std::vector<FetchedMessage> fetch(const std::vector<std::uint32_t>& requested) {
         const std::vector<std::uint32_t> all = sorted_unique(requested);
         if (all.empty()) return {};
+        for (std::uint32_t uid : all)
+            if (unreadable.count(uid) != 0) throw_unreadable(all);
         require_session("fetch");
+        try {
+            return fetch_now(all);
+        } catch (const Error& e) {
+            if (e.kind() == ErrorKind::transient && imap != nullptr) throw;   // busy: the caller backs off
+            if (e.kind() != ErrorKind::transient && all.size() > 1) throw;   // NO: the caller goes one by one
+            // A single message refused (NO), or the session dropped: one by
+            // one, on a fresh session, each message given a second chance.
+            spdlog::warn("{}; going on one message at a time", e.what());
+        }
+        std::vector<FetchedMessage> out;
+        for (std::uint32_t uid : all) {
+            // A single message has had its first try above.
+            for (int attempt = all.size() == 1 ? 1 : 0; attempt < 2; ++attempt) {
+                if (imap == nullptr) reconnect_for_fetch();   // an outage here: transient, the caller backs off
+                try {
+                    for (auto& m : fetch_now({uid})) out.push_back(std::move(m));
+                    break;
+                } catch (const Error& e) {
+                    if (e.kind() == ErrorKind::transient && imap != nullptr) throw;   // busy
+                    if (attempt == 0) continue;
+                    const std::string why = e.what();
+                    unreadable[uid] = "IMAP " + where_box() + ": the server cannot hand over uid " +
+                                      std::to_string(uid) + " (tried twice): " + why;
+                    spdlog::error("{}; the intake quarantines it, it is not asked for again",
+                                  unreadable[uid]);
+                }
+            }
+        }
+        if (imap == nullptr) reconnect_for_fetch();   // the session the caller goes on with
+        for (std::uint32_t uid : all)
+            if (unreadable.count(uid) != 0) throw_unreadable(all);
+        return out;
+    }
+
+    std::vector<FetchedMessage> fetch_now(const std::vector<std::uint32_t>& all) {
         SigpipeGuard guard;
 
         sync_for(all, "fetch");
@@ -1246,5 +1375,18 @@ void ImapMailSource::close() { impl_->logout(); }
 bool ImapMailSource::idle_supported() const { return impl_->imap != nullptr && impl_->have_idle; }
 
 bool ImapMailSource::move_supported() const { return impl_->imap != nullptr && impl_->have_move; }
+
+bool ImapMailSource::uidplus_supported() const { return impl_->imap != nullptr && impl_->have_uidplus; }
+
+const ImapSessionInfo& ImapMailSource::session_info() const { return impl_->info; }
+
+void ImapMailSource::set_folders(const std::string& mailbox, const std::string& processed, const std::string& triage,
+                                 const std::string& ignored) {
+    impl_->logout();
+    impl_->s.mailbox = mailbox;
+    impl_->s.processed_folder = processed;
+    impl_->s.triage_folder = triage;
+    impl_->s.ignored_folder = ignored;
+}
 
 }  // namespace ppo::daemon

@@ -7,6 +7,23 @@
 // advertised; MOVE when advertised, else UID COPY + \Deleted + UID EXPUNGE
 // (UIDPLUS) or EXPUNGE. Folder names from the config use '/' between levels and
 // are mapped to the server's own delimiter (LIST "" "").
+// Namespaces (RFC 2342): when NAMESPACE is advertised, the configured mailbox
+// and folders are relative to the personal namespace: "PPO/Traites" with prefix
+// "INBOX." and delimiter '.' is "INBOX.PPO.Traites"; a name that already starts
+// with the prefix, or with INBOX, is taken as it is. The resolved names are
+// logged (info) once, and again only when they change.
+// A server's lasting refusal of a configured name (NO to CREATE of a folder,
+// or to SELECT of the mailbox, without a try-later code) is a ppo::Error of
+// kind config naming the server's words and the [imap] key to change; a
+// dropped connection, BYE, a timeout or a try-later code stays transient.
+// list() asks for UID, RFC822.SIZE and INTERNALDATE only (MessageSummary's
+// message_id stays empty): no message's content can stop the listing.
+// fetch(): after a dropped connection (or BYE) it reconnects and goes on one
+// message at a time; a message the server cannot hand over (NO twice, or the
+// connection dropped twice on it alone) is remembered as unreadable for the
+// object's lifetime: fetch() then throws ppo::Error permanent for any set
+// holding it, without asking the server again, and fetch({uid}) alone says why
+// (the workflow quarantines it; the others go on).
 // Not thread-safe except for interrupt().
 #pragma once
 
@@ -15,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ppo::daemon {
 
@@ -43,6 +61,17 @@ struct ImapSettings {
     std::uint32_t stream_chunk = 1u << 20;
 };
 
+// What open() found out, for the pre-flight check and the logs.
+struct ImapSessionInfo {
+    std::string capabilities;          // the CAPABILITY list after login, space-separated
+    bool has_namespace = false;        // NAMESPACE advertised and answered
+    std::string personal_prefix;       // the personal namespace's prefix ("" when none)
+    char delimiter = 0;                // the hierarchy delimiter (0: flat)
+    std::string mailbox;               // the configured mailbox as the server names it
+    std::string folders[3];            // processed, triage, ignored as the server names them
+    std::vector<std::string> created;  // mailboxes this open() created
+};
+
 class ImapMailSource final : public workflow::MailSource {
 public:
     explicit ImapMailSource(ImapSettings settings);
@@ -57,6 +86,13 @@ public:
 
     bool idle_supported() const;   // after open()
     bool move_supported() const;   // after open()
+    bool uidplus_supported() const;   // after open()
+    const ImapSessionInfo& session_info() const;   // after open()
+
+    // New names for the mailbox and the folders (a reloaded configuration):
+    // the session is closed, the next open() resolves and checks them.
+    void set_folders(const std::string& mailbox, const std::string& processed, const std::string& triage,
+                     const std::string& ignored);
 
 private:
     struct Impl;

@@ -420,8 +420,31 @@ SmtpSender::~SmtpSender() {
 
 void SmtpSender::send(const workflow::OutgoingMail& mail) {
     Impl::check_header_section(mail);   // before any I/O: a refused mail costs no connection
+    with_errors_mapped([&] { impl_->send(mail); });
+}
+
+SmtpProbe SmtpSender::probe(const std::string& from, const std::string& rcpt) {
+    SmtpProbe out;
+    with_errors_mapped([&] {
+        impl_->drop();
+        impl_->connect();
+        out.tls = impl_->tls_active;
+        out.authenticated = !impl_->settings.user.empty();
+        for (const auto& [keyword, params] : impl_->extensions) out.extensions += (out.extensions.empty() ? "" : " ") + keyword;
+        std::string reply;
+        impl_->expect(impl_->command("MAIL FROM:<" + from + ">", reply), 2, "MAIL FROM:<" + from + ">", reply);
+        const int status = impl_->command("RCPT TO:<" + rcpt + ">", reply);
+        impl_->expect(status, 2, "RCPT TO:<" + rcpt + ">", reply);
+        out.rcpt_reply = std::to_string(status) + " " + one_line(reply);
+        impl_->command("RSET", reply);
+    });
+    close();
+    return out;
+}
+
+void SmtpSender::with_errors_mapped(const std::function<void()>& what) {
     try {
-        impl_->send(mail);
+        what();
         return;
     } catch (const ppo::Error&) {
         impl_->drop();

@@ -57,16 +57,30 @@ private:
     void flush();
 };
 
+// What probe() found: the pre-flight check's SMTP lines.
+struct SmtpProbe {
+    bool tls = false;             // the session is encrypted (smtps:// or STARTTLS)
+    bool authenticated = false;   // AUTH accepted (false when no user is set)
+    std::string extensions;       // EHLO keywords, space-separated
+    std::string rcpt_reply;       // the server's reply to RCPT TO
+};
+
 class SmtpSender final : public workflow::MailSender {
 public:
     explicit SmtpSender(SmtpSettings settings);
     ~SmtpSender() override;
     void send(const workflow::OutgoingMail& mail) override;
     void close() override;
+    // Connects as send() does (TLS policy, AUTH), then MAIL FROM:<from> and
+    // RCPT TO:<rcpt>, then RSET and QUIT: no DATA, nothing is sent. Throws
+    // ppo::Error as send() does (a refused RCPT: permanent).
+    SmtpProbe probe(const std::string& from, const std::string& rcpt);
 
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
+    // Runs `what`, mapping Poco's exceptions to ppo::Error (dropping the session).
+    void with_errors_mapped(const std::function<void()>& what);
 };
 
 }  // namespace ppo::daemon

@@ -315,11 +315,17 @@ struct DovecotServer::Impl {
         } else {
             c << "ssl = no\n";
         }
-        if (!options.enable_idle || !options.enable_move) {
+        if (!options.namespace_prefix.empty()) {
+            c << "namespace inbox {\n  inbox = yes\n  prefix = " << options.namespace_prefix << "\n  separator = "
+              << options.namespace_separator << "\n}\n";
+        }
+        if (!options.enable_idle || !options.enable_move || !options.enable_uidplus) {
             c << "imap_capability =";
             for (const char* cap : kDefaultCapabilities) {
                 std::string s = cap;
-                if ((s == "IDLE" && !options.enable_idle) || (s == "MOVE" && !options.enable_move)) continue;
+                if ((s == "IDLE" && !options.enable_idle) || (s == "MOVE" && !options.enable_move) ||
+                    (s == "UIDPLUS" && !options.enable_uidplus))
+                    continue;
                 c << " " << s;
             }
             c << "\n";
@@ -329,7 +335,8 @@ struct DovecotServer::Impl {
           << "  inet_listener imaps {\n    address = 127.0.0.1\n    port = " << imaps_port << "\n"
           << (options.tls ? "    ssl = yes\n" : "") << "  }\n"
           << (root ? "" : "  chroot =\n") << "}\n"
-          << "service imap {\n  process_limit = 64\n}\n";
+          << "service imap {\n  process_limit = 64\n}\n"
+          << options.extra_config << "\n";
         detail::write_file(config, c.str());
     }
 

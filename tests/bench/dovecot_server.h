@@ -19,6 +19,13 @@ struct DovecotOptions {
     TlsFiles certificate;          // with tls: serve this one instead of a fresh self-signed one
     bool enable_idle = true;       // advertise IDLE
     bool enable_move = true;       // advertise MOVE
+    bool enable_uidplus = true;    // advertise UIDPLUS
+    // A personal namespace with this prefix (inbox = yes), e.g. "INBOX." with
+    // separator '.': the layout Courier IMAP ships and a Courier migration
+    // leaves. Empty: Dovecot's default (no prefix).
+    std::string namespace_prefix;
+    char namespace_separator = '.';
+    std::string extra_config;      // appended to dovecot.conf as is
     std::string user = "ppo";
     std::string password = "secret-imap-pw";
 };
