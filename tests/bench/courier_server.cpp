@@ -123,6 +123,9 @@ void CourierServer::write_files() {
         << "ADDRESS=127.0.0.1\n"
         << "PORT=" << port_ << "\n"
         << "IMAP_STARTTLS=$IMAPDSTARTTLS\n"
+        // Debian ships 0: an IDLE session then looks for new mail only every
+        // IMAP_IDLE_TIMEOUT (60 s); 1 has it told at once through FAM (gamin).
+        << "IMAP_ENHANCEDIDLE=1\n"
         << "COURIERTLS=" << root_ << "/usr/bin/couriertls\n"
         << "TLS_CERTFILE=/etc/courier/imapd.pem\n"
         << "TLS_DHPARAMS=/etc/courier/dhparams.pem\n"

@@ -14,7 +14,9 @@
 // with imaplogin and imapd, the environment being Debian's /etc/courier/imapd
 // and imapd-ssl as shipped (sourced as the init script does), with the
 // address (127.0.0.1), port and TLS files moved into the fixture's
-// folder. STARTTLS is offered as Debian ships it (IMAPDSTARTTLS=YES, not
+// folder, and IMAP_ENHANCEDIDLE=1 (Debian ships 0, with which an IDLE session
+// looks for new mail only every IMAP_IDLE_TIMEOUT, 60 s; 1 has it told at once
+// through FAM: gamin). STARTTLS is offered as Debian ships it (IMAPDSTARTTLS=YES, not
 // required: plain LOGIN works too), with a fresh self-signed certificate
 // (cert_file()). Not used: the -access file (imapaccess.dat) and courierlogger
 // (stderr goes to log()). Mail lives in <dir>/home/<user>/Maildir, owned by
