@@ -18,8 +18,8 @@
 #
 # DIR/root/ is the unpacked tree; DIR/READY lists the unpacked packages and
 # their versions. Idempotent and quick: it returns at once when DIR/READY is
-# newer than apt's package lists, or matches the versions apt offers. Safe to run from several
-# test processes at once (flock). Exit 0 when DIR/root is ready.
+# newer than apt's package lists, or matches the versions apt offers. Safe to
+# run from several test processes at once (flock). Exit 0 when DIR/root is ready.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build/imap-servers}

@@ -2,7 +2,9 @@
 
 #include "bench/smtp_capture.h"   // free_port()
 
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -27,6 +29,26 @@ std::string sh_quote(const std::string& s) {
         else out += c;
     }
     return out + "'";
+}
+
+// The mount namespace of a process ("mnt:[4026532xyz]"), "" when gone.
+std::string mount_namespace(pid_t pid) {
+    std::error_code ec;
+    auto target = fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/mnt", ec);
+    return ec ? "" : target.string();
+}
+
+// SIGKILL to every process left in mount namespace `ns` (the fixture's own:
+// IMAP sessions, authdaemond's workers, the gam_server an IDLE started).
+void kill_namespace(const std::string& ns) {
+    if (ns.empty() || ns == mount_namespace(::getpid())) return;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) continue;
+        const pid_t pid = static_cast<pid_t>(std::stol(name));
+        if (mount_namespace(pid) == ns) ::kill(pid, SIGKILL);
+    }
 }
 
 }  // namespace
@@ -88,14 +110,14 @@ CourierServer::CourierServer(CourierOptions options) : options_(std::move(option
             throw std::runtime_error("CourierServer: " + failure + "; folder " + dir_ + "; log:\n" + log());
         }
     } catch (...) {
-        detail::terminate(pid_);
+        stop();
         detail::remove_temp_dir(dir_);
         throw;
     }
 }
 
 CourierServer::~CourierServer() {
-    detail::terminate(pid_, std::chrono::seconds(10));
+    stop();
     detail::remove_temp_dir(dir_);
 }
 
@@ -183,8 +205,11 @@ std::string CourierServer::launch() {
 std::string CourierServer::log() const { return detail::read_file(log_); }
 
 void CourierServer::stop() {
+    if (pid_ <= 0) return;
+    const std::string ns = mount_namespace(pid_);
     detail::terminate(pid_, std::chrono::seconds(10));
     pid_ = -1;
+    kill_namespace(ns);
 }
 
 void CourierServer::start() {

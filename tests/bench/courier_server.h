@@ -24,7 +24,9 @@
 //
 // Needs root (the mount namespace and bind mounts; Courier's own setuid after
 // login): throws otherwise. Started by the constructor (waits until the port
-// accepts connections), stopped and removed by the destructor.
+// accepts connections), stopped and removed by the destructor; stopping also
+// kills whatever is left in its mount namespace (sessions, authdaemond's
+// workers, the gam_server an IDLE started).
 #pragma once
 
 #include "bench/imap_server.h"
