@@ -187,7 +187,9 @@ void CourierServer::write_files() {
 }
 
 std::string CourierServer::launch() {
-    pid_ = detail::spawn({"unshare", "--mount", "--propagation", "private", "sh", dir_ + "/start.sh"}, log_);
+    // setsid: a session of its own, as the Cyrus fixture's (no signal of its
+    // processes to their process group reaches the tests).
+    pid_ = detail::spawn({"setsid", "unshare", "--mount", "--propagation", "private", "sh", dir_ + "/start.sh"}, log_);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
         if (!detail::alive(pid_)) {

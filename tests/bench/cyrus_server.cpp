@@ -162,8 +162,10 @@ void CyrusServer::write_config() {
 
 std::string CyrusServer::launch() {
     // The unpacked libcyrus*.so are found through LD_LIBRARY_PATH, which the
-    // services inherit from the master.
-    pid_ = detail::spawn({"env", "LD_LIBRARY_PATH=" + root_ + "/usr/lib/x86_64-linux-gnu",
+    // services inherit from the master. setsid: a session (and process group)
+    // of its own, for the master signals its whole process group when it
+    // stops, which would stop another fixture's Cyrus (and ctest's tests).
+    pid_ = detail::spawn({"setsid", "env", "LD_LIBRARY_PATH=" + root_ + "/usr/lib/x86_64-linux-gnu",
                           root_ + "/usr/lib/cyrus/bin/master", "-C", dir_ + "/imapd.conf", "-M", dir_ + "/cyrus.conf",
                           "-p", dir_ + "/master.pid", "-D"},
                          log_);
