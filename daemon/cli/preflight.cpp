@@ -80,8 +80,9 @@ void check_imap(Context& ctx, Checklist& list) {
     }
     const ImapSessionInfo& info = imap->session_info();
     list.ok("IMAP " + where, "logged in as " + c.user +
-                                 (c.url.scheme == "imaps" ? " over TLS (imaps)"
-                                                          : " (STARTTLS when offered; see [imap] tls_required)"));
+                                 (info.tls ? (c.url.scheme == "imaps" ? std::string(", encrypted (imaps)")
+                                                                      : std::string(", encrypted (STARTTLS)"))
+                                           : std::string(", not encrypted (loopback or [imap] allow_plaintext)")));
     list.ok("IMAP capabilities", info.capabilities.empty() ? std::string("(none listed)") : info.capabilities);
     std::string ns;
     if (!info.has_namespace)
@@ -234,6 +235,8 @@ int cmd_check_config_connect(Context& ctx) {
         list.fail("configuration", e.what());
     }
     for (const auto& w : workflow::tls_warnings(ctx.config)) std::cout << "NOTE  " << w << "\n";
+    if (ctx.config.intake.trusted_authserv_id.empty())
+        std::cout << "NOTE  [intake] trusted_authserv_id is empty: sender authentication is off (see check-config)\n";
     check_imap(ctx, list);
     check_smtp(ctx, list);
     check_database(ctx, list);

@@ -707,6 +707,7 @@ struct ImapMailSource::Impl {
             fail(code, what, false);
         }
         const bool preauth = (r == MAILIMAP_NO_ERROR_AUTHENTICATED);
+        bool encrypted = s.implicit_tls;
         if (s.implicit_tls) verify_peer();
 
         refresh_capabilities();
@@ -721,6 +722,7 @@ struct ImapMailSource::Impl {
                     fail(r, "STARTTLS with " + where(), false);
                 }
                 verify_peer();
+                encrypted = true;
                 refresh_capabilities();
             } else {
                 check_plaintext();
@@ -751,6 +753,7 @@ struct ImapMailSource::Impl {
         have_uidplus = mailimap_has_extension(imap, "UIDPLUS") != 0;
         info = ImapSessionInfo{};
         info.capabilities = capability_text();
+        info.tls = encrypted;
     }
 
     void discover_delimiter() {
@@ -1060,9 +1063,9 @@ struct ImapMailSource::Impl {
                     if (attempt == 0) continue;
                     const std::string why = e.what();
                     unreadable[uid] = "IMAP " + where_box() + ": the server cannot hand over uid " +
-                                      std::to_string(uid) + " (tried twice): " + why;
-                    spdlog::error("{}; the intake quarantines it, it is not asked for again",
-                                  unreadable[uid]);
+                                      std::to_string(uid) + " (tried twice): " + why +
+                                      "; it stays in the mailbox, not asked for again";
+                    spdlog::error("{}", unreadable[uid]);
                 }
             }
         }
@@ -1216,7 +1219,11 @@ struct ImapMailSource::Impl {
     }
 
     void move(const std::vector<std::uint32_t>& requested, Folder folder) {
-        const std::vector<std::uint32_t> uids = sorted_unique(requested);
+        std::vector<std::uint32_t> uids = sorted_unique(requested);
+        // A message the server cannot hand over stays where it is: copying it
+        // may fail the same way, and would hold the others back.
+        uids.erase(std::remove_if(uids.begin(), uids.end(), [&](std::uint32_t u) { return unreadable.count(u) != 0; }),
+                   uids.end());
         if (uids.empty()) return;
         require_session("move");
         SigpipeGuard guard;

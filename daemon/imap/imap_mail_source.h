@@ -23,7 +23,8 @@
 // connection dropped twice on it alone) is remembered as unreadable for the
 // object's lifetime: fetch() then throws ppo::Error permanent for any set
 // holding it, without asking the server again, and fetch({uid}) alone says why
-// (the workflow quarantines it; the others go on).
+// (the workflow quarantines it; the others go on); move() leaves it where it
+// is (in the mailbox).
 // Not thread-safe except for interrupt().
 #pragma once
 
@@ -64,6 +65,7 @@ struct ImapSettings {
 // What open() found out, for the pre-flight check and the logs.
 struct ImapSessionInfo {
     std::string capabilities;          // the CAPABILITY list after login, space-separated
+    bool tls = false;                  // the session is encrypted (imaps:// or STARTTLS)
     bool has_namespace = false;        // NAMESPACE advertised and answered
     std::string personal_prefix;       // the personal namespace's prefix ("" when none)
     char delimiter = 0;                // the hierarchy delimiter (0: flat)

@@ -435,7 +435,7 @@ SmtpProbe SmtpSender::probe(const std::string& from, const std::string& rcpt) {
         impl_->expect(impl_->command("MAIL FROM:<" + from + ">", reply), 2, "MAIL FROM:<" + from + ">", reply);
         const int status = impl_->command("RCPT TO:<" + rcpt + ">", reply);
         impl_->expect(status, 2, "RCPT TO:<" + rcpt + ">", reply);
-        out.rcpt_reply = std::to_string(status) + " " + one_line(reply);
+        out.rcpt_reply = one_line(reply);
         impl_->command("RSET", reply);
     });
     close();

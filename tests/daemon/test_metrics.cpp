@@ -134,6 +134,36 @@ TEST(Metrics, HealthNeedsTheSessionUpAndARecentPoll) {
     EXPECT_TRUE(m.health(1020, 75).healthy);
 }
 
+TEST(Metrics, AConfigurationErrorMakesHealthNotReadyWithItsReasonAndIsCountedOncePerRefusal) {
+    Metrics m;
+    m.poll_succeeded(1000);
+    ASSERT_TRUE(m.health(1010, 75).healthy);
+    auto text = m.render_prometheus();
+    EXPECT_TRUE(has_line(text, "# TYPE ppo_imap_config_errors_total counter"));
+    EXPECT_EQ(sample(text, "ppo_imap_config_errors_total"), 0);
+    EXPECT_EQ(sample(text, "ppo_imap_config_error"), 0);
+
+    const std::string reason = "IMAP CREATE \"PPO.x\" (for [imap] triage_folder = \"PPO/x\"): refused\n; change it";
+    m.set_config_error(reason);
+    m.set_config_error(reason);   // the same refusal, checked again: not counted again
+    auto h = m.health(1010, 75);
+    EXPECT_FALSE(h.healthy);
+    EXPECT_EQ(h.config_error, reason);
+    EXPECT_EQ(h.json(), "{\"imap_session\":\"up\",\"last_poll_age_seconds\":10,\"outbox_pending\":0,"
+                        "\"config_error\":\"IMAP CREATE \\\"PPO.x\\\" (for [imap] triage_folder = \\\"PPO/x\\\"): "
+                        "refused\\u000a; change it\"}");
+    text = m.render_prometheus();
+    EXPECT_EQ(sample(text, "ppo_imap_config_errors_total"), 1);
+    EXPECT_EQ(sample(text, "ppo_imap_config_error"), 1);
+    m.set_config_error("another refusal");
+    EXPECT_EQ(sample(m.render_prometheus(), "ppo_imap_config_errors_total"), 2);
+
+    m.clear_config_error();
+    EXPECT_TRUE(m.health(1010, 75).healthy);
+    EXPECT_EQ(m.health(1010, 75).json().find("config_error"), std::string::npos);
+    EXPECT_EQ(sample(m.render_prometheus(), "ppo_imap_config_error"), 0);
+}
+
 TEST(Metrics, CountersAreThreadSafe) {
     Metrics m;
     std::vector<std::thread> threads;

@@ -616,6 +616,26 @@ TEST(ImapMailSource, FoldersAreRelativeToThePersonalNamespace) {
     source.close();
 }
 
+TEST(ImapMailSource, IdleWakesUpOnAnInboxPrefixServer) {
+    DovecotServer server(courier_like());
+    ImapSettings s = settings_for(server);
+    s.poll_interval_seconds = 120;
+    ImapMailSource source(s);
+    source.open();
+    ASSERT_TRUE(source.idle_supported());
+    std::thread appender([&] {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        server.append(message("Message-ID: <idle-ns@x>", "idle", "nouveau\r\n"));
+    });
+    const auto start = Clock::now();
+    source.wait(std::chrono::seconds(120));
+    appender.join();
+    // Woken by the server (EXISTS), not by the end of the wait.
+    EXPECT_LT(seconds_since(start), 100.0);
+    EXPECT_EQ(source.list(0).size(), 1u);
+    source.close();
+}
+
 TEST(ImapMailSource, AFolderTheServerRefusesIsAConfigurationErrorNamingTheKey) {
     DovecotServer server;
     ImapSettings s = settings_for(server);
@@ -674,8 +694,8 @@ TEST(ImapMailSource, AMessageTheServerCannotReadStopsNeitherTheListingNorTheOthe
     const auto three = source.fetch({u3});
     ASSERT_EQ(three.size(), 1u);
     EXPECT_NE(three[0].bytes().find("lisible-3"), std::string_view::npos);
-    // The session the caller goes on with works.
-    source.move({u1, u3}, Folder::processed);
+    // The session the caller goes on with works; the unreadable one stays where it is.
+    source.move({u1, u2, u3}, Folder::processed);
     EXPECT_EQ(server.count("PPO.Traites"), 2u);
     EXPECT_EQ(server.count("INBOX"), 1u);
     source.close();

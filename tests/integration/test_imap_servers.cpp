@@ -239,7 +239,10 @@ TEST(ImapServers, AMessageTheServerCannotReadIsQuarantinedAndTheOthersAreTakenOn
     ASSERT_EQ(quarantined->size(), 1u) << r.err;
     const std::string reason = quarantined->getObject(0)->getValue<std::string>("reason");
     EXPECT_NE(reason.find("cannot hand over uid " + std::to_string(bad_uid)), std::string::npos) << reason;
+    EXPECT_NE(reason.find("it stays in the mailbox"), std::string::npos) << reason;
     EXPECT_EQ(h.imap().count("PPO.Traites"), 2u) << r.err;
+    EXPECT_EQ(h.imap().count("INBOX"), 1u);          // quarantined where it is
+    EXPECT_EQ(h.imap().count("PPO.A-trier"), 0u);
     const auto mails = h.smtp().wait_for(4, 20s);
     EXPECT_EQ(mails_to(mails, "ce.0596082r@ac-lille.fr"), 1u);
     EXPECT_EQ(mails_to(mails, "ce.0628566z@ac-lille.fr"), 1u);
@@ -252,6 +255,7 @@ TEST(ImapServers, AMessageTheServerCannotReadIsQuarantinedAndTheOthersAreTakenOn
     EXPECT_EQ(r.err.find("going on one message at a time"), std::string::npos) << r.err;
     EXPECT_EQ(h.status(kBefore)->getArray("quarantined")->size(), 1u);
     EXPECT_EQ(h.imap().count("PPO.Traites"), 2u);
+    EXPECT_EQ(h.imap().count("INBOX"), 1u);
     EXPECT_EQ(h.smtp().messages().size(), sent);
 }
 
@@ -261,10 +265,12 @@ TEST(Preflight, EverythingReachableOnAnInboxPrefixServerExitsZeroAndSendsNothing
     Harness h(courier_like());
     h.write_config({{"digest.to", "draio@region-academique-hauts-de-france.fr"}});
     auto r = h.ppo({"check-config", "--connect"});
+    RecordProperty("checklist", r.out);   // in --gtest_output=xml, for the record
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("OK    IMAP namespace: personal namespace \"INBOX.\""), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("hierarchy delimiter '.'"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("logged in as ppo, not encrypted (loopback"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("OK    IMAP [imap] processed_folder: \"PPO/Traites\" is \"INBOX.PPO.Traites\" on the server, "
                          "created now"),
               std::string::npos)
@@ -299,6 +305,7 @@ TEST(Preflight, ARefusedFolderExitsTwoNamingTheFolderAndItsKey) {
     const std::string bad = "PPO/" + std::string(300, 'x');
     h.write_config({{"imap.triage_folder", bad}});
     auto r = h.ppo({"check-config", "--connect"});
+    RecordProperty("checklist", r.out);
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
     EXPECT_NE(r.out.find("FAIL  IMAP imap://"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("[imap] triage_folder = \"" + bad + "\""), std::string::npos) << r.out;
