@@ -12,6 +12,15 @@ PACKAGES=(
   isync sqlite3 ccache postgresql
   clang libclang-rt-14-dev systemd
   chromium chromium-driver python3-selenium
+  # Cyrus IMAP and Courier IMAP in the integration tests: the servers themselves
+  # conflict with dovecot-imapd and are unpacked by scripts/fetch-imap-servers.sh;
+  # these are their dependencies that install normally.
+  # Cyrus (cyrus-imapd, cyrus-common): libraries, SASL (sasldb, saslpasswd2)
+  libical3 libxapian30 libclamav12 libzephyr4 libjansson4 libwrap0
+  libsasl2-modules libsasl2-modules-db sasl2-bin
+  # Courier (courier-imap, courier-base): authdaemond + userdb, libraries, FAM for IDLE
+  courier-authlib courier-authdaemon courier-authlib-userdb libcourier-unicode4
+  libgdbm6 libidn12 gamin libgamin0
 )
 
 missing=()
@@ -32,3 +41,9 @@ fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet dovecot 2>/dev/null; then
   systemctl stop dovecot || true
 fi
+# Nor the packaged Courier authdaemond and saslauthd: the tests run their own.
+for unit in courier-authdaemon saslauthd; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then
+    systemctl stop "$unit" || true
+  fi
+done
