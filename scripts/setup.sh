@@ -12,6 +12,8 @@ PACKAGES=(
   isync sqlite3 ccache postgresql
   clang libclang-rt-14-dev systemd
   chromium chromium-driver python3-selenium
+  # utf8proc: NFC normalisation and ligature folding of document text (parsers/text/utf8.h)
+  libutf8proc-dev
 )
 
 missing=()

@@ -104,8 +104,70 @@ std::vector<std::string> campaign_school_years(const CampaignConfig& campaign) {
     return out;
 }
 
+namespace {
+
+// The lines of a '\n'-separated text, folded (identification.h), the first `max` of them.
+std::vector<std::string> folded_lines(const std::string& text, std::size_t max) {
+    std::vector<std::string> out;
+    std::size_t b = 0;
+    while (b <= text.size() && out.size() < max) {
+        std::size_t e = text.find('\n', b);
+        if (e == std::string::npos) e = text.size();
+        std::string f = fold_for_search(std::string_view(text).substr(b, e - b));
+        if (f.size() > 1) out.push_back(std::move(f));
+        b = e + 1;
+    }
+    return out;
+}
+
+std::size_t word_count(const std::string& folded) {
+    return static_cast<std::size_t>(std::count(folded.begin(), folded.end(), ' ')) - (folded.size() > 1 ? 1 : 0);
+}
+
+// The PPO phrases that stand as the document's title.
+std::vector<std::string> title_phrases(const std::string& title, const std::string& head, const std::string& text) {
+    std::vector<std::string> found;
+    const auto note = [&](const std::string& p) {
+        const std::string q = "\"" + p.substr(1, p.size() - 2) + "\"";
+        if (std::find(found.begin(), found.end(), q) == found.end()) found.push_back(q);
+    };
+    if (!title.empty()) {
+        // The format says which lines are the title: only these.
+        for (const auto& line : folded_lines(title, 40))
+            for (const auto& p : kPpoPhrases)
+                if (line.find(p) != std::string::npos) note(p);
+        return found;
+    }
+    // No title given: a short line of the head (or of the text's start) that
+    // begins with the phrase, after at most a few words that do not make it a
+    // sentence ("Le", "Notre", "Annexe :", "Projet de").
+    for (const auto& line : folded_lines(head.empty() ? text : head, 60)) {
+        if (word_count(line) > 16) continue;
+        for (const auto& p : kPpoPhrases) {
+            const auto at = line.find(p);
+            if (at == std::string::npos) continue;
+            std::string_view before = std::string_view(line).substr(0, at + 1);
+            bool title_like = true;
+            std::size_t b = 1;
+            while (b < before.size()) {
+                const auto e = before.find(' ', b);
+                const std::string_view w = before.substr(b, e - b);
+                if (!(w == "le" || w == "la" || w == "les" || w == "notre" || w == "annexe" || w == "projet" || w == "de" ||
+                      w == "du" || w == "l" || w == "document" || w == "nouveau" || w == "lycee" ||
+                      std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; })))
+                    title_like = false;
+                b = e + 1;
+            }
+            if (title_like) note(p);
+        }
+    }
+    return found;
+}
+
+}  // namespace
+
 PpoSignals ppo_signals(const std::string& text, bool image_only, const std::string& text_error,
-                       const CampaignConfig& campaign) {
+                       const CampaignConfig& campaign, const std::string& title, const std::string& head) {
     PpoSignals s;
     const std::string folded = fold_for_search(text);
     s.school_years = years_in(folded);
@@ -118,9 +180,11 @@ PpoSignals ppo_signals(const std::string& text, bool image_only, const std::stri
                                        : "too little text to judge (" + std::to_string(letters) + " letters)";
         return s;
     }
-    std::vector<std::string> found;
-    for (const auto& p : kPpoPhrases)
-        if (folded.find(p) != std::string::npos) found.push_back("\"" + p.substr(1, p.size() - 2) + "\"");
+    const std::vector<std::string> found = title_phrases(title, head, text);
+    std::vector<std::string> mentioned;   // in the text, not as its title
+    if (found.empty())
+        for (const auto& p : kPpoPhrases)
+            if (folded.find(p) != std::string::npos) mentioned.push_back("\"" + p.substr(1, p.size() - 2) + "\"");
     const std::size_t orientation = count_occurrences(folded, " orientation ", 100);
     std::vector<std::string> axes;
     for (const auto& a : kAxes)
@@ -138,6 +202,7 @@ PpoSignals ppo_signals(const std::string& text, bool image_only, const std::stri
     else
         s.looks_like_ppo = "unknown";
     std::string d = found.empty() ? "no PPO title" : "title " + join(found, ", ");
+    if (!mentioned.empty()) d += " (mentioned in the text: " + join(mentioned, ", ") + ")";
     d += "; \"orientation\" " + std::to_string(orientation) + (orientation >= 100 ? "+" : "") + " time(s)";
     d += "; axes: " + (axes.empty() ? std::string("none") : join(axes, ", "));
     if (!s.school_years.empty()) d += "; school years " + join(s.school_years, ", ");
