@@ -132,10 +132,11 @@ std::vector<std::string> title_phrases(const std::string& title, const std::stri
         if (std::find(found.begin(), found.end(), q) == found.end()) found.push_back(q);
     };
     if (!title.empty()) {
-        // The format says which lines are the title: only these.
-        for (const auto& line : folded_lines(title, 40))
-            for (const auto& p : kPpoPhrases)
-                if (line.find(p) != std::string::npos) note(p);
+        // The format says which lines are the title: only these (a title may
+        // run over two lines).
+        const std::string folded = fold_for_search(title);
+        for (const auto& p : kPpoPhrases)
+            if (folded.find(p) != std::string::npos) note(p);
         return found;
     }
     // No title given: a short line of the head (or of the text's start) that

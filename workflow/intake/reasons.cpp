@@ -209,7 +209,7 @@ std::string no_evidence_fr(std::string_view r) {
                 std::string uais(std::string_view(n).substr(shared + 11));
                 for (auto a = uais.find(" and "); a != std::string::npos; a = uais.find(" and ")) uais.replace(a, 5, " et ");
                 each.push_back("le nom " + quoted_fr(std::string_view(n).substr(0, of + 1)) + " à " +
-                               quoted_fr(std::string_view(n).substr(of + 4, shared - of - 4)) + ", commun à " + uais);
+                               quoted_fr(std::string_view(n).substr(of + 5, shared - of - 5)) + ", commun à " + uais);
             } else if (w == std::string::npos) each.push_back(n);
             else each.push_back("le nom " + quoted_fr(std::string_view(n).substr(0, w)) + " sans la commune " +
                                 quoted_fr(std::string_view(n).substr(w + 9)));
