@@ -14,6 +14,10 @@
 set -eu
 cd "$(dirname "$0")"
 here=$(pwd)
+# Fixed dates where the producers honour them (pdfTeX, img2pdf, ...), so that
+# a run without changes to the sources rewrites fewer bytes.
+export SOURCE_DATE_EPOCH=1637193600 FORCE_SOURCE_DATE=1   # 2021-11-18
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
 for tool in chromium wkhtmltopdf groff ps2pdf rsvg-convert pango-view pdflatex pdftoppm img2pdf; do
     command -v "$tool" >/dev/null 2>&1 || { echo "make_producers.sh: $tool is missing (see the header)" >&2; exit 1; }

@@ -15,6 +15,7 @@ in a document is one of the sample's, with its right check letter.
 The expected values are how each document was WRITTEN (which lycée it is the
 letterhead of, whether it is a PPO), never what the intake currently answers.
 """
+import datetime
 import html
 import json
 import os
@@ -261,6 +262,9 @@ case("odt-ppo-saint-remi-lens-address-beside", "odfpy", "ppo",
      ["Lycée privé Saint-Rémi", "20 avenue Gustave Eiffel", "62300 LENS"], "0623767H",
      "two Saint-Rémi in Lens: the street address settles it; académie block beside it (a two-cell table)",
      academie="lille", beside=True)
+case("odt-ppo-stael-montreuil-neither", "odfpy", "ppo",
+     ["Lycée Madame de Staël", "62170 MONTREUIL"], None,
+     "two Madame de Staël in Montreuil (0621218M, 0628566Z), neither UAI nor street: the name alone is not evidence")
 case("odt-crca-anatole-france-saint-omer", "odfpy", "crca",
      ["Lycée Anatole France", "157 rue Anatole France", "62500 SAINT-OMER"], "0623052F",
      "not a PPO: minutes of the board adopting the PPO")
@@ -536,6 +540,7 @@ def write_docx(c, path):
     d = docx.Document()
     d.core_properties.author = "Secrétariat"
     d.core_properties.title = ""
+    d.core_properties.created = d.core_properties.modified = datetime.datetime(2021, 11, 18, 9, 0, 0)
     aca = ACADEMIE[c["academie"]] if c["academie"] else []
     target = d.sections[0].header if c["header"] else d
     if c["beside"]:
