@@ -35,7 +35,7 @@ const std::string kDir = std::string(PPO_TEST_DATA_DIR) + "/documents/producers/
 const std::string kNow = "2022-03-10T10:00:00+01:00";
 
 struct Expected {
-    std::string file, producer, uai, looks, lycee, why;   // uai / lycee "" for null
+    std::string file, producer, uai, looks, lycee, settled_by, why;   // uai / lycee / settled_by "" for null
 };
 
 struct Got {
@@ -55,7 +55,8 @@ std::vector<Expected> read_expected() {
     for (unsigned i = 0; i < docs->size(); ++i) {
         auto d = docs->getObject(i);
         out.push_back({d->getValue<std::string>("file"), d->getValue<std::string>("producer"), opt_string(d, "uai"),
-                       d->getValue<std::string>("looks_like_ppo"), opt_string(d, "lycee"), d->getValue<std::string>("why")});
+                       d->getValue<std::string>("looks_like_ppo"), opt_string(d, "lycee"), opt_string(d, "settled_by"),
+                       d->getValue<std::string>("why")});
     }
     return out;
 }
@@ -151,6 +152,10 @@ TEST(Producers, LetterheadsFromRealProducersAreCreditedToTheirLyceeOrNone) {
         }
     }
 
+    struct Tally {
+        std::size_t documents = 0, identifiable = 0, credited = 0, wrong = 0, looks_ok = 0;
+    };
+    std::map<std::string, Tally> by_producer, by_evidence;
     std::size_t identifiable = 0, credited_right = 0;
     std::vector<std::string> wrong, looks_wrong, check_wrong, not_credited;
     std::ostringstream table;
@@ -184,6 +189,13 @@ TEST(Producers, LetterheadsFromRealProducersAreCreditedToTheirLyceeOrNone) {
             verdict += verdict.empty() ? "check?" : ", check?";
         }
         if (!e.uai.empty() && !(by_document && g.uai == e.uai) && verdict.empty()) verdict = "missed";
+        for (auto* t : {&by_producer[e.producer], &by_evidence[e.uai.empty() ? "(none)" : e.settled_by]}) {
+            ++t->documents;
+            t->identifiable += !e.uai.empty();
+            t->credited += !e.uai.empty() && by_document && g.uai == e.uai;
+            t->wrong += g.where == "credited" && g.uai != e.uai;
+            t->looks_ok += g.looks == e.looks;
+        }
         const std::string exp = show(e.uai) + " " + e.looks + " " + show(e.lycee);
         const std::string gotten = g.where == "credited"
                                        ? g.uai + " " + g.identified_by + " " + show(g.looks) + " " + show(g.lycee)
@@ -199,6 +211,15 @@ TEST(Producers, LetterheadsFromRealProducersAreCreditedToTheirLyceeOrNone) {
                   expected.size(), wrong.size(), credited_right, identifiable, percent, looks_wrong.size(),
                   check_wrong.size());
     table << std::string(118, '-') << "\n" << line;
+    for (const auto* tallies : {&by_producer, &by_evidence}) {
+        table << (tallies == &by_producer ? "by producer" : "by what settles the lycée") << ":\n";
+        for (const auto& [key, t] : *tallies) {
+            std::snprintf(line, sizeof line, "  %-16s %2zu documents, credited %zu/%zu identifiable, wrong lycée %zu, "
+                          "looks_like_ppo as expected %zu/%zu\n", key.c_str(), t.documents, t.credited, t.identifiable,
+                          t.wrong, t.looks_ok, t.documents);
+            table << line;
+        }
+    }
     std::cout << table.str();
 
     auto joined = [](const std::vector<std::string>& v) {

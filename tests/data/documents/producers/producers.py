@@ -269,6 +269,72 @@ case("odt-crca-anatole-france-saint-omer", "odfpy", "crca",
      ["Lycée Anatole France", "157 rue Anatole France", "62500 SAINT-OMER"], "0623052F",
      "not a PPO: minutes of the board adopting the PPO")
 
+# The lycée's usual short name (not the directory's), on a street named after
+# another lycée of the town: the street must not win; the directory's street
+# address (adresse_1 + code postal) identifies the lycée.
+case("chromium-ppo-branly-short-saint-omer", "chromium", "ppo",
+     ["Lycée Branly", "162 rue Anatole France", "62500 SAINT-OMER"], "0620444W",
+     "short name ('Lycée Branly') on a street named after another lycée of the town (Anatole France, "
+     "0623052F): credited to Branly by its street address, never to Anatole France")
+case("wkhtmltopdf-ppo-eiffel-short-lievin", "wkhtmltopdf", "ppo",
+     ["Lycée G. Eiffel", "187 place Anatole France", "62800 LIÉVIN"], "0620655A",
+     "short name ('Lycée G. Eiffel') on a street named after another lycée of the town (Anatole France, "
+     "0621547V): the street address settles it, never Anatole France")
+case("groff-ppo-rostand-hyphen-compiegne", "groff", "ppo",
+     ["Lycée Jean-Rostand", "229 place Marguerite Yourcenar", "60200 COMPIÈGNE"], "0601244B",
+     "name written with a hyphen ('Jean-Rostand') on a street named after another lycée of the town "
+     "(Marguerite Yourcenar, 0608581B)")
+case("pango-ppo-duez-short-clermont", "pango", "ppo",
+     ["Lycée P. Duez", "232 rue Jean Moulin", "60600 CLERMONT"], "0604274V",
+     "short name ('Lycée P. Duez') on a street named after another lycée of the town (Jean Moulin, 0605239U)")
+case("odt-ppo-simone-veil-hyphen-saint-omer", "odfpy", "ppo",
+     ["Lycée Simone-Veil", "196 boulevard André Malraux", "62500 SAINT-OMER"], "0627923A",
+     "name written with a hyphen ('Simone-Veil') on a street named after another lycée of the town "
+     "(André Malraux, 0625913R)")
+case("docx-ppo-saint-exupery-short-armentieres", "python-docx", "ppo",
+     ["Lycée Saint-Exupéry", "41 rue Léonard de Vinci", "59280 ARMENTIÈRES"], "0591142W",
+     "short name ('Lycée Saint-Exupéry' for Antoine de Saint-Exupéry) on a street named after a famous name",
+     header=True)
+
+# The lycée's name wrapped over two lines of its narrow block, printed beside
+# the académie block: a reader that goes line by line across the page cuts
+# the name in two ("Région académique Yourcenar").
+case("chromium-ppo-coubertin-maubeuge-beside-wrapped", "chromium", "ppo",
+     ["Lycée général et technologique Pierre de", "Coubertin", "131 rue Émile Zola", "59600 MAUBEUGE"], "0598441E",
+     "académie block beside the lycée's, whose name wraps ('Pierre de' / 'Coubertin')",
+     academie="lille", beside=True)
+case("wkhtmltopdf-ppo-yourcenar-armentieres-beside-wrapped", "wkhtmltopdf", "ppo",
+     ["Lycée polyvalent Marguerite", "Yourcenar", "52 place Gustave Eiffel", "59280 ARMENTIÈRES"], "0595201H",
+     "académie block beside the lycée's, whose name wraps ('Marguerite' / 'Yourcenar'); the street is a famous "
+     "name (Gustave Eiffel)", academie="lille", beside=True)
+case("rsvg-ppo-mendes-france-calais-beside-wrapped", "rsvg", "ppo",
+     ["Lycée Pierre", "Mendès France", "78 avenue Marie Curie", "62100 CALAIS"], "0621402M",
+     "académie block beside the lycée's, whose name wraps ('Pierre' / 'Mendès France')",
+     academie="lille", beside=True)
+case("pdftex-ppo-saint-exupery-armentieres-beside-wrapped-ot1", "pdftex", "ppo",
+     ["LYCÉE ANTOINE DE", "SAINT-EXUPÉRY", "41 rue Léonard de Vinci", "59280 ARMENTIÈRES"], "0591142W",
+     "académie block beside the lycée's, whose name wraps ('ANTOINE DE' / 'SAINT-EXUPÉRY'), accented capitals "
+     "from accent + letter (OT1)", academie="lille", beside=True, tex="ot1")
+
+# What in each identifiable document settles the lycée: "name" (its name as a
+# lycée's, with its town), "uai", or "street address" (the directory's
+# adresse_1 + code postal: two lycées of the name in the town, or a short name
+# that is not the directory's).
+SETTLED_BY = {
+    "chromium-ppo-jdlf-noyon-uai": "uai",
+    "groff-ppo-mariette-cambrai-uai-lower": "uai",
+    "rsvg-ppo-saint-remi-lens-uai-dot": "uai",
+    "pango-ppo-stael-montreuil-uai-spaces": "uai",
+    "docx-ppo-jdlf-boulogne-uai-spaces": "uai",
+    "wkhtmltopdf-ppo-stael-montreuil-address": "street address",
+    "pdftex-ppo-jdlf-noyon-address-t1": "street address",
+    "odt-ppo-saint-remi-lens-address-beside": "street address",
+    "chromium-ppo-branly-short-saint-omer": "street address",
+    "wkhtmltopdf-ppo-eiffel-short-lievin": "street address",
+    "pango-ppo-duez-short-clermont": "street address",
+    "docx-ppo-saint-exupery-short-armentieres": "street address",
+}
+
 # Scans: a page of a generated PDF rendered to PNG (pdftoppm), then img2pdf.
 SCANS = [
     ("scan-ppo-ribot-armentieres", "chromium-ppo-ribot-armentieres"),
@@ -676,19 +742,23 @@ def main():
     for c in CASES:
         ext = "docx" if c["producer"] == "python-docx" else "odt" if c["producer"] == "odfpy" else "pdf"
         docs.append({"file": f'{c["name"]}.{ext}', "producer": c["producer"], "uai": c["uai"],
-                     "looks_like_ppo": LOOKS[c["kind"]], "lycee": c["lycee"], "why": c["why"]})
+                     "looks_like_ppo": LOOKS[c["kind"]], "lycee": c["lycee"],
+                     "settled_by": (SETTLED_BY.get(c["name"], "name") if c["uai"] else None), "why": c["why"]})
     by_name = {c["name"]: c for c in CASES}
+    for n in SETTLED_BY:
+        assert n in by_name and by_name[n]["uai"], n
     for scan, of in SCANS:
         assert of in by_name, of
         docs.append({"file": scan + ".pdf", "producer": "scan", "uai": None, "looks_like_ppo": "unknown",
-                     "lycee": None,
+                     "lycee": None, "settled_by": None,
                      "why": f"image-only PDF (pdftoppm page 1 of {of}.pdf, then img2pdf): no text layer, so "
                             "nothing to read the lycée from or to judge"})
     with open(os.path.join(HERE, "expected.json"), "w", encoding="utf-8") as f:
         json.dump({"comment": "Golden outcomes of the producer corpus, from how each document was written "
                               "(producers.py), never from what the intake answers. uai: the lycée the document "
                               "identifies by itself (null: it cannot); looks_like_ppo: yes | no | unknown (no "
-                              "text); lycee: the expected `lycee` check once credited (null: not credited).",
+                              "text); lycee: the expected `lycee` check once credited (null: not credited); "
+                              "settled_by: what in the document identifies the lycée (name | uai | street address).",
                    "documents": docs}, f, ensure_ascii=False, indent=1)
         f.write("\n")
     with open(os.path.join(SRC, "scans.txt"), "w", encoding="utf-8") as f:
