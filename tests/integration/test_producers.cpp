@@ -38,6 +38,11 @@ struct Expected {
     std::string file, producer, uai, looks, lycee, settled_by, why;   // uai / lycee / settled_by "" for null
 };
 
+// A document sent again from a lycée's own address.
+struct FromLycee {
+    std::string file, from, uai, lycee, why;
+};
+
 struct Got {
     std::string where = "missing";   // "credited" | "triage" | "missing"
     std::string uai, identified_by, looks, lycee, reason;
@@ -48,9 +53,23 @@ std::string opt_string(const Poco::JSON::Object::Ptr& o, const std::string& key)
     return o->getValue<std::string>(key);
 }
 
+Poco::JSON::Object::Ptr expected_json() {
+    return Poco::JSON::Parser().parse(read_file(kDir + "expected.json")).extract<Poco::JSON::Object::Ptr>();
+}
+
+std::vector<FromLycee> read_from_lycee() {
+    auto list = expected_json()->getArray("from_lycee");
+    std::vector<FromLycee> out;
+    for (unsigned i = 0; list && i < list->size(); ++i) {
+        auto d = list->getObject(i);
+        out.push_back({d->getValue<std::string>("file"), d->getValue<std::string>("from"), d->getValue<std::string>("uai"),
+                       d->getValue<std::string>("lycee"), d->getValue<std::string>("why")});
+    }
+    return out;
+}
+
 std::vector<Expected> read_expected() {
-    auto root = Poco::JSON::Parser().parse(read_file(kDir + "expected.json")).extract<Poco::JSON::Object::Ptr>();
-    auto docs = root->getArray("documents");
+    auto docs = expected_json()->getArray("documents");
     std::vector<Expected> out;
     for (unsigned i = 0; i < docs->size(); ++i) {
         auto d = docs->getObject(i);
@@ -72,9 +91,9 @@ std::string content_type(const std::string& file) {
 
 // The name the document is attached under: neutral (the corpus file names
 // name towns and lycées, which would be evidence of the message itself).
-std::string attachment_name(std::size_t i, const std::string& file) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "piece-%02zu.", i + 1);
+std::string attachment_name(std::size_t i, const std::string& file, const char* stem = "piece") {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%s-%02zu.", stem, i + 1);
     return buf + extension(file);
 }
 
@@ -86,6 +105,9 @@ TEST(Producers, LetterheadsFromRealProducersAreCreditedToTheirLyceeOrNone) {
     const auto expected = read_expected();
     ASSERT_GE(expected.size(), 30u) << kDir << "expected.json";
 
+    const auto from_lycee = read_from_lycee();
+    ASSERT_FALSE(from_lycee.empty());
+
     Harness h;
     std::vector<std::string> raw;
     for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -96,6 +118,16 @@ TEST(Producers, LetterheadsFromRealProducersAreCreditedToTheirLyceeOrNone) {
         m.subject = "Document";
         m.body = "Bonjour,\nveuillez trouver le document en pièce jointe.\nCordialement,\nLe secrétariat";
         m.files = {{attachment_name(i, expected[i].file), content_type(expected[i].file), data, ""}};
+        raw.push_back(build_test_mail(m));
+    }
+    for (std::size_t i = 0; i < from_lycee.size(); ++i) {
+        const auto data = read_file(kDir + from_lycee[i].file);
+        ASSERT_FALSE(data.empty()) << kDir + from_lycee[i].file;
+        TestMail m;
+        m.from = from_lycee[i].from;
+        m.subject = "PPO";
+        m.body = "Bonjour,\nveuillez trouver notre PPO en pièce jointe.\nCordialement";
+        m.files = {{attachment_name(i, from_lycee[i].file, "envoi"), content_type(from_lycee[i].file), data, ""}};
         raw.push_back(build_test_mail(m));
     }
     h.imap().append_many(raw.size(), [&](std::size_t i) { return raw[i]; });
@@ -204,10 +236,32 @@ TEST(Producers, LetterheadsFromRealProducersAreCreditedToTheirLyceeOrNone) {
                       exp.c_str(), gotten.c_str(), verdict.c_str());
         table << line;
     }
+    // The same documents from a lycée's own address: credited by the sender,
+    // the document is a check only.
+    std::vector<std::string> from_lycee_wrong;
+    table << std::string(118, '-') << "\nsent from the lycée's own address:\n";
+    for (std::size_t i = 0; i < from_lycee.size(); ++i) {
+        const auto& e = from_lycee[i];
+        const auto& g = got[attachment_name(i, e.file, "envoi")];
+        std::string verdict;
+        if (g.where != "credited" || g.uai != e.uai || g.identified_by == "document") {
+            from_lycee_wrong.push_back(e.file + " from " + e.from + ": " + g.where + " " + show(g.uai) + " (" +
+                                       show(g.identified_by) + g.reason + ")");
+            verdict = "not credited to the sender";
+        } else if (g.lycee != e.lycee) {
+            check_wrong.push_back(e.file + " from " + e.uai + ": lycee " + show(g.lycee) + ", expected " + e.lycee);
+            verdict = "check?";
+        }
+        const std::string exp = e.uai + " " + e.lycee;
+        const std::string gotten = g.where == "credited" ? g.uai + " " + g.identified_by + " " + show(g.lycee) : g.where;
+        std::snprintf(line, sizeof line, "%-48s %-12s %-22s %-32s %s\n", e.file.c_str(), "(sender)", exp.c_str(),
+                      gotten.c_str(), verdict.c_str());
+        table << line;
+    }
     const double percent = identifiable ? 100.0 * static_cast<double>(credited_right) / static_cast<double>(identifiable) : 0;
     std::snprintf(line, sizeof line,
                   "%zu documents; credited to a wrong lycée: %zu; identifiable credited by their document: %zu/%zu "
-                  "(%.1f %%); looks_like_ppo wrong: %zu; lycee check wrong: %zu\n",
+                  "(%.1f %%); looks_like_ppo wrong: %zu; lycee check wrong (both parts): %zu\n",
                   expected.size(), wrong.size(), credited_right, identifiable, percent, looks_wrong.size(),
                   check_wrong.size());
     table << std::string(118, '-') << "\n" << line;
@@ -231,4 +285,5 @@ TEST(Producers, LetterheadsFromRealProducersAreCreditedToTheirLyceeOrNone) {
     EXPECT_GE(percent, 95.0) << "identifiable documents not credited by their document:" << joined(not_credited);
     EXPECT_TRUE(looks_wrong.empty()) << "looks_like_ppo:" << joined(looks_wrong);
     EXPECT_TRUE(check_wrong.empty()) << "lycee check:" << joined(check_wrong);
+    EXPECT_TRUE(from_lycee_wrong.empty()) << "sent from the lycée's own address:" << joined(from_lycee_wrong);
 }

@@ -342,6 +342,26 @@ SCANS = [
     ("scan-ppo-eiffel-lievin", "groff-ppo-eiffel-lievin-street"),
 ]
 
+# Some documents sent a second time, from a lycée's own address (the
+# directory's Mail): credited by the sender, the document is only a check.
+# "same": the document is that lycée's (its UAI or street address settles a
+# name shared in the town: never "several"); "other": the document is another
+# lycée's (a street or a UAI naming the sender's lycée must not make it "same").
+FROM_LYCEE = [
+    ("chromium-ppo-jdlf-noyon-uai", "0609572D", "same", "its own UAI, a name shared with 0604736X in Noyon"),
+    ("groff-ppo-mariette-cambrai-uai-lower", "0595367N", "same", "its own UAI, a name shared with 0591023S in Cambrai"),
+    ("rsvg-ppo-saint-remi-lens-uai-dot", "0626362D", "same", "its own UAI, a name shared with 0623767H in Lens"),
+    ("pango-ppo-stael-montreuil-uai-spaces", "0621218M", "same", "its own UAI, a name shared with 0628566Z in Montreuil"),
+    ("docx-ppo-jdlf-boulogne-uai-spaces", "0628215T", "same",
+     "its own UAI, a name shared with 0629417Z in Boulogne-sur-Mer"),
+    ("pdftex-ppo-jdlf-noyon-address-t1", "0604736X", "same", "its own street address, a name shared with 0609572D"),
+    ("chromium-ppo-branly-saint-omer-street", "0623052F", "other",
+     "Anatole France sends Branly's PPO, whose street is rue Anatole France"),
+    ("chromium-ppo-jdlf-noyon-uai", "0604736X", "other", "the other Jean de La Fontaine of Noyon (UAI 0609572D)"),
+    ("odt-ppo-saint-remi-lens-address-beside", "0626362D", "other",
+     "the other Saint-Rémi of Lens (street address of 0623767H)"),
+]
+
 EXT = {"chromium": "html", "wkhtmltopdf": "html", "groff": "ms", "rsvg": "svg", "pango": "pango",
        "pdftex": "tex", "python-docx": "docx", "odfpy": "odt"}
 
@@ -753,13 +773,22 @@ def main():
                      "lycee": None, "settled_by": None,
                      "why": f"image-only PDF (pdftoppm page 1 of {of}.pdf, then img2pdf): no text layer, so "
                             "nothing to read the lycée from or to judge"})
+    import csv
+    with open(os.path.join(HERE, "..", "..", "annuaire-hdf-sample.csv"), encoding="utf-8") as f:
+        mail = {r["Identifiant_de_l_etablissement"]: r["Mail"] for r in csv.DictReader(f, delimiter=";")}
+    file_of = {d["file"].rsplit(".", 1)[0]: d["file"] for d in docs}
+    from_lycee = [{"file": file_of[n], "from": mail[u], "uai": u, "lycee": chk, "why": why}
+                  for n, u, chk, why in FROM_LYCEE]
     with open(os.path.join(HERE, "expected.json"), "w", encoding="utf-8") as f:
         json.dump({"comment": "Golden outcomes of the producer corpus, from how each document was written "
                               "(producers.py), never from what the intake answers. uai: the lycée the document "
                               "identifies by itself (null: it cannot); looks_like_ppo: yes | no | unknown (no "
                               "text); lycee: the expected `lycee` check once credited (null: not credited); "
                               "settled_by: what in the document identifies the lycée (name | uai | street address).",
-                   "documents": docs}, f, ensure_ascii=False, indent=1)
+                   "documents": docs,
+                   "from_lycee_comment": "The same documents sent again from a lycée's own address (the "
+                                         "directory's Mail): credited by sender to uai, with this `lycee` check.",
+                   "from_lycee": from_lycee}, f, ensure_ascii=False, indent=1)
         f.write("\n")
     with open(os.path.join(SRC, "scans.txt"), "w", encoding="utf-8") as f:
         for scan, of in SCANS:
