@@ -72,7 +72,7 @@ done
 # Scans: page 1 of a generated PDF rendered to a grey PNG, wrapped by img2pdf (no text layer).
 while read -r scan of; do
     pdftoppm -r 100 -gray -png -f 1 -l 1 -singlefile "$of.pdf" "$work/$scan"
-    img2pdf "$work/$scan.png" -o "$scan.pdf"
+    img2pdf --creationdate 2021-11-18T09:00:00 --moddate 2021-11-18T09:00:00 "$work/$scan.png" -o "$scan.pdf"
 done < src/scans.txt
 
 ls -1 ./*.pdf ./*.docx ./*.odt | wc -l

@@ -442,7 +442,7 @@ def write_groff(c, path):
     g = [".\\\" groff -k -t -ms -Tps | ps2pdf", ".nr PS 10", ".nr VS 13", ".nr PO 1i", ".nr LL 6.2i", ".LP"]
     aca = ACADEMIE[c["academie"]] if c["academie"] else []
     if c["beside"]:
-        g += [".TS", "lw(3i) rw(3i).", "T{"]
+        g += [".TS", "lw(2.9i) rw(2.9i).", "T{"]
         g += [groff_escape(l) + "\n.br" for l in aca]
         g += ["T}\tT{"]
         g += [groff_escape(l) + "\n.br" for l in c["lines"]]
