@@ -3,7 +3,8 @@
 // python-docx, odfpy, scans; tests/data/documents/producers/, made by
 // make_producers.sh) replayed through the real binary as a user meets them:
 // the sample directory imported, one mail per document APPENDed to a real
-// Dovecot (one IMAP session) from a personal address that names no lycée, one
+// Dovecot (one IMAP session) from a personal address that names no lycée, and
+// some again from a lycée's own address (the document is then a check), one
 // `poll --once`, then `status --json` (and, for the documents left in triage,
 // whose checks status does not show, the files table).
 //

@@ -316,6 +316,13 @@ case("pdftex-ppo-saint-exupery-armentieres-beside-wrapped-ot1", "pdftex", "ppo",
      "académie block beside the lycée's, whose name wraps ('ANTOINE DE' / 'SAINT-EXUPÉRY'), accented capitals "
      "from accent + letter (OT1)", academie="lille", beside=True, tex="ot1")
 
+# A PPO common to two lycées (a cité scolaire): it names both, so it credits
+# neither by itself; sent by one of them, its check is "several".
+case("chromium-ppo-racine-zola-beauvais-two", "chromium", "ppo",
+     ["Cité scolaire de Beauvais", "Lycée Jean Racine — 131 avenue Albert Camus — 60000 BEAUVAIS",
+      "Lycée Émile Zola — 84 avenue Voltaire — 60000 BEAUVAIS"], None,
+     "a PPO common to two lycées of Beauvais (0608916R, 0603124V): it names both, so it credits neither")
+
 # What in each identifiable document settles the lycée: "name" (its name as a
 # lycée's, with its town), "uai", or "street address" (the directory's
 # adresse_1 + code postal: two lycées of the name in the town, or a short name
@@ -360,6 +367,8 @@ FROM_LYCEE = [
     ("chromium-ppo-jdlf-noyon-uai", "0604736X", "other", "the other Jean de La Fontaine of Noyon (UAI 0609572D)"),
     ("odt-ppo-saint-remi-lens-address-beside", "0626362D", "other",
      "the other Saint-Rémi of Lens (street address of 0623767H)"),
+    ("chromium-ppo-racine-zola-beauvais-two", "0608916R", "several", "a PPO common to Jean Racine and Émile Zola"),
+    ("scan-ppo-ribot-armentieres", "0597091M", "none", "a scan: no text, it names no lycée"),
 ]
 
 EXT = {"chromium": "html", "wkhtmltopdf": "html", "groff": "ms", "rsvg": "svg", "pango": "pango",
