@@ -463,7 +463,6 @@ def write_groff(c, path):
             g += [".sp 0.5"]
         for l in c["lines"]:
             g += [groff_escape(l), ".br"]
-    in_list = False
     for kind, text in blocks(c):
         if kind == "title":
             g += [".sp 2", ".ce 1", ".ps 16", "\\fB" + groff_escape(text) + "\\fP", ".ps 10", ".sp 0.5"]
@@ -477,8 +476,6 @@ def write_groff(c, path):
             g += [".sp 2", ".rj 1", groff_escape(text)]
         else:
             g += [".PP", groff_escape(text)]
-        in_list = kind == "li"
-    del in_list
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(g) + "\n")
 
