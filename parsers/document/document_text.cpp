@@ -442,18 +442,40 @@ constexpr std::string_view kWordNs = "http://schemas.openxmlformats.org/wordproc
 constexpr std::string_view kWordStrictNs = "http://purl.oclc.org/ooxml/wordprocessingml/main";
 constexpr std::string_view kMcNs = "http://schemas.openxmlformats.org/markup-compatibility/2006";
 
-// A heading's style: Word's built-in ids ("Title", "Subtitle", "Heading1",
-// and the French "Titre", "Titre1", "Sous-titre"), any case.
-bool heading_style(std::string style) {
+// A paragraph style, as a title: 2 the document's title (Word's "Title",
+// "Subtitle", French "Titre", "Sous-titre"), 1 a heading ("Heading1",
+// "Titre1", ODF "Heading_20_1"), 0 neither. Any case.
+int heading_style(std::string style) {
     for (char& c : style) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return style.rfind("title", 0) == 0 || style.rfind("titre", 0) == 0 || style.rfind("heading", 0) == 0 ||
-           style.rfind("subtitle", 0) == 0 || style.rfind("sous-titre", 0) == 0 || style.rfind("soustitre", 0) == 0;
+    if (style == "title" || style == "titre" || style == "subtitle" || style == "sous-titre" || style == "soustitre")
+        return 2;
+    if (style.rfind("heading", 0) == 0 || style.rfind("titre", 0) == 0) return 1;
+    return 0;
 }
+
+// The title lines of a DOCX or an ODT: its Title-styled paragraphs, else its
+// first heading.
+struct TitleCollector {
+    std::string titled, first_heading;
+    int current = 0;          // the paragraph being read: 2 title, 1 heading, 0 neither
+    bool heading_done = false;
+    void begin(int kind) { current = kind == 1 && heading_done ? 0 : kind; }
+    void add(std::string_view s) {
+        if (current == 2) titled += s;
+        else if (current == 1) first_heading += s;
+    }
+    void end() {
+        if (current == 2) titled += '\n';
+        if (current == 1) heading_done = true;
+        current = 0;
+    }
+    void into(TextBuilder& out) const { out.add(titled.empty() ? first_heading : titled); }
+};
 
 class DocxHandler : public XmlHandler {
 public:
-    // title: where the headings' text goes too (nullptr: nowhere).
-    explicit DocxHandler(TextBuilder& out, TextBuilder* title = nullptr) : out_(out), title_(title) {}
+    // title: where the title's text goes too (nullptr: nowhere).
+    explicit DocxHandler(TextBuilder& out, TitleCollector* title = nullptr) : out_(out), title_(title) {}
 
     bool start(std::string_view ns, std::string_view name) override {
         // A text box is written twice: as DrawingML (mc:Choice) and as VML for
@@ -461,7 +483,7 @@ public:
         if (ns == kMcNs) return name != "Fallback";
         if (ns != kWordNs && ns != kWordStrictNs) return true;
         if (name == "t") in_t_ = true;
-        else if (name == "pStyle" && title_ != nullptr && heading_style(attribute(ns, "val"))) heading_ = true;
+        else if (name == "pStyle" && title_ != nullptr) title_->begin(heading_style(attribute(ns, "val")));
         else if (name == "tab" || name == "ptab") out_.space();
         else if (name == "br" || name == "cr") out_.newline();
         else if (name == "noBreakHyphen") out_.add_cp('-');
@@ -475,21 +497,19 @@ public:
         if (name == "t") in_t_ = false;
         else if (name == "p") {
             out_.newline();
-            if (heading_) title_->newline();
-            heading_ = false;
+            if (title_ != nullptr) title_->end();
         } else if (name == "tc") out_.space();
     }
     void text(std::string_view s) override {
         if (!in_t_) return;
         out_.add(s);
-        if (heading_) title_->add(s);
+        if (title_ != nullptr) title_->add(s);
     }
 
 private:
     TextBuilder& out_;
-    TextBuilder* title_;
+    TitleCollector* title_;
     bool in_t_ = false;
-    bool heading_ = false;
 };
 
 // ---------------------------------------------------------------------------
@@ -503,7 +523,7 @@ class OdtHandler : public XmlHandler {
 public:
     // headers_only: styles.xml, where only the master pages' headers and
     // footers are text.
-    OdtHandler(TextBuilder& out, bool headers_only, TextBuilder* title = nullptr)
+    OdtHandler(TextBuilder& out, bool headers_only, TitleCollector* title = nullptr)
         : out_(out), title_(title), headers_only_(headers_only) {}
 
     bool start(std::string_view ns, std::string_view name) override {
@@ -514,9 +534,13 @@ public:
         if (name == "p" || name == "h") {
             ++in_paragraph_;
             out_.newline();
-            if (title_ != nullptr && heading_ == 0 &&
-                (name == "h" || heading_style(attribute(kOdfTextNs, "style-name"))))
-                heading_ = in_paragraph_;
+            if (title_ != nullptr && heading_ == 0) {
+                const int kind = std::max(name == "h" ? 1 : 0, heading_style(attribute(kOdfTextNs, "style-name")));
+                if (kind > 0) {
+                    title_->begin(kind);
+                    heading_ = in_paragraph_;
+                }
+            }
         } else if (name == "s" || name == "tab") {
             if (reading()) out_.space();
         } else if (name == "line-break") {
@@ -528,7 +552,7 @@ public:
         if (ns == kOdfStyleNs && is_header_footer(name) && in_header_ > 0) --in_header_;
         if (ns == kOdfTextNs && (name == "p" || name == "h") && in_paragraph_ > 0) {
             if (heading_ == in_paragraph_) {
-                title_->newline();
+                title_->end();
                 heading_ = 0;
             }
             --in_paragraph_;
@@ -549,7 +573,7 @@ private:
     bool reading() const { return in_paragraph_ > 0 && (!headers_only_ || in_header_ > 0); }
 
     TextBuilder& out_;
-    TextBuilder* title_;
+    TitleCollector* title_;
     bool headers_only_;
     int heading_ = 0;   // the depth of the heading being read, 0 when none
     int in_paragraph_ = 0;
@@ -591,8 +615,10 @@ void extract_docx(std::string_view data, Extraction& ex) {
         ex.fail("no word/document.xml");
         return;
     }
-    DocxHandler body_handler(ex.text, &ex.title);
+    TitleCollector title;
+    DocxHandler body_handler(ex.text, &title);
     walk_part(body, "word/document.xml", body_handler, ex);
+    title.into(ex.title);
 
     TextBuilder headers(ex.limits.max_head_bytes);
     for (const auto& m : zip.members()) {
@@ -620,8 +646,10 @@ void extract_odt(std::string_view data, Extraction& ex) {
         ex.fail("no content.xml");
         return;
     }
-    OdtHandler body_handler(ex.text, false, &ex.title);
+    TitleCollector title;
+    OdtHandler body_handler(ex.text, false, &title);
     walk_part(content, "content.xml", body_handler, ex);
+    title.into(ex.title);
 
     TextBuilder headers(ex.limits.max_head_bytes);
     const std::string styles = read_part(zip, ex, "styles.xml", &found);
@@ -756,8 +784,9 @@ void pdf_first_page(const poppler::page& page, Extraction& ex, std::string_view 
         ex.head.add(p->text);
         ex.head.newline();
     }
-    // The title: what is set in larger type than the body (the size that
-    // carries the most letters), largest first among equals in reading order.
+    // The title: what is set in the page's largest type, when that is larger
+    // than the body's (the size that carries the most letters): a section
+    // heading in smaller type than the title is not the title.
     std::map<long, std::size_t> letters_by_size;   // size in 1/10 pt
     for (const auto& p : pieces)
         if (p.size > 0) letters_by_size[std::lround(p.size * 10)] += p.text.size();
@@ -769,8 +798,10 @@ void pdf_first_page(const poppler::page& page, Extraction& ex, std::string_view 
             most = n;
             body = size;
         }
+    const long largest = letters_by_size.rbegin()->first;
+    if (largest < body * 115 / 100 + 1) return;
     for (const PdfPiece* p : pdf_reading_order(pieces))
-        if (p->size > 0 && std::lround(p->size * 10) >= body * 115 / 100 + 1) {
+        if (p->size > 0 && std::lround(p->size * 10) >= largest - 5) {   // within half a point: one size
             ex.title.add(p->text);
             ex.title.newline();
         }

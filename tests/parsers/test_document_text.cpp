@@ -580,8 +580,17 @@ TEST(DocumentTextLetterhead, DocxHeadingsAreTheTitle) {
                             "</w:body></w:document>";
     const DocumentText d = extract_document_text(DocumentKind::docx, docx_with_body(xml));
     ASSERT_EQ(d.error, "");
-    EXPECT_EQ(d.title, "Convocation\nQuestions");
+    EXPECT_EQ(d.title, "Convocation");   // the Title style, not the headings below
     EXPECT_TRUE(contains(d.text, "vote du PPO"));
+}
+
+TEST(DocumentTextLetterhead, DocxWithoutATitleStyleHasItsFirstHeading) {
+    const std::string xml = std::string("<w:document xmlns:w=\"") + kWordNs +
+                            "\"><w:body>"
+                            "<w:p><w:pPr><w:pStyle w:val=\"Heading1\"/></w:pPr><w:r><w:t>Compte rendu</w:t></w:r></w:p>"
+                            "<w:p><w:pPr><w:pStyle w:val=\"Heading1\"/></w:pPr><w:r><w:t>3. PPO</w:t></w:r></w:p>"
+                            "</w:body></w:document>";
+    EXPECT_EQ(extract_document_text(DocumentKind::docx, docx_with_body(xml)).title, "Compte rendu");
 }
 
 TEST(DocumentTextLetterhead, LigaturesAndCombiningMarksNormalised) {

@@ -140,10 +140,24 @@ TEST(DocumentCheck, TheTitleLinesDecide) {
     const std::string text = kMinutes + "\nPPO 2022-2023";
     auto s = ppo_signals(text, false, "", campaign(), "LYCÉE CAMILLE CLAUDEL\nPPO 2022-2023", text);
     EXPECT_EQ(s.looks_like_ppo, "yes") << s.detail;
-    // A title that is something else: the phrase further down is not the title.
-    auto t = ppo_signals(kPpo, false, "", campaign(), "Compte rendu", kPpo);
+    // A title without the phrase: the phrase further down is not the title.
+    auto t = ppo_signals(kPpo, false, "", campaign(), "Notre plan d'action", kPpo);
     EXPECT_EQ(t.looks_like_ppo, "yes") << t.detail;   // still a PPO by its axes
     EXPECT_NE(t.detail.find("no PPO title"), std::string::npos) << t.detail;
+    // A title that names another kind of document: no, whatever the text says.
+    auto m = ppo_signals(kPpo, false, "", campaign(), "Compte rendu du conseil d'administration", kPpo);
+    EXPECT_EQ(m.looks_like_ppo, "no") << m.detail;
+    EXPECT_NE(m.detail.find("the title says: compte rendu"), std::string::npos) << m.detail;
+}
+
+TEST(DocumentCheck, ALetterIsNotAPpo) {
+    // wkhtmltopdf and pango write one size: the letter's "Objet :" line says what it is.
+    const std::string text =
+        "Lycée Cassini\n28 place Victor Hugo\n62100 CALAIS\nObjet : calendrier de notre conseil d'administration\n"
+        "Madame, nous vous enverrons notre\nprogramme pluriannuel d'orientation prochainement, dès son adoption.\n" +
+        kMinutes;
+    auto s = ppo_signals(text, false, "", campaign(), "", text);
+    EXPECT_EQ(s.looks_like_ppo, "no") << s.detail;
 }
 
 TEST(DocumentCheck, ATitleLineWithArticleCounts) {

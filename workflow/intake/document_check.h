@@ -30,8 +30,9 @@ struct PpoSignals {
 // proves it only where it is the document's title: in a title line, or, when
 // the format gives no title, at the start of one of the head's short lines
 // (or of the text's first lines) — never in a sentence, so a convocation that
-// lists "vote du PPO" is judged on its content like any other text. Without a
-// title, "yes" takes "orientation" three times and two of the three axes (or
+// lists "vote du PPO" is judged on its content like any other text. A title
+// that names another kind of document ("Compte rendu", "Convocation", "Ordre
+// du jour", a letter's "Objet :" line) makes it "no". Otherwise "yes" takes "orientation" three times and two of the three axes (or
 // twice, the three axes and a school year of the campaign); "no" when
 // "orientation" is missing, or once with fewer than two axes.
 PpoSignals ppo_signals(const std::string& text, bool image_only, const std::string& text_error,
