@@ -12,8 +12,11 @@
 namespace ppo::workflow {
 namespace {
 
-Lycee lycee(std::string uai, std::string name, std::string commune) {
+Lycee lycee(std::string uai, std::string name, std::string commune, std::string adresse = "",
+            std::string code_postal = "") {
     Lycee l;
+    l.adresse = std::move(adresse);
+    l.code_postal = std::move(code_postal);
     l.uai = std::move(uai);
     l.name = std::move(name);
     l.commune = std::move(commune);
@@ -29,10 +32,10 @@ Lycee lycee(std::string uai, std::string name, std::string commune) {
 const Directory& directory() {
     static const Directory d(
         {
-            lycee("0600041U", "Lycée Saint-Exupéry", "Noyon"),
+            lycee("0600041U", "Lycée Antoine de Saint-Exupéry", "Noyon", "171 RUE LOUIS PASTEUR", "60400"),
             lycee("0600042V", "Lycée Louis Pasteur", "Noyon"),
-            lycee("0590101P", "Lycée Jean Bart", "Lille"),
-            lycee("0590102R", "Lycée privé Jean Bart", "Lille"),
+            lycee("0590101P", "Lycée Jean Bart", "Lille", "1 RUE DU PORT", "59000"),
+            lycee("0590102R", "Lycée privé Jean Bart", "Lille", "24 AVENUE DE DUNKERQUE", "59160"),
             lycee("0590103S", "Lycée privé La Salle", "Lille"),
             lycee("0590104T", "Lycée Faidherbe", "Lille"),
             lycee("0020050U", "Lycée Jean de La Fontaine", "Château-Thierry"),
@@ -74,7 +77,7 @@ TEST(Letterhead, StreetNamedAfterAnotherLyceeIsNotItsName) {
 }
 
 TEST(Letterhead, StreetNamedAfterAnotherLyceeAloneIsNoEvidence) {
-    const auto id = from_letterhead("Cité scolaire\n171 rue Louis Pasteur\n60400 NOYON");
+    const auto id = from_letterhead("Cité scolaire\n12 rue Louis Pasteur\n60400 NOYON");   // not Saint-Exupéry's number
     EXPECT_FALSE(id.identified) << all(id);
     EXPECT_TRUE(id.lycees.empty()) << all(id);
 }
@@ -146,6 +149,27 @@ TEST(Letterhead, TwoLyceesOfOneTownShareANameTheUaiSettlesIt) {
     EXPECT_EQ(id.lycees, std::vector<std::string>{"0590102R"});   // never "several"
 }
 
+TEST(Letterhead, TwoLyceesOfOneTownShareANameTheAddressSettlesIt) {
+    const auto id = from_letterhead("Lycée Jean Bart\n24, avenue de Dunkerque\n59160 LILLE");
+    ASSERT_TRUE(id.identified) << all(id);
+    EXPECT_EQ(id.uai, "0590102R");
+    EXPECT_EQ(id.lycees, std::vector<std::string>{"0590102R"});
+    ASSERT_EQ(id.evidence.size(), 1u) << all(id);
+    EXPECT_EQ(id.evidence[0], "address '24 AVENUE DE DUNKERQUE, 59160' in letterhead, page 1, line 2");
+}
+
+TEST(Letterhead, AShortenedNameIsSettledByTheAddress) {
+    // "Lycée Saint-Exupéry" for "Lycée Antoine de Saint-Exupéry", on a street named after the other lycée.
+    const auto id = from_letterhead("Lycée Saint-Exupéry\n171 rue Louis Pasteur\n60400 NOYON");
+    ASSERT_TRUE(id.identified) << all(id);
+    EXPECT_EQ(id.lycees, std::vector<std::string>{"0600041U"});
+}
+
+TEST(Letterhead, AnAddressWithoutItsPostcodeSettlesNothing) {
+    const auto id = from_letterhead("Lycée Jean Bart\n24, avenue de Dunkerque\nLILLE");
+    EXPECT_FALSE(id.identified) << all(id);
+}
+
 TEST(Letterhead, UaiDecidesOverNamesBeside) {
     // A partner named in the letterhead does not make it "several".
     const auto id = from_letterhead("Lycée Saint-Exupéry — Noyon — 0600041U\nen partenariat avec le lycée Louis Pasteur");
@@ -186,11 +210,15 @@ TEST(Letterhead, PhoneNumbersAreNoUai) {
 }
 
 TEST(Letterhead, EvidenceSaysPageAndLine) {
+    const auto name = from_letterhead("ACADÉMIE D'AMIENS\nLycée Faidherbe\n9 rue Armand Carrel\n59000 Lille");
+    ASSERT_TRUE(name.identified) << all(name);
+    ASSERT_EQ(name.evidence.size(), 1u) << all(name);
+    EXPECT_EQ(name.evidence[0],
+              "name 'Faidherbe' in letterhead, page 1, line 2 + town 'Lille' in letterhead, page 1, line 4");
     const auto id = from_letterhead("ACADÉMIE D'AMIENS\nLycée Saint-Exupéry\n171 rue Louis Pasteur\n60400 NOYON");
     ASSERT_TRUE(id.identified) << all(id);
     ASSERT_EQ(id.evidence.size(), 1u) << all(id);
-    EXPECT_EQ(id.evidence[0],
-              "name 'Saint-Exupéry' in letterhead, page 1, line 2 + town 'Noyon' in letterhead, page 1, line 4");
+    EXPECT_EQ(id.evidence[0], "address '171 RUE LOUIS PASTEUR, 60400' in letterhead, page 1, line 3");
     const auto uai = from_letterhead("Lycée\n\nUAI 0 807 463 C", 0);
     ASSERT_FALSE(uai.evidence.empty());
     EXPECT_EQ(uai.evidence[0], "UAI 0807463C ('0 807 463 C') in letterhead, line 3");

@@ -136,6 +136,8 @@ TEST(EvidenceFr, LetterheadPiecesSayPageAndLine) {
                           "letterhead, page 1, line 4"),
               "document joint : « ppo.pdf » : nom « Saint-Exupéry » dans l’en-tête du document, page 1, ligne 2 et "
               "commune « Noyon » dans l’en-tête du document, page 1, ligne 4");
+    EXPECT_EQ(evidence_fr("'b.pdf': address '162 RUE ANATOLE FRANCE, 62500' in letterhead, page 1, line 2"),
+              "« b.pdf » : adresse « 162 RUE ANATOLE FRANCE, 62500 » dans l’en-tête du document, page 1, ligne 2");
     EXPECT_EQ(evidence_fr("'ppo.docx': UAI 0807463C ('0 807 463 C') in letterhead, line 3"),
               "« ppo.docx » : UAI 0807463C ('0 807 463 C') dans l’en-tête du document, ligne 3");
 }

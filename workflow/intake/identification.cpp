@@ -519,6 +519,13 @@ struct NameIndex::Impl {
         std::vector<const Lycee*> namesakes{};   // other lycées of the same town with the same name
     };
     std::vector<Key> keys;
+    // The lycées' street addresses, folded: " 162 rue anatole france " with " 62500 ".
+    struct Address {
+        const Lycee* lycee;
+        std::string street;        // padded
+        std::string postcode;      // padded
+    };
+    std::vector<Address> addresses;
 };
 
 NameIndex::NameIndex(const Directory& directory) : impl_(std::make_unique<Impl>()) {
@@ -531,6 +538,14 @@ NameIndex::NameIndex(const Directory& directory) : impl_(std::make_unique<Impl>(
         std::string full = fold(parsers::normalize_text(lycee.name)).text;
         impl_->keys.push_back({&lycee, std::move(*k), std::move(needle),
                                town.size() > 2 ? town.substr(1, town.size() - 2) : std::string(), std::move(full), common});
+    }
+    for (const auto& lycee : directory.lycees()) {
+        // A street address settles only with a number and a street: "162 rue Anatole France".
+        const std::string street = fold(parsers::normalize_text(lycee.adresse)).text;
+        const std::string postcode = fold(lycee.code_postal).text;
+        const bool numbered = std::any_of(street.begin(), street.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+        if (numbered && std::count(street.begin(), street.end(), ' ') >= 4 && postcode.size() == 7)
+            impl_->addresses.push_back({&lycee, street, postcode});
     }
     for (auto& a : impl_->keys)
         for (const auto& b : impl_->keys)
@@ -648,6 +663,23 @@ void name_mentions(Collector& c, const std::vector<Location>& locations, const N
     }
 }
 
+// A letterhead that gives a lycée's street address from the annuaire, with
+// its postcode: what settles two lycées of one name in one town, or a
+// letterhead that shortens the name ("Lycée Branly" for "Lycée Édouard
+// Branly"). Letterheads only: a message's signature may quote any address.
+void address_mentions(Collector& c, const std::vector<Location>& locations, const NameIndex::Impl& index) {
+    for (const auto& loc : locations) {
+        if (!loc.letterhead) continue;
+        for (const auto& a : index.addresses) {
+            const auto at = loc.folded.text.find(a.street);
+            if (at == std::string::npos || loc.folded.text.find(a.postcode) == std::string::npos) continue;
+            const std::string shown = trim(a.lycee->adresse) + ", " + trim(a.lycee->code_postal);
+            c.vote(a.lycee->uai, Kind::name, "address in " + loc.label,
+                   "address '" + shown + "' in " + loc.where(at + 1));
+        }
+    }
+}
+
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
     std::string out;
     for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -678,6 +710,7 @@ Identification identify(const IdentificationInput& input, const Directory& direc
     std::optional<NameIndex> own;
     if (names == nullptr) names = &own.emplace(directory);
     name_mentions(c, locations, names->impl(), names_without_town);
+    address_mentions(c, locations, names->impl());
 
     // A letterhead's UAI decides: the names beside it (partners, the street,
     // a namesake in the same town) are not counted.

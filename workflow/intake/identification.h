@@ -22,6 +22,9 @@
 //              either (the UAI must settle it); one contained in a longer
 //              name ("Jean Moulin" / "Jean Moulin de la Mer") counts for the
 //              longer one only.
+//   address  in a letterhead, the lycée's street address from the annuaire
+//            (adresse, with a number) and its postcode: it settles a name two
+//            lycées of one town share, and a shortened name;
 //            In a letterhead, a UAI decides: the names found beside it are not
 //            counted, so a document carrying its lycée's UAI names that lycée
 //            alone.

@@ -76,6 +76,7 @@ std::string label_fr(std::string_view label) {
     if (label == "name") return "nom";
     if (starts(label, "UAI in ")) return "UAI dans " + location_fr(label.substr(7));
     if (starts(label, "name in ")) return "nom dans " + location_fr(label.substr(8));
+    if (starts(label, "address in ")) return "adresse dans " + location_fr(label.substr(11));
     return std::string(label);
 }
 
@@ -295,6 +296,12 @@ std::string evidence_piece_fr(std::string_view e) {
         const auto in = e.find(" in ");
         if (in != std::string_view::npos)
             return "UAI " + std::string(e.substr(4, in - 4)) + " dans " + location_fr(e.substr(in + 4));
+    }
+    if (starts(e, "address '")) {
+        // "address 'A, CP' in LOC"
+        const auto close = e.find("' in ", 9);
+        if (close != std::string_view::npos)
+            return "adresse " + quoted_fr(e.substr(8, close - 7)) + " dans " + location_fr(e.substr(close + 5));
     }
     if (starts(e, "name '")) {
         // "name 'N' + town 'T' in LOC" or "name 'N' in LOC1 + town 'T' in LOC2"
