@@ -569,10 +569,10 @@ std::string SqlStore::upsert_lycee(const LyceeRow& row, std::int64_t now) {
         r.str(8) == row.nature && r.i64(9) == 1 && r.str(10) == l.adresse && r.str(11) == l.code_postal)
         return "unchanged";
     db_.exec("UPDATE lycees SET name = $1, commune = $2, departement = $3, academie = $4, bassin_code = $5, "
-             "bassin_label = $6, mail = $7, statut = $8, nature = $9, is_open = 1, updated_at = $10, adresse = $12, "
-             "code_postal = $13 WHERE uai = $11",
+             "bassin_label = $6, mail = $7, statut = $8, nature = $9, is_open = 1, updated_at = $10, adresse = $11, "
+             "code_postal = $12 WHERE uai = $13",
              {l.name, l.commune, l.departement, l.academie, l.bassin_code, l.bassin_label, l.mail, l.statut, row.nature,
-              now, l.uai, l.adresse, l.code_postal});
+              now, l.adresse, l.code_postal, l.uai});
     return "updated";
 }
 
