@@ -5,7 +5,8 @@
 //   sender   the From address is ce.<UAI>@<académie domain> (any case) or a
 //            lycée's directory Mail, and the sender is authenticated
 //            (sender_auth.h);
-//   uai      UAI codes with a valid check letter in the subject, body or file names;
+//   uai      UAI codes with a valid check letter in the subject, body, file names or
+//            letterhead, written together or apart ("0 807 463 C": parsers/text/uai.h);
 //   name     the lycée's distinctive name together with its town, in the subject,
 //            body, file names or a document's letterhead, where it names a lycée:
 //            - never inside a postal address (after a street word, "rue",
@@ -24,10 +25,9 @@
 //              longer one only.
 //   address  in a letterhead, the lycée's street address from the annuaire
 //            (adresse, with a number) and its postcode: it settles a name two
-//            lycées of one town share, and a shortened name;
-//            In a letterhead, a UAI decides: the names found beside it are not
-//            counted, so a document carrying its lycée's UAI names that lycée
-//            alone.
+//            lycées of one town share, and a shortened name (labelled "name").
+// In a letterhead a UAI decides: the names and addresses found beside it are
+// not counted, so a document carrying its lycée's UAI names that lycée alone.
 // All text is NFC-normalised and its ligatures folded first (parsers/text/utf8.h).
 // A lycée's address that is not authenticated (an official ce.<UAI>@ac-*.fr
 // address or a directory Mail, when a trusted authserv-id is configured) is not
