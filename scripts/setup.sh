@@ -21,6 +21,8 @@ PACKAGES=(
   # Courier (courier-imap, courier-base): authdaemond + userdb, libraries, FAM for IDLE
   courier-authlib courier-authdaemon courier-authlib-userdb libcourier-unicode4
   libgdbm6 libidn12 gamin libgamin0
+  # utf8proc: NFC normalisation and ligature folding of document text (parsers/text/utf8.h)
+  libutf8proc-dev
 )
 
 missing=()

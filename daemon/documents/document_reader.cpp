@@ -54,10 +54,10 @@ using steady = std::chrono::steady_clock;
 // that many bytes. Inside a frame, integers are little-endian, byte strings
 // are a u64 length then the bytes, lists a u32 count then the items.
 //
-//   hello    = u8 0, bytes "ppo-document-worker 1"   (the child's first frame)
+//   hello    = u8 0, bytes "ppo-document-worker 2"   (the child's first frame)
 //   request  = u8 op, bytes kind (parsers::to_string), bytes data
 //   response = u8 op (the request's), then for op_text:
-//                bytes text, bytes head, u32 n, n × bytes member, u32 pages,
+//                bytes text, bytes head, bytes title, u32 n, n × bytes member, u32 pages,
 //                u8 image_only, u8 truncated, bytes error
 //              for op_tnef:
 //                u32 n, n × (bytes name, bytes data), bytes body_text, bytes error
@@ -71,7 +71,7 @@ using steady = std::chrono::steady_clock;
 // per-document deadline starts after it, so that loading a large binary on
 // a busy machine is not counted against the first document, and a program
 // that is not a document worker is told apart at once.
-constexpr std::string_view kHello = "ppo-document-worker 1";
+constexpr std::string_view kHello = "ppo-document-worker 2";
 constexpr std::chrono::seconds kStartupTimeout{15};
 
 constexpr std::uint8_t kOpText = 1;
@@ -199,6 +199,7 @@ std::string encode_text(const parsers::DocumentText& t) {
     w.u8(kOpText);
     w.bytes(t.text);
     w.bytes(t.head);
+    w.bytes(t.title);
     w.u32(static_cast<std::uint32_t>(t.members.size()));
     for (const auto& m : t.members) w.bytes(m);
     w.u32(static_cast<std::uint32_t>(std::max(t.pages, 0)));
@@ -227,6 +228,7 @@ parsers::DocumentText decode_text(std::string_view payload) {
     parsers::DocumentText t;
     t.text = r.bytes();
     t.head = r.bytes();
+    t.title = r.bytes();
     auto n = r.count(8);
     t.members.reserve(n);
     for (std::size_t i = 0; i < n; ++i) t.members.emplace_back(r.bytes());
@@ -683,7 +685,7 @@ struct SubprocessDocumentReader::Impl {
         // framing and for member and file names (a ZIP name is at most 64 KiB).
         constexpr std::size_t kName = 64 * 1024 + 8;
         constexpr std::size_t kSlack = 1024 * 1024;
-        max_text_answer = limits.text.max_text_bytes + limits.text.max_head_bytes +
+        max_text_answer = limits.text.max_text_bytes + 2 * limits.text.max_head_bytes +   // head, title
                           limits.text.max_members * kName + kSlack;
         max_tnef_answer = 2 * limits.tnef.max_total_bytes + limits.tnef.max_files * (kName + 8) + kSlack;
     }

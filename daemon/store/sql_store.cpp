@@ -179,13 +179,13 @@ workflow::CampaignInfo SqlStore::ensure_campaign(const std::string& name, const 
 workflow::Directory SqlStore::load_directory(const std::vector<std::string>& academies) {
     std::vector<SqlParam> params(academies.begin(), academies.end());
     auto rows = db_.query("SELECT uai, name, commune, departement, academie, bassin_code, bassin_label, mail, statut, "
-                          "is_open FROM lycees WHERE is_open = 1 AND academie IN (" +
+                          "is_open, adresse, code_postal FROM lycees WHERE is_open = 1 AND academie IN (" +
                               placeholders(1, academies.size()) + ") ORDER BY uai",
                           params);
     std::vector<workflow::Lycee> lycees;
     for (const auto& r : rows) {
         lycees.push_back({r.str(0), r.str(1), r.str(2), r.str(3), r.str(4), r.str(5), r.str(6), r.str(7), r.str(8),
-                          r.i64(9) != 0});
+                          r.i64(9) != 0, r.str(10), r.str(11)});
     }
     std::vector<workflow::Bassin> bassins;
     for (const auto& r : db_.query("SELECT code, label, ien_io_name, ien_io_mail FROM bassins ORDER BY code"))
@@ -550,26 +550,27 @@ std::int64_t SqlStore::last_digest_at(std::int64_t campaign_id) {
 std::string SqlStore::upsert_lycee(const LyceeRow& row, std::int64_t now) {
     const auto& l = row.lycee;
     auto rows = db_.query("SELECT name, commune, departement, academie, bassin_code, bassin_label, mail, statut, nature, "
-                          "is_open FROM lycees WHERE uai = $1",
+                          "is_open, adresse, code_postal FROM lycees WHERE uai = $1",
                           {l.uai});
     if (rows.empty()) {
         // Two imports at once: the other one's row is as good as this one.
         db_.exec("INSERT INTO lycees (uai, name, commune, departement, academie, bassin_code, bassin_label, mail, statut, "
-                 "nature, is_open, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) "
-                 "ON CONFLICT (uai) DO NOTHING",
+                 "nature, is_open, updated_at, adresse, code_postal) "
+                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13) ON CONFLICT (uai) DO NOTHING",
                  {l.uai, l.name, l.commune, l.departement, l.academie, l.bassin_code, l.bassin_label, l.mail, l.statut,
-                  row.nature, now});
+                  row.nature, now, l.adresse, l.code_postal});
         return "inserted";
     }
     const auto& r = rows.front();
     if (r.str(0) == l.name && r.str(1) == l.commune && r.str(2) == l.departement && r.str(3) == l.academie &&
         r.str(4) == l.bassin_code && r.str(5) == l.bassin_label && r.str(6) == l.mail && r.str(7) == l.statut &&
-        r.str(8) == row.nature && r.i64(9) == 1)
+        r.str(8) == row.nature && r.i64(9) == 1 && r.str(10) == l.adresse && r.str(11) == l.code_postal)
         return "unchanged";
     db_.exec("UPDATE lycees SET name = $1, commune = $2, departement = $3, academie = $4, bassin_code = $5, "
-             "bassin_label = $6, mail = $7, statut = $8, nature = $9, is_open = 1, updated_at = $10 WHERE uai = $11",
+             "bassin_label = $6, mail = $7, statut = $8, nature = $9, is_open = 1, updated_at = $10, adresse = $11, "
+             "code_postal = $12 WHERE uai = $13",
              {l.name, l.commune, l.departement, l.academie, l.bassin_code, l.bassin_label, l.mail, l.statut, row.nature,
-              now, l.uai});
+              now, l.adresse, l.code_postal, l.uai});
     return "updated";
 }
 
@@ -581,9 +582,9 @@ void SqlStore::close_lycees(const std::vector<std::string>& uais, std::int64_t n
 std::vector<workflow::DirectoryRow> SqlStore::directory_rows() {
     std::vector<workflow::DirectoryRow> out;
     for (const auto& r : db_.query("SELECT uai, name, commune, departement, academie, bassin_code, bassin_label, mail, "
-                                   "statut, is_open, nature FROM lycees ORDER BY uai"))
+                                   "statut, is_open, nature, adresse, code_postal FROM lycees ORDER BY uai"))
         out.push_back({{r.str(0), r.str(1), r.str(2), r.str(3), r.str(4), r.str(5), r.str(6), r.str(7), r.str(8),
-                        r.i64(9) != 0},
+                        r.i64(9) != 0, r.str(11), r.str(12)},
                        r.str(10)});
     return out;
 }

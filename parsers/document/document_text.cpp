@@ -27,6 +27,8 @@
 // here (a decompression bomb stops at max_member_bytes).
 #include "parsers/document/document_text.h"
 
+#include "parsers/text/utf8.h"
+
 #include <Poco/Exception.h>
 #include <Poco/Zip/ZipArchive.h>
 #include <Poco/Zip/ZipLocalFileHeader.h>
@@ -41,8 +43,10 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <istream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -227,11 +231,13 @@ char32_t cp1252_to_cp(unsigned char b) {
 
 // Everything one extraction collects; finish() moves it into a DocumentText.
 struct Extraction {
-    explicit Extraction(const TextLimits& l) : limits(l), text(l.max_text_bytes), head(l.max_head_bytes) {}
+    explicit Extraction(const TextLimits& l)
+        : limits(l), text(l.max_text_bytes), head(l.max_head_bytes), title(std::min<std::size_t>(l.max_head_bytes, 2048)) {}
 
     const TextLimits& limits;
     TextBuilder text;
     TextBuilder head;
+    TextBuilder title;
     std::vector<std::string> members;
     int pages = 0;
     bool image_only = false;
@@ -353,6 +359,19 @@ public:
     // Also called for an empty element, right after start().
     virtual void end(std::string_view ns, std::string_view name) = 0;
     virtual void text(std::string_view utf8) = 0;
+
+    // During start(): the element's attribute (namespace URI, local name), "" when absent.
+    std::string attribute(std::string_view ns, std::string_view name) const {
+        if (reader_ == nullptr) return {};
+        const std::string n(name), u(ns);
+        xmlChar* v = xmlTextReaderGetAttributeNs(reader_, reinterpret_cast<const xmlChar*>(n.c_str()),
+                                                 reinterpret_cast<const xmlChar*>(u.c_str()));
+        if (v == nullptr) return {};
+        std::string out(reinterpret_cast<const char*>(v));
+        xmlFree(v);
+        return out;
+    }
+    xmlTextReaderPtr reader_ = nullptr;
 };
 
 std::string_view sv(const xmlChar* s) {
@@ -374,6 +393,11 @@ std::string walk_xml(std::string_view xml, XmlHandler& h) {
         xmlFreeTextReader);
     if (!reader) return "unreadable XML";
     xmlTextReaderPtr r = reader.get();
+    h.reader_ = r;
+    struct Unset {
+        XmlHandler& h;
+        ~Unset() { h.reader_ = nullptr; }
+    } unset{h};
     int ret = xmlTextReaderRead(r);
     while (ret == 1) {
         if (xmlTextReaderDepth(r) > kMaxXmlDepth) return "XML nested too deeply";
@@ -418,9 +442,40 @@ constexpr std::string_view kWordNs = "http://schemas.openxmlformats.org/wordproc
 constexpr std::string_view kWordStrictNs = "http://purl.oclc.org/ooxml/wordprocessingml/main";
 constexpr std::string_view kMcNs = "http://schemas.openxmlformats.org/markup-compatibility/2006";
 
+// A paragraph style, as a title: 2 the document's title (Word's "Title",
+// "Subtitle", French "Titre", "Sous-titre"), 1 a heading ("Heading1",
+// "Titre1", ODF "Heading_20_1"), 0 neither. Any case.
+int heading_style(std::string style) {
+    for (char& c : style) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (style == "title" || style == "titre" || style == "subtitle" || style == "sous-titre" || style == "soustitre")
+        return 2;
+    if (style.rfind("heading", 0) == 0 || style.rfind("titre", 0) == 0) return 1;
+    return 0;
+}
+
+// The title lines of a DOCX or an ODT: its Title-styled paragraphs, else its
+// first heading.
+struct TitleCollector {
+    std::string titled, first_heading;
+    int current = 0;          // the paragraph being read: 2 title, 1 heading, 0 neither
+    bool heading_done = false;
+    void begin(int kind) { current = kind == 1 && heading_done ? 0 : kind; }
+    void add(std::string_view s) {
+        if (current == 2) titled += s;
+        else if (current == 1) first_heading += s;
+    }
+    void end() {
+        if (current == 2) titled += '\n';
+        if (current == 1) heading_done = true;
+        current = 0;
+    }
+    void into(TextBuilder& out) const { out.add(titled.empty() ? first_heading : titled); }
+};
+
 class DocxHandler : public XmlHandler {
 public:
-    explicit DocxHandler(TextBuilder& out) : out_(out) {}
+    // title: where the title's text goes too (nullptr: nowhere).
+    explicit DocxHandler(TextBuilder& out, TitleCollector* title = nullptr) : out_(out), title_(title) {}
 
     bool start(std::string_view ns, std::string_view name) override {
         // A text box is written twice: as DrawingML (mc:Choice) and as VML for
@@ -428,6 +483,7 @@ public:
         if (ns == kMcNs) return name != "Fallback";
         if (ns != kWordNs && ns != kWordStrictNs) return true;
         if (name == "t") in_t_ = true;
+        else if (name == "pStyle" && title_ != nullptr) title_->begin(heading_style(attribute(ns, "val")));
         else if (name == "tab" || name == "ptab") out_.space();
         else if (name == "br" || name == "cr") out_.newline();
         else if (name == "noBreakHyphen") out_.add_cp('-');
@@ -439,15 +495,20 @@ public:
     void end(std::string_view ns, std::string_view name) override {
         if (ns != kWordNs && ns != kWordStrictNs) return;
         if (name == "t") in_t_ = false;
-        else if (name == "p") out_.newline();
-        else if (name == "tc") out_.space();
+        else if (name == "p") {
+            out_.newline();
+            if (title_ != nullptr) title_->end();
+        } else if (name == "tc") out_.space();
     }
     void text(std::string_view s) override {
-        if (in_t_) out_.add(s);
+        if (!in_t_) return;
+        out_.add(s);
+        if (title_ != nullptr) title_->add(s);
     }
 
 private:
     TextBuilder& out_;
+    TitleCollector* title_;
     bool in_t_ = false;
 };
 
@@ -462,7 +523,8 @@ class OdtHandler : public XmlHandler {
 public:
     // headers_only: styles.xml, where only the master pages' headers and
     // footers are text.
-    OdtHandler(TextBuilder& out, bool headers_only) : out_(out), headers_only_(headers_only) {}
+    OdtHandler(TextBuilder& out, bool headers_only, TitleCollector* title = nullptr)
+        : out_(out), title_(title), headers_only_(headers_only) {}
 
     bool start(std::string_view ns, std::string_view name) override {
         if (ns == kOdfOfficeNs && name == "annotation") return false;
@@ -472,6 +534,13 @@ public:
         if (name == "p" || name == "h") {
             ++in_paragraph_;
             out_.newline();
+            if (title_ != nullptr && heading_ == 0) {
+                const int kind = std::max(name == "h" ? 1 : 0, heading_style(attribute(kOdfTextNs, "style-name")));
+                if (kind > 0) {
+                    title_->begin(kind);
+                    heading_ = in_paragraph_;
+                }
+            }
         } else if (name == "s" || name == "tab") {
             if (reading()) out_.space();
         } else if (name == "line-break") {
@@ -482,12 +551,18 @@ public:
     void end(std::string_view ns, std::string_view name) override {
         if (ns == kOdfStyleNs && is_header_footer(name) && in_header_ > 0) --in_header_;
         if (ns == kOdfTextNs && (name == "p" || name == "h") && in_paragraph_ > 0) {
+            if (heading_ == in_paragraph_) {
+                title_->end();
+                heading_ = 0;
+            }
             --in_paragraph_;
             out_.newline();
         }
     }
     void text(std::string_view s) override {
-        if (reading()) out_.add(s);
+        if (!reading()) return;
+        out_.add(s);
+        if (heading_ > 0) title_->add(s);
     }
 
 private:
@@ -498,7 +573,9 @@ private:
     bool reading() const { return in_paragraph_ > 0 && (!headers_only_ || in_header_ > 0); }
 
     TextBuilder& out_;
+    TitleCollector* title_;
     bool headers_only_;
+    int heading_ = 0;   // the depth of the heading being read, 0 when none
     int in_paragraph_ = 0;
     int in_header_ = 0;
 };
@@ -538,8 +615,10 @@ void extract_docx(std::string_view data, Extraction& ex) {
         ex.fail("no word/document.xml");
         return;
     }
-    DocxHandler body_handler(ex.text);
+    TitleCollector title;
+    DocxHandler body_handler(ex.text, &title);
     walk_part(body, "word/document.xml", body_handler, ex);
+    title.into(ex.title);
 
     TextBuilder headers(ex.limits.max_head_bytes);
     for (const auto& m : zip.members()) {
@@ -567,8 +646,10 @@ void extract_odt(std::string_view data, Extraction& ex) {
         ex.fail("no content.xml");
         return;
     }
-    OdtHandler body_handler(ex.text, false);
+    TitleCollector title;
+    OdtHandler body_handler(ex.text, false, &title);
     walk_part(content, "content.xml", body_handler, ex);
+    title.into(ex.title);
 
     TextBuilder headers(ex.limits.max_head_bytes);
     const std::string styles = read_part(zip, ex, "styles.xml", &found);
@@ -583,6 +664,148 @@ void extract_odt(std::string_view data, Extraction& ex) {
 // PDF
 
 void silent_poppler(const std::string&, void*) {}
+
+// A PDF page's words as lines, column by column. poppler gives each word's
+// box; a line is cut where the next word goes back to the left, leaves the
+// baseline, or jumps a gap wider than one and a half times the type's height
+// (the space between two blocks printed side by side). The pieces are then put
+// in columns: a piece that overlaps a column's horizontal range goes under it,
+// one that overlaps none opens a column beside the others, one that overlaps
+// two (a full-width line) closes the group; a closed group is written column
+// after column, left to right, so that a letterhead printed beside the
+// académie's block reads as two blocks and a name is never cut in two or merged
+// with the other block's line.
+struct PdfPiece {
+    double x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+    double size = 0;              // the largest type in it (0 when unknown)
+    std::string text;
+};
+
+bool only_marks(std::string_view utf8) {
+    std::size_t i = 0;
+    bool any = false;
+    while (i < utf8.size()) {
+        const char32_t cp = decode_utf8(utf8, i);
+        const bool mark = (cp >= 0x300 && cp <= 0x36F) || cp == 0x2C6 || cp == 0x2DC || cp == 0xA8 || cp == 0xB4 ||
+                          cp == 0x2C7 || cp == 0x2D8 || cp == 0x2D9 || cp == 0x2DA || cp == 0x2DB || cp == 0x2DD || cp == 0xB8;
+        if (!mark) return false;
+        any = true;
+    }
+    return any;
+}
+
+std::vector<PdfPiece> pdf_pieces(const poppler::page& page) {
+    std::vector<PdfPiece> pieces;
+    std::vector<poppler::text_box> words = page.text_list(poppler::page::text_list_include_font);
+    double prev_x0 = 0, prev_x1 = 0, prev_y0 = 0, prev_y1 = 0;
+    bool prev_space = false;
+    for (auto& w : words) {
+        const poppler::byte_array b = w.text().to_utf8();
+        std::string t(b.data(), b.size());
+        if (t.empty()) continue;
+        const poppler::rectf r = w.bbox();
+        const double x0 = r.x(), x1 = r.x() + r.width(), y0 = r.y(), y1 = r.y() + r.height();
+        const double h = std::max(1.0, r.height());
+        const double size = w.has_font_info() ? w.get_font_size() : 0.0;
+        if (!pieces.empty() && only_marks(t)) {   // an accent set as a glyph of its own (pdfTeX)
+            pieces.back().text += t;
+            continue;
+        }
+        bool same = false;
+        if (!pieces.empty()) {
+            const double mid = (y0 + y1) / 2, prev_mid = (prev_y0 + prev_y1) / 2;
+            const bool baseline = (mid >= prev_y0 && mid <= prev_y1) || (prev_mid >= y0 && prev_mid <= y1);
+            const double gap = x0 - prev_x1;
+            same = baseline && x0 >= prev_x0 && gap <= 1.5 * std::max(h, prev_y1 - prev_y0);
+        }
+        if (same) {
+            PdfPiece& p = pieces.back();
+            if (prev_space || x0 - prev_x1 > 0.15 * h) p.text += ' ';
+            p.text += t;
+            p.x1 = std::max(p.x1, x1);
+            p.y0 = std::min(p.y0, y0);
+            p.y1 = std::max(p.y1, y1);
+            p.size = std::max(p.size, size);
+        } else {
+            pieces.push_back({x0, x1, y0, y1, size, std::move(t)});
+        }
+        prev_x0 = x0;
+        prev_x1 = x1;
+        prev_y0 = y0;
+        prev_y1 = y1;
+        prev_space = w.has_space_after();
+    }
+    return pieces;
+}
+
+// The pieces in reading order, column by column (see above).
+std::vector<const PdfPiece*> pdf_reading_order(const std::vector<PdfPiece>& pieces) {
+    std::vector<const PdfPiece*> out;
+    struct Column {
+        double x0, x1, bottom;
+        std::vector<const PdfPiece*> pieces;
+    };
+    std::vector<Column> group;
+    const auto flush = [&] {
+        std::stable_sort(group.begin(), group.end(), [](const Column& a, const Column& b) { return a.x0 < b.x0; });
+        for (const auto& c : group) out.insert(out.end(), c.pieces.begin(), c.pieces.end());
+        group.clear();
+    };
+    for (const auto& p : pieces) {
+        const double h = std::max(1.0, p.y1 - p.y0);
+        double bottom = 0;
+        for (const auto& c : group) bottom = std::max(bottom, c.bottom);
+        if (!group.empty() && p.y0 > bottom + 2.5 * h) flush();   // a new section further down
+        std::vector<std::size_t> over;
+        for (std::size_t i = 0; i < group.size(); ++i)
+            if (p.x0 < group[i].x1 && p.x1 > group[i].x0) over.push_back(i);
+        if (over.size() == 1) {
+            Column& c = group[over.front()];
+            c.x0 = std::min(c.x0, p.x0);
+            c.x1 = std::max(c.x1, p.x1);
+            c.bottom = std::max(c.bottom, p.y1);
+            c.pieces.push_back(&p);
+            continue;
+        }
+        if (over.size() > 1) flush();
+        group.push_back({p.x0, p.x1, p.y1, {&p}});
+    }
+    flush();
+    return out;
+}
+
+void pdf_first_page(const poppler::page& page, Extraction& ex, std::string_view plain) {
+    const std::vector<PdfPiece> pieces = pdf_pieces(page);
+    if (pieces.empty()) {
+        ex.head.add(plain);
+        return;
+    }
+    for (const PdfPiece* p : pdf_reading_order(pieces)) {
+        ex.head.add(p->text);
+        ex.head.newline();
+    }
+    // The title: what is set in the page's largest type, when that is larger
+    // than the body's (the size that carries the most letters): a section
+    // heading in smaller type than the title is not the title.
+    std::map<long, std::size_t> letters_by_size;   // size in 1/10 pt
+    for (const auto& p : pieces)
+        if (p.size > 0) letters_by_size[std::lround(p.size * 10)] += p.text.size();
+    if (letters_by_size.empty()) return;
+    long body = 0;
+    std::size_t most = 0;
+    for (const auto& [size, n] : letters_by_size)
+        if (n > most) {
+            most = n;
+            body = size;
+        }
+    const long largest = letters_by_size.rbegin()->first;
+    if (largest < body * 115 / 100 + 1) return;
+    for (const PdfPiece* p : pdf_reading_order(pieces))
+        if (p->size > 0 && std::lround(p->size * 10) >= largest - 5) {   // within half a point: one size
+            ex.title.add(p->text);
+            ex.title.newline();
+        }
+}
 
 void extract_pdf(std::string_view data, Extraction& ex) {
     static std::once_flag once;
@@ -611,7 +834,7 @@ void extract_pdf(std::string_view data, Extraction& ex) {
         const std::string_view s(utf8.data(), utf8.size());
         ex.text.add(s);
         ex.text.newline();
-        if (i == 0) ex.head.add(s);
+        if (i == 0) pdf_first_page(*page, ex, s);
     }
     ex.image_only = ex.pages > 0 && !ex.text.any_content();
 }
@@ -1018,6 +1241,10 @@ void extract_zip(std::string_view data, Extraction& ex) {
             ex.head.add(sub.head.str());
             ex.head.newline();
         }
+        if (!sub.title.str().empty()) {
+            ex.title.add(sub.title.str());
+            ex.title.newline();
+        }
     }
 }
 
@@ -1053,6 +1280,19 @@ void extract(DocumentKind kind, std::string_view data, Extraction& ex, bool insi
     }
 }
 
+// NFC and ligatures (parsers/text/utf8.h), still under the cap: NFC may
+// lengthen a few scripts' letters (composition exclusions), so the text is cut
+// again on a code point boundary.
+std::string normalized(std::string s, std::size_t cap) {
+    std::string n = normalize_text(s);
+    if (n.size() > cap) {
+        std::size_t end = cap;
+        while (end > 0 && (static_cast<unsigned char>(n[end]) & 0xC0) == 0x80) --end;
+        n.resize(end);
+    }
+    return n;
+}
+
 }  // namespace
 
 DocumentText extract_document_text(DocumentKind kind, std::string_view data, const TextLimits& limits) {
@@ -1061,8 +1301,9 @@ DocumentText extract_document_text(DocumentKind kind, std::string_view data, con
         Extraction ex(limits);
         extract(kind, data, ex, false);
         out.truncated = ex.text.full();
-        out.text = ex.text.take();
-        out.head = ex.head.take();
+        out.text = normalized(ex.text.take(), limits.max_text_bytes);
+        out.head = normalized(ex.head.take(), limits.max_head_bytes);
+        out.title = normalized(ex.title.take(), std::min<std::size_t>(limits.max_head_bytes, 2048));
         out.members = std::move(ex.members);
         out.pages = ex.pages;
         out.image_only = ex.image_only;

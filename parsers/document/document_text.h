@@ -28,10 +28,17 @@ struct TextLimits {
 };
 
 struct DocumentText {
-    std::string text;                  // UTF-8 (NUL and control characters dropped, whitespace runs collapsed), <= max_text_bytes
-    std::string head;                  // UTF-8, the letterhead: a PDF's first page; a DOCX's or ODT's page
+    std::string text;                  // UTF-8, NFC, ligatures folded (parsers/text/utf8.h); NUL and control
+                                       // characters dropped, whitespace runs collapsed; <= max_text_bytes
+    std::string head;                  // UTF-8, '\n'-separated lines, the letterhead: a PDF's first page, rebuilt
+                                       // from its words' boxes line by line within each column (blocks printed
+                                       // side by side come one after the other); a DOCX's or ODT's page
                                        // headers and footers then its first paragraphs; an RTF's or DOC's first
                                        // text; for a ZIP, each inner document's head in turn. <= max_head_bytes
+    std::string title;                 // UTF-8, '\n'-separated: the lines the format sets as the title — a PDF's
+                                       // first-page lines in larger type than its body, a DOCX's Title/Heading
+                                       // (Titre) paragraphs, an ODT's headings and Title paragraphs; for a ZIP,
+                                       // each inner document's. "" when the format gives none. <= 2 KiB
     std::vector<std::string> members;  // ZIP: the members' names, in archive order
     int pages = 0;                     // PDF: number of pages
     bool image_only = false;           // pages but no text at all: a scan

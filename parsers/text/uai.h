@@ -18,12 +18,21 @@ bool is_valid_uai(std::string_view code);
 std::optional<std::string> normalize_uai(std::string_view code);
 
 struct UaiMention {
-    std::string code;   // upper-cased as found (7 digits + letter)
+    std::string code;   // upper-cased (7 digits + letter), separators removed
     bool valid = false; // check letter right
+    std::string written{};  // as it stands in the text: "0 807 463 C"
 };
 
-// Every token shaped like a UAI (7 digits followed by one letter, not part of a
-// longer run of digits or letters) in a text, in order, duplicates removed.
+// Every token shaped like a UAI in a text, in order, duplicates removed:
+//   - written together: 7 digits and one letter ("0590072H", "0590072h"), not
+//     part of a longer run of digits or letters; reported whether its check
+//     letter is right or not (a wrong one is worth telling);
+//   - written apart: the 7 digits in groups separated by one space, dot or
+//     no-break space, and/or the letter after one space, dot or hyphen
+//     ("0 807 463 C", "0807463.c", "080 74 63 C"), the digits not continued by
+//     more digits (a phone number is ten). Such a token is only a UAI when its
+//     check letter is right: it is reported only then (one chance in 23 that a
+//     stray number and letter pass, which the directory's UAIs narrow again).
 std::vector<UaiMention> find_uai_mentions(std::string_view text);
 
 }  // namespace ppo::parsers

@@ -548,3 +548,57 @@ TEST(DocumentText, ExtractionTime) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------
+// Letterheads (issue 21): blocks side by side, accents from pdfTeX, the title.
+
+namespace {
+
+TEST(DocumentTextLetterhead, PdfColumnsReadAsBlocksAccentsComposedTitleInLargestType) {
+    // pdfTeX (OT1): the académie's block and the lycée's printed side by side;
+    // "CH\^ATEAU" set as a letter and an accent.
+    const DocumentText d = extract(DocumentKind::pdf, "letterhead/columns.pdf");
+    ASSERT_EQ(d.error, "");
+    // Each block's lines follow one another: no line mixes the two.
+    EXPECT_TRUE(contains(d.head, "ACADÉMIE D’AMIENS\nRégion académique\nHauts-de-France") ||
+                contains(d.head, "ACADÉMIE D'AMIENS\nRégion académique\nHauts-de-France"))
+        << d.head;
+    EXPECT_TRUE(contains(d.head, "Lycée Jean de La Fontaine\n12 avenue de la République\n02400 CHÂTEAU-THIERRY"))
+        << d.head;
+    // Composed: no combining mark left.
+    EXPECT_FALSE(contains(d.head, "\xCC\x82")) << d.head;
+    EXPECT_TRUE(contains(d.title, "Programme pluriannuel\nd’orientation")) << d.title;   // wrapped in \Huge
+    EXPECT_FALSE(contains(d.title, "Lycée")) << d.title;
+}
+
+TEST(DocumentTextLetterhead, DocxHeadingsAreTheTitle) {
+    const std::string xml = std::string("<w:document xmlns:w=\"") + kWordNs +
+                            "\"><w:body>"
+                            "<w:p><w:pPr><w:pStyle w:val=\"Title\"/></w:pPr><w:r><w:t>Convocation</w:t></w:r></w:p>"
+                            "<w:p><w:r><w:t>Ordre du jour : vote du PPO</w:t></w:r></w:p>"
+                            "<w:p><w:pPr><w:pStyle w:val=\"Titre1\"/></w:pPr><w:r><w:t>Questions</w:t></w:r></w:p>"
+                            "</w:body></w:document>";
+    const DocumentText d = extract_document_text(DocumentKind::docx, docx_with_body(xml));
+    ASSERT_EQ(d.error, "");
+    EXPECT_EQ(d.title, "Convocation");   // the Title style, not the headings below
+    EXPECT_TRUE(contains(d.text, "vote du PPO"));
+}
+
+TEST(DocumentTextLetterhead, DocxWithoutATitleStyleHasItsFirstHeading) {
+    const std::string xml = std::string("<w:document xmlns:w=\"") + kWordNs +
+                            "\"><w:body>"
+                            "<w:p><w:pPr><w:pStyle w:val=\"Heading1\"/></w:pPr><w:r><w:t>Compte rendu</w:t></w:r></w:p>"
+                            "<w:p><w:pPr><w:pStyle w:val=\"Heading1\"/></w:pPr><w:r><w:t>3. PPO</w:t></w:r></w:p>"
+                            "</w:body></w:document>";
+    EXPECT_EQ(extract_document_text(DocumentKind::docx, docx_with_body(xml)).title, "Compte rendu");
+}
+
+TEST(DocumentTextLetterhead, LigaturesAndCombiningMarksNormalised) {
+    const std::string xml = std::string("<w:document xmlns:w=\"") + kWordNs +
+                            "\"><w:body><w:p><w:r><w:t>CHA\xCC\x82TEAU o\xEF\xAC\x83" "ce</w:t></w:r></w:p>"
+                            "</w:body></w:document>";
+    const DocumentText d = extract_document_text(DocumentKind::docx, docx_with_body(xml));
+    EXPECT_EQ(d.text, "CHÂTEAU office");
+}
+
+}  // namespace

@@ -128,3 +128,30 @@ INSTANTIATE_TEST_SUITE_P(Texts, UaiMentions, ::testing::ValuesIn(kMentionCases),
 
 }  // namespace
 }  // namespace ppo::parsers
+
+namespace {
+
+TEST(UaiApart, SpacesDotsAndLowerCase) {
+    for (const std::string text : {"UAI : 0 807 463 C.", "RNE 0807463.c", "(0807463 c)", "080 74 63 C", "0807463-C",
+                                   "0\xC2\xA0" "807\xC2\xA0" "463\xC2\xA0" "C"}) {
+        const auto found = ppo::parsers::find_uai_mentions(text);
+        ASSERT_EQ(found.size(), 1u) << text;
+        EXPECT_EQ(found[0].code, "0807463C") << text;
+        EXPECT_TRUE(found[0].valid) << text;
+    }
+}
+
+TEST(UaiApart, WrongLetterOrLongerNumberIsNoUai) {
+    for (const std::string text : {"0 807 463 D", "03 22 71 61 00 A", "03.44.09.12.34 b", "10 807 463 C",
+                                   "0 807 463 CE", "0 807 463 12 C", "12 3456 780 C"}) {
+        EXPECT_TRUE(ppo::parsers::find_uai_mentions(text).empty()) << text;
+    }
+}
+
+TEST(UaiApart, TogetherWithAWrongLetterIsStillReported) {
+    const auto found = ppo::parsers::find_uai_mentions("0807463D");
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_FALSE(found[0].valid);
+}
+
+}  // namespace

@@ -107,3 +107,61 @@ TEST(DocumentCheck, ChecksAgainstTheCreditedLycee) {
     ASSERT_EQ(lines.size(), 4u);   // the unchecked file has no line
     EXPECT_EQ(lines[0], "« ppo.pdf » : ressemble à un PPO ; établissement : celui-ci ; année(s) scolaire(s) : 2022-2023");
 }
+
+namespace {
+
+const std::string kConvocation =
+    "Lycée Camille Claudel — Douai\nConvocation au conseil d'administration\n"
+    "Mesdames, Messieurs, vous êtes invités à la séance du conseil d'administration du jeudi 10 mars 2022 à 17 h 30, "
+    "en salle du conseil.\nOrdre du jour :\n1. Approbation du procès-verbal de la séance précédente\n"
+    "2. Vote du PPO\n3. Budget rectificatif et voyages scolaires\n4. Questions diverses\n"
+    "Le proviseur, M. Martin";
+
+}  // namespace
+
+TEST(DocumentCheck, AConvocationThatListsTheVoteOfThePpoIsNotAPpo) {
+    // No title given (a DOCX without headings): the lines that begin with the phrase count, "Vote du PPO" does not.
+    auto s = ppo_signals(kConvocation, false, "", campaign(), "", kConvocation);
+    EXPECT_EQ(s.looks_like_ppo, "no") << s.detail;
+    EXPECT_NE(s.detail.find("mentioned in the text: \"ppo\""), std::string::npos) << s.detail;
+    // Its largest type says what it is.
+    auto t = ppo_signals(kConvocation, false, "", campaign(), "CONVOCATION\nConseil d'administration", kConvocation);
+    EXPECT_EQ(t.looks_like_ppo, "no") << t.detail;
+}
+
+TEST(DocumentCheck, ThePhraseInASentenceIsNotATitle) {
+    const std::string text = kMinutes + " Le conseil a pris connaissance du programme pluriannuel d'orientation.";
+    auto s = ppo_signals(text, false, "", campaign(), "", text);
+    EXPECT_EQ(s.looks_like_ppo, "no") << s.detail;
+}
+
+TEST(DocumentCheck, TheTitleLinesDecide) {
+    // The largest type says PPO: yes, even with little about orientation in the text.
+    const std::string text = kMinutes + "\nPPO 2022-2023";
+    auto s = ppo_signals(text, false, "", campaign(), "LYCÉE CAMILLE CLAUDEL\nPPO 2022-2023", text);
+    EXPECT_EQ(s.looks_like_ppo, "yes") << s.detail;
+    // A title without the phrase: the phrase further down is not the title.
+    auto t = ppo_signals(kPpo, false, "", campaign(), "Notre plan d'action", kPpo);
+    EXPECT_EQ(t.looks_like_ppo, "yes") << t.detail;   // still a PPO by its axes
+    EXPECT_NE(t.detail.find("no PPO title"), std::string::npos) << t.detail;
+    // A title that names another kind of document: no, whatever the text says.
+    auto m = ppo_signals(kPpo, false, "", campaign(), "Compte rendu du conseil d'administration", kPpo);
+    EXPECT_EQ(m.looks_like_ppo, "no") << m.detail;
+    EXPECT_NE(m.detail.find("the title says: compte rendu"), std::string::npos) << m.detail;
+}
+
+TEST(DocumentCheck, ALetterIsNotAPpo) {
+    // wkhtmltopdf and pango write one size: the letter's "Objet :" line says what it is.
+    const std::string text =
+        "Lycée Cassini\n28 place Victor Hugo\n62100 CALAIS\nObjet : calendrier de notre conseil d'administration\n"
+        "Madame, nous vous enverrons notre\nprogramme pluriannuel d'orientation prochainement, dès son adoption.\n" +
+        kMinutes;
+    auto s = ppo_signals(text, false, "", campaign(), "", text);
+    EXPECT_EQ(s.looks_like_ppo, "no") << s.detail;
+}
+
+TEST(DocumentCheck, ATitleLineWithArticleCounts) {
+    const std::string text = "Lycée Camille Claudel\nLe programme pluriannuel d'orientation du lycée\n" + kMinutes;
+    auto s = ppo_signals(text, false, "", campaign(), "", text);
+    EXPECT_EQ(s.looks_like_ppo, "yes") << s.detail;
+}

@@ -131,5 +131,23 @@ TEST(EvidenceFr, EveryPieceTheCodeWrites) {
     EXPECT_EQ(evidence_fr(""), "");
 }
 
+TEST(EvidenceFr, LetterheadPiecesSayPageAndLine) {
+    EXPECT_EQ(evidence_fr("document: 'ppo.pdf': name 'Saint-Exupéry' in letterhead, page 1, line 2 + town 'Noyon' in "
+                          "letterhead, page 1, line 4"),
+              "document joint : « ppo.pdf » : nom « Saint-Exupéry » dans l’en-tête du document, page 1, ligne 2 et "
+              "commune « Noyon » dans l’en-tête du document, page 1, ligne 4");
+    EXPECT_EQ(evidence_fr("'b.pdf': address '162 RUE ANATOLE FRANCE, 62500' in letterhead, page 1, line 2"),
+              "« b.pdf » : adresse « 162 RUE ANATOLE FRANCE, 62500 » dans l’en-tête du document, page 1, ligne 2");
+    EXPECT_EQ(evidence_fr("'ppo.docx': UAI 0807463C ('0 807 463 C') in letterhead, line 3"),
+              "« ppo.docx » : UAI 0807463C ('0 807 463 C') dans l’en-tête du document, ligne 3");
+}
+
+TEST(ReasonFr, ANameTwoLyceesOfOneTownShare) {
+    EXPECT_EQ(reason_fr("no evidence: sender not a lycée address, no UAI, no lycée name with its town (name 'Jean Bart' "
+                        "of 'Lille' shared by 0590101P and 0590102R)"),
+              "Aucun indice : l’expéditeur n’est pas l’adresse d’un lycée, ni UAI, ni nom de lycée accompagné de sa "
+              "commune (le nom « Jean Bart » à « Lille », commun à 0590101P et 0590102R)");
+}
+
 }  // namespace
 }  // namespace ppo::workflow

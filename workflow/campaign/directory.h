@@ -21,6 +21,8 @@ struct Lycee {
     std::string mail;           // directory Mail column, lower-case, may be empty
     std::string statut;         // "Public" | "Privé"
     bool open = true;
+    std::string adresse{};      // annuaire Adresse_1, "162 rue Anatole France", may be empty
+    std::string code_postal{};  // annuaire Code_postal, "62500", may be empty
 };
 
 struct Bassin {

@@ -176,6 +176,8 @@ AnnuaireImport read_annuaire(std::string_view file_bytes, const std::vector<std:
     const auto c_nature = cols.optional("code_nature");
     const auto c_bassin = cols.optional("code_bassin_formation");
     const auto c_bassin_label = cols.optional("libelle_bassin_formation");
+    const auto c_adresse = cols.optional("Adresse_1");
+    const auto c_code_postal = cols.optional("Code_postal");
 
     std::map<std::string, int> first_line_of_uai;
     std::map<std::string, std::string> bassins;
@@ -234,6 +236,8 @@ AnnuaireImport read_annuaire(std::string_view file_bytes, const std::vector<std:
         row.lycee.bassin_label = field(rec, c_bassin_label);
         row.lycee.mail = lower(field(rec, c_mail));
         row.lycee.statut = field(rec, c_statut);
+        row.lycee.adresse = field(rec, c_adresse);
+        row.lycee.code_postal = field(rec, c_code_postal);
         row.nature = field(rec, c_nature);
         if (!row.lycee.bassin_code.empty()) bassins.emplace(row.lycee.bassin_code, row.lycee.bassin_label);
         out.lycees.push_back(std::move(row));
@@ -312,6 +316,7 @@ ImportPlan plan_import(const std::vector<DirectoryRow>& stored, const std::vecto
         compare(change.changes, "bassin", a.bassin_code, b.bassin_code);
         compare(change.changes, "bassin label", a.bassin_label, b.bassin_label);
         compare(change.changes, "mail", a.mail, b.mail);
+        compare(change.changes, "address", a.adresse + " " + a.code_postal, b.adresse + " " + b.code_postal);
         compare(change.changes, "statut", a.statut, b.statut);
         compare(change.changes, "nature", it->second->nature, row.nature);
         if (change.changes.empty()) ++plan.unchanged;

@@ -104,8 +104,113 @@ std::vector<std::string> campaign_school_years(const CampaignConfig& campaign) {
     return out;
 }
 
+namespace {
+
+std::size_t word_count(const std::string& folded) {
+    return static_cast<std::size_t>(std::count(folded.begin(), folded.end(), ' ')) - (folded.size() > 1 ? 1 : 0);
+}
+
+// The lines of a '\n'-separated text as they are, the first `max` non-empty ones.
+std::vector<std::string> raw_lines(const std::string& text, std::size_t max) {
+    std::vector<std::string> out;
+    std::size_t b = 0;
+    while (b <= text.size() && out.size() < max) {
+        std::size_t e = text.find('\n', b);
+        if (e == std::string::npos) e = text.size();
+        std::string line = text.substr(b, e - b);
+        while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
+        if (!line.empty()) out.push_back(std::move(line));
+        b = e + 1;
+    }
+    return out;
+}
+
+// Whether a line stands as a title: short, begins with a capital or a
+// number (not a sentence wrapped onto it), does not end like a sentence.
+bool title_like_line(const std::string& raw, const std::string& folded) {
+    if (word_count(folded) > 12) return false;
+    const char last = raw.back();
+    if (last == '.' || last == ',' || last == ';') return false;
+    for (const char c : raw) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == ' ' || c == '-' || c == '\t' || c == '*' || c == '(' || u == 0xE2) continue;   // list marks, dashes
+        if (u >= 0xC3 && u <= 0xC5) return true;   // an accented letter: let the phrase decide
+        return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
+    return false;
+}
+
+// Another kind of document, by its title ("Compte rendu du conseil
+// d'administration", "Convocation") or a letter's "Objet :" line.
+const std::vector<std::string> kOtherKinds = {
+    " compte rendu ", " proces verbal ", " convocation ", " ordre du jour ", " releve de decisions ", " invitation ",
+    " courrier ", " lettre ", " note d information ", " deliberation ",
+};
+
+std::string other_kind(const std::string& folded_title) {
+    for (const auto& k : kOtherKinds)
+        if (folded_title.starts_with(k)) return k.substr(1, k.size() - 2);
+    return {};
+}
+
+struct TitleReading {
+    std::vector<std::string> ppo;   // PPO phrases standing as the title
+    std::string other;              // another kind of document named by the title, "" when none
+};
+
+TitleReading read_title(const std::string& title, const std::string& head, const std::string& text) {
+    TitleReading r;
+    const auto note = [&](const std::string& p) {
+        const std::string q = "\"" + p.substr(1, p.size() - 2) + "\"";
+        if (std::find(r.ppo.begin(), r.ppo.end(), q) == r.ppo.end()) r.ppo.push_back(q);
+    };
+    if (!title.empty()) {
+        // The format says which lines are the title: only these (a title may
+        // run over two lines).
+        const std::string folded = fold_for_search(title);
+        for (const auto& p : kPpoPhrases)
+            if (folded.find(p) != std::string::npos) note(p);
+        r.other = other_kind(folded);
+        return r;
+    }
+    // No title given: a title-like line of the head (or of the text's start)
+    // that begins with the phrase, after at most a few words that do not make
+    // it a sentence ("Le", "Notre", "Annexe :", "Projet de"); a letter's
+    // "Objet :" line, or a title-like line naming another kind of document.
+    for (const auto& raw : raw_lines(head.empty() ? text : head, 60)) {
+        const std::string line = fold_for_search(raw);
+        if (line.size() <= 1) continue;
+        if (line.starts_with(" objet ")) {
+            if (r.other.empty()) r.other = "letter";
+            continue;
+        }
+        if (!title_like_line(raw, line)) continue;
+        if (r.other.empty()) r.other = other_kind(line);
+        for (const auto& p : kPpoPhrases) {
+            const auto at = line.find(p);
+            if (at == std::string::npos) continue;
+            std::string_view before = std::string_view(line).substr(0, at + 1);
+            bool title_words = true;
+            std::size_t b = 1;
+            while (b < before.size()) {
+                const auto e = before.find(' ', b);
+                const std::string_view w = before.substr(b, e - b);
+                if (!(w == "le" || w == "la" || w == "les" || w == "notre" || w == "annexe" || w == "projet" || w == "de" ||
+                      w == "du" || w == "l" || w == "document" || w == "nouveau" || w == "lycee" ||
+                      std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; })))
+                    title_words = false;
+                b = e + 1;
+            }
+            if (title_words) note(p);
+        }
+    }
+    return r;
+}
+
+}  // namespace
+
 PpoSignals ppo_signals(const std::string& text, bool image_only, const std::string& text_error,
-                       const CampaignConfig& campaign) {
+                       const CampaignConfig& campaign, const std::string& title, const std::string& head) {
     PpoSignals s;
     const std::string folded = fold_for_search(text);
     s.school_years = years_in(folded);
@@ -118,9 +223,12 @@ PpoSignals ppo_signals(const std::string& text, bool image_only, const std::stri
                                        : "too little text to judge (" + std::to_string(letters) + " letters)";
         return s;
     }
-    std::vector<std::string> found;
-    for (const auto& p : kPpoPhrases)
-        if (folded.find(p) != std::string::npos) found.push_back("\"" + p.substr(1, p.size() - 2) + "\"");
+    const TitleReading title_reading = read_title(title, head, text);
+    const std::vector<std::string>& found = title_reading.ppo;
+    std::vector<std::string> mentioned;   // in the text, not as its title
+    if (found.empty())
+        for (const auto& p : kPpoPhrases)
+            if (folded.find(p) != std::string::npos) mentioned.push_back("\"" + p.substr(1, p.size() - 2) + "\"");
     const std::size_t orientation = count_occurrences(folded, " orientation ", 100);
     std::vector<std::string> axes;
     for (const auto& a : kAxes)
@@ -131,13 +239,19 @@ PpoSignals ppo_signals(const std::string& text, bool image_only, const std::stri
         return std::find(campaign_years.begin(), campaign_years.end(), y) != campaign_years.end();
     });
 
-    if (!found.empty() || (orientation >= 3 && axes.size() >= 2) || (orientation >= 2 && axes.size() == 3 && campaign_year))
+    if (!found.empty())
+        s.looks_like_ppo = "yes";
+    else if (!title_reading.other.empty())
+        s.looks_like_ppo = "no";   // the title says what it is: minutes, a convocation, a letter
+    else if ((orientation >= 3 && axes.size() >= 2) || (orientation >= 2 && axes.size() == 3 && campaign_year))
         s.looks_like_ppo = "yes";
     else if (orientation == 0 || (orientation < 2 && axes.size() < 2))
         s.looks_like_ppo = "no";
     else
         s.looks_like_ppo = "unknown";
     std::string d = found.empty() ? "no PPO title" : "title " + join(found, ", ");
+    if (!mentioned.empty()) d += " (mentioned in the text: " + join(mentioned, ", ") + ")";
+    if (found.empty() && !title_reading.other.empty()) d += "; the title says: " + title_reading.other;
     d += "; \"orientation\" " + std::to_string(orientation) + (orientation >= 100 ? "+" : "") + " time(s)";
     d += "; axes: " + (axes.empty() ? std::string("none") : join(axes, ", "));
     if (!s.school_years.empty()) d += "; school years " + join(s.school_years, ", ");

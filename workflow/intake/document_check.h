@@ -21,9 +21,22 @@ struct PpoSignals {
     std::string detail;                      // English: what was found
 };
 
-// `text` is the document's text (UTF-8); `text_error` why there is none.
+// `text` is the document's text (UTF-8); `text_error` why there is none;
+// `title` its title lines (DocumentText::title: the largest type of a PDF's
+// first page, a DOCX's or ODT's headings), `head` its letterhead
+// (DocumentText::head), both '\n'-separated.
+//
+// The name of the document ("programme pluriannuel d'orientation", "PPO")
+// proves it only where it is the document's title: in a title line, or, when
+// the format gives no title, at the start of one of the head's short lines
+// (or of the text's first lines) — never in a sentence, so a convocation that
+// lists "vote du PPO" is judged on its content like any other text. A title
+// that names another kind of document ("Compte rendu", "Convocation", "Ordre
+// du jour", a letter's "Objet :" line) makes it "no". Otherwise "yes" takes "orientation" three times and two of the three axes (or
+// twice, the three axes and a school year of the campaign); "no" when
+// "orientation" is missing, or once with fewer than two axes.
 PpoSignals ppo_signals(const std::string& text, bool image_only, const std::string& text_error,
-                       const CampaignConfig& campaign);
+                       const CampaignConfig& campaign, const std::string& title = {}, const std::string& head = {});
 
 // The school years a PPO of this campaign is about: the one the deadline falls
 // in and the next (a PPO written in March 2022 plans 2022-2023), plus any the

@@ -1,12 +1,14 @@
 #include "workflow/intake/identification.h"
 
 #include "parsers/text/uai.h"
+#include "parsers/text/utf8.h"
 
 #include <algorithm>
 #include <array>
 #include <iterator>
 #include <cstddef>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -238,10 +240,136 @@ std::vector<std::size_t> occurrences(const std::string& text, const std::string&
 // ---------------------------------------------------------------------------
 
 struct Location {
-    std::string label;        // "subject", "body", "file name 'x.pdf'"
-    std::string_view raw;
+    std::string label;        // "subject", "body", "file name 'x.pdf'", "letterhead"
+    std::string raw;          // NFC-normalised, ligatures folded
     Folded folded;
+    bool letterhead = false;  // read by the letterhead rules
+    int page = 0;             // letterhead: its page, 0 when none
+
+    // Where a byte of `folded` was read: the label, and in a letterhead its
+    // page and line ("letterhead, page 1, line 3").
+    std::string where(std::size_t folded_offset) const {
+        if (!letterhead) return label;
+        const std::size_t raw_offset = folded.src[std::min(folded_offset, folded.src.size() - 1)];
+        const auto line = 1 + std::count(raw.begin(), raw.begin() + static_cast<std::ptrdiff_t>(std::min(raw_offset, raw.size())), '\n');
+        return label + (page > 0 ? ", page " + std::to_string(page) : std::string()) + ", line " + std::to_string(line);
+    }
 };
+
+Location make_location(std::string label, std::string_view text, bool letterhead = false, int page = 0) {
+    Location l;
+    l.label = std::move(label);
+    l.raw = parsers::normalize_text(text);
+    l.folded = fold(l.raw);
+    l.letterhead = letterhead;
+    l.page = page;
+    return l;
+}
+
+// ---------------------------------------------------------------------------
+// What a name's neighbours say (folded words, nearest first).
+
+// Up to `n` words of a padded folded text before the one starting at `start`.
+std::vector<std::string_view> words_before(std::string_view t, std::size_t start, std::size_t n) {
+    std::vector<std::string_view> out;
+    std::size_t end = start;   // t[end - 1] is the space before the next word
+    while (out.size() < n && end > 1) {
+        const std::size_t e = end - 1;
+        std::size_t b = e;
+        while (b > 0 && t[b - 1] != ' ') --b;
+        if (b == e) break;
+        out.push_back(t.substr(b, e - b));
+        end = b;
+    }
+    return out;
+}
+
+bool in(std::string_view w, std::initializer_list<std::string_view> set) {
+    return std::find(set.begin(), set.end(), w) != set.end();
+}
+
+bool is_article(std::string_view w) { return in(w, {"de", "la", "le", "l", "du", "des", "d", "les"}); }
+
+// Right after a word that says "lycée" ("Lycée", "LGT", "LPO", "Ensemble
+// scolaire"...), with only its qualifiers between ("lycée privé polyvalent
+// de la"...).
+bool lycee_context(std::string_view t, std::size_t start) {
+    const auto words = words_before(t, start, 10);
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        const std::string_view w = words[i];
+        if (in(w, {"lycee", "lycees", "lgt", "legt", "lpo", "lp", "lpa", "lta", "lycee", "institution"})) return true;
+        if (w == "scolaire" && i + 1 < words.size() && in(words[i + 1], {"ensemble", "cite", "groupe"})) return true;
+        if (w == "metiers" && i + 2 < words.size() && words[i + 1] == "des" && words[i + 2] == "lycee") return true;
+        if (is_article(w) ||
+            in(w, {"general", "generale", "generaux", "et", "technologique", "technologiques", "polyvalent", "polyvalente",
+                   "professionnel", "professionnelle", "prive", "privee", "public", "publique", "agricole", "metiers",
+                   "enseignement", "international", "internationale", "horticole", "hotelier", "maritime", "catholique",
+                   "sous", "contrat", "d", "agro", "technique", "industriel", "industrielle", "lycee"}))
+            continue;
+        return false;
+    }
+    return false;
+}
+
+// A year, not a street number: 19xx and 20xx.
+bool year_like(std::string_view w) { return w.size() == 4 && (w.starts_with("19") || w.starts_with("20")); }
+
+// Inside a postal address: after a street word ("rue", "avenue du Général",
+// "place de la") or a street number ("171", "12 bis").
+bool street_context(std::string_view t, std::size_t start) {
+    const auto words = words_before(t, start, 6);
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        const std::string_view w = words[i];
+        if (in(w, {"rue", "r", "av", "ave", "avenue", "bd", "bld", "boulevard", "place", "pl", "allee", "allees", "chemin",
+                   "ch", "impasse", "imp", "quai", "square", "sq", "cours", "route", "rte", "parvis", "esplanade",
+                   "residence", "res", "voie", "sentier", "passage", "faubourg", "fbg", "promenade", "chaussee",
+                   "lotissement", "hameau", "carrefour", "rocade", "mail", "ruelle", "venelle", "sente", "cite", "villa",
+                   "domaine", "clos", "parc", "zac", "zi", "za"}))
+            return w != "cite" || i == 0 || words[i - 1] != "scolaire";
+        if (w == "point" && i + 1 < words.size() && words[i + 1] == "rond") return true;
+        if (!w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            return w.size() <= 4 && !year_like(w);
+        if (in(w, {"bis", "ter", "quater"})) return true;
+        if (is_article(w) || in(w, {"general", "gal", "marechal", "mal", "docteur", "dr", "president", "pdt",
+                                       "professeur", "pr", "abbe", "commandant", "cdt", "colonel", "col", "capitaine",
+                                       "lieutenant", "pere", "mgr", "monseigneur", "amiral", "saint", "sainte", "st",
+                                       "ste", "et", "freres"}))
+            continue;
+        return false;
+    }
+    return false;
+}
+
+// The académie's, rectorat's or région's: "Académie de Lille", "Rectorat de
+// l'académie d'Amiens", "Région académique Hauts-de-France".
+bool academie_context(std::string_view t, std::size_t start) {
+    const auto words = words_before(t, start, 4);
+    for (const std::string_view w : words) {
+        if (in(w, {"academie", "academique", "rectorat", "region", "dsden", "ministere", "inspection", "departementale",
+                   "departementaux"}))
+            return true;
+        if (is_article(w)) continue;
+        return false;
+    }
+    return false;
+}
+
+// Words too common to be a lycée's name on their own ("salle" left from
+// "Lycée privé La Salle", "mer", "sources"): they name a lycée only right
+// after "lycée".
+bool common_word(std::string_view w) {
+    static const std::set<std::string_view> kCommon = {
+        "abbaye", "agricole", "arts", "avenir", "bois", "campagne", "campus", "cathedrale", "cedres", "centre", "champs",
+        "chateau", "chenes", "college", "colline", "commerce", "dame", "ecole", "eglise", "environnement", "etoile",
+        "europe", "ferme", "fontaine", "fontaines", "foret", "gare", "hetre", "horizon", "horizons", "horticole",
+        "hotellerie", "iles", "industrie", "international", "jardin", "jardins", "lac", "lumiere", "lumieres", "marine",
+        "maritime", "mer", "metiers", "mont", "montagne", "monts", "moulin", "moulins", "nature", "nord", "notre",
+        "oiseaux", "orme", "ormes", "ouest", "paix", "parc", "pins", "plaine", "plateau", "pont", "port", "pre",
+        "providence", "prieure", "rive", "rives", "rivages", "saint", "sainte", "salle", "sante", "sapins", "sciences",
+        "social", "soleil", "source", "sources", "sud", "technique", "terres", "tilleuls", "val", "vallee", "vignes",
+        "ville", "cours", "est"};
+    return kCommon.count(w) != 0;
+}
 
 struct Collector {
     std::vector<Vote> votes;
@@ -343,22 +471,36 @@ bool lycee_address(const IdentificationInput& input, const Directory& directory,
 void uai_mentions(Collector& c, const std::vector<Location>& locations, const Directory& directory) {
     for (const auto& loc : locations) {
         for (const auto& m : parsers::find_uai_mentions(loc.raw)) {
+            std::string where = loc.label;
+            if (loc.letterhead) {
+                const auto at = loc.raw.find(m.written);
+                // The folded offset of the raw offset: the first folded byte read at or after it.
+                std::size_t folded_at = 0;
+                while (at != std::string::npos && folded_at + 1 < loc.folded.src.size() && loc.folded.src[folded_at] < at)
+                    ++folded_at;
+                where = loc.where(folded_at);
+            }
+            const std::string shown = m.written.size() <= 8 ? m.code : m.code + " ('" + m.written + "')";
             if (!m.valid) {
-                c.blockers.push_back("UAI " + m.code + " in " + loc.label + " has a wrong check letter (expected " +
+                c.blockers.push_back("UAI " + m.code + " in " + where + " has a wrong check letter (expected " +
                                      m.code.substr(0, 7) + parsers::uai_check_letter(m.code) + ")");
                 continue;
             }
-            uai_vote(c, directory, m.code, Kind::uai, "UAI in " + loc.label, "UAI " + m.code + " in " + loc.label,
-                     "in " + loc.label);
+            uai_vote(c, directory, m.code, Kind::uai, "UAI in " + loc.label, "UAI " + shown + " in " + where,
+                     "in " + where);
         }
     }
 }
 
 // Name evidence. A lycée is named when its distinctive name and its town both
-// appear in the subject, body or file names (not necessarily in the same one).
+// appear in the subject, body, file names or letterhead (not necessarily in the
+// same one), each where it names a lycée or a town (identification.h): not in a
+// postal address, not as the académie's, a common word only after "lycée", and
+// in a letterhead only after "lycée" or as the directory's full name.
 // When one lycée's distinctive name is contained in another's ("Jean Moulin" /
 // "Jean Moulin de la Mer"), an occurrence that lies inside an occurrence of the
-// longer name counts for the longer name only.
+// longer name counts for the longer name only. A name that two lycées of one
+// town share counts for neither.
 //
 // Decision: name evidence always counts as a vote, whatever else was found. A
 // message from lycée A (sender or UAI) that names lycée B with its town is
@@ -372,8 +514,18 @@ struct NameIndex::Impl {
         NameKey name;
         std::string needle;        // " phrase ": word-bounded in the padded folded text
         std::string town_phrase;   // the commune, folded, no padding
+        std::string full_needle;   // " the directory's full name ", folded
+        bool common = false;       // a single common word
+        std::vector<const Lycee*> namesakes{};   // other lycées of the same town with the same name
     };
     std::vector<Key> keys;
+    // The lycées' street addresses, folded: " 162 rue anatole france " with " 62500 ".
+    struct Address {
+        const Lycee* lycee;
+        std::string street;        // padded
+        std::string postcode;      // padded
+    };
+    std::vector<Address> addresses;
 };
 
 NameIndex::NameIndex(const Directory& directory) : impl_(std::make_unique<Impl>()) {
@@ -381,10 +533,24 @@ NameIndex::NameIndex(const Directory& directory) : impl_(std::make_unique<Impl>(
         auto k = distinctive_name(lycee.name);
         if (!k) continue;
         std::string needle = " " + k->phrase + " ";
-        const std::string town = fold(lycee.commune).text;
+        const std::string town = fold(parsers::normalize_text(lycee.commune)).text;
+        const bool common = k->phrase.find(' ') == std::string::npos && common_word(k->phrase);
+        std::string full = fold(parsers::normalize_text(lycee.name)).text;
         impl_->keys.push_back({&lycee, std::move(*k), std::move(needle),
-                               town.size() > 2 ? town.substr(1, town.size() - 2) : std::string()});
+                               town.size() > 2 ? town.substr(1, town.size() - 2) : std::string(), std::move(full), common});
     }
+    for (const auto& lycee : directory.lycees()) {
+        // A street address settles only with a number and a street: "162 rue Anatole France".
+        const std::string street = fold(parsers::normalize_text(lycee.adresse)).text;
+        const std::string postcode = fold(lycee.code_postal).text;
+        const bool numbered = std::any_of(street.begin(), street.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+        if (numbered && std::count(street.begin(), street.end(), ' ') >= 4 && postcode.size() == 7)
+            impl_->addresses.push_back({&lycee, street, postcode});
+    }
+    for (auto& a : impl_->keys)
+        for (const auto& b : impl_->keys)
+            if (&a != &b && a.name.phrase == b.name.phrase && a.town_phrase == b.town_phrase)
+                a.namesakes.push_back(b.lycee);
 }
 
 NameIndex::~NameIndex() = default;
@@ -423,42 +589,93 @@ void name_mentions(Collector& c, const std::vector<Location>& locations, const N
         }
         return false;
     };
+    // Inside an occurrence of the lycée's full directory name.
+    const auto in_full_name = [&](const NameIndex::Impl::Key& key, const Location& loc, std::size_t start) {
+        if (key.full_needle.size() <= key.needle.size()) return false;   // the full name is the distinctive one
+        for (std::size_t f : padded_occurrences(loc.folded.text, key.full_needle))
+            if (f <= start && start + key.name.phrase.size() <= f + key.full_needle.size() - 2) return true;
+        return false;
+    };
+    // Where the name names a lycée.
+    const auto counts = [&](const NameIndex::Impl::Key& key, const Location& loc, std::size_t start) {
+        const std::string_view t = loc.folded.text;
+        if (lycee_context(t, start) || in_full_name(key, loc, start)) return true;
+        if (loc.letterhead || key.common) return false;
+        return !street_context(t, start) && !academie_context(t, start);
+    };
 
     for (const Hit& h : hits) {
         const std::size_t k = h.key;
-        std::optional<std::size_t> first_name_loc;
+        const auto& key = keys[k];
+        std::optional<std::size_t> first_name_loc, first_name_at;
         std::vector<bool> name_in(locations.size(), false);
         for (std::size_t l = 0; l < locations.size(); ++l) {
             for (std::size_t start : h.occ[l]) {
-                if (!covered(h, l, start)) {
+                if (!covered(h, l, start) && counts(key, locations[l], start)) {
                     name_in[l] = true;
-                    if (!first_name_loc) first_name_loc = l;
+                    if (!first_name_loc) {
+                        first_name_loc = l;
+                        first_name_at = start;
+                    }
                     break;
                 }
             }
         }
         if (!first_name_loc) continue;
 
-        const Lycee& lycee = *keys[k].lycee;
-        const std::string& town_phrase = keys[k].town_phrase;
-        std::optional<std::size_t> first_town_loc, same_loc;
+        const Lycee& lycee = *key.lycee;
+        const std::string& town_phrase = key.town_phrase;
+        std::optional<std::size_t> first_town_loc, same_loc, first_town_at;
         for (std::size_t l = 0; l < locations.size(); ++l) {
-            if (occurrences(locations[l].folded.text, town_phrase).empty()) continue;
-            if (!first_town_loc) first_town_loc = l;
-            if (name_in[l] && !same_loc) same_loc = l;
+            for (std::size_t at : occurrences(locations[l].folded.text, town_phrase)) {
+                if (academie_context(locations[l].folded.text, at)) continue;   // "Académie de Lille"
+                if (!first_town_loc) {
+                    first_town_loc = l;
+                    first_town_at = at;
+                }
+                if (name_in[l] && !same_loc && !locations[l].letterhead) same_loc = l;
+                break;
+            }
         }
-        const std::string name_part = "name '" + keys[k].name.display + "'";
+        if (!first_town_loc) {
+            names_without_town.push_back("'" + key.name.display + "' without '" + lycee.commune + "'");
+            continue;
+        }
+        if (!key.namesakes.empty()) {
+            // Two lycées of one town, one name: the name says nothing.
+            std::string others;
+            for (const Lycee* o : key.namesakes) others += " and " + o->uai;
+            names_without_town.push_back("'" + key.name.display + "' of '" + lycee.commune + "' shared by " + lycee.uai + others);
+            continue;
+        }
+        const std::string name_part = "name '" + key.name.display + "'";
         const std::string town_part = "town '" + lycee.commune + "'";
         if (same_loc) {
             const auto& label = locations[*same_loc].label;
             c.vote(lycee.uai, Kind::name, "name in " + label, name_part + " + " + town_part + " in " + label);
-        } else if (first_town_loc) {
-            const auto& name_label = locations[*first_name_loc].label;
-            const auto& town_label = locations[*first_town_loc].label;
-            c.vote(lycee.uai, Kind::name, "name in " + name_label,
-                   name_part + " in " + name_label + " + " + town_part + " in " + town_label);
         } else {
-            names_without_town.push_back("'" + keys[k].name.display + "' without '" + lycee.commune + "'");
+            const auto& name_loc = locations[*first_name_loc];
+            const auto& town_loc = locations[*first_town_loc];
+            c.vote(lycee.uai, Kind::name, "name in " + name_loc.label,
+                   name_part + " in " + name_loc.where(*first_name_at) + " + " + town_part + " in " +
+                       town_loc.where(*first_town_at));
+        }
+    }
+}
+
+// A letterhead that gives a lycée's street address from the annuaire, with
+// its postcode: what settles two lycées of one name in one town, or a
+// letterhead that shortens the name ("Lycée Branly" for "Lycée Édouard
+// Branly"). Letterheads only: a message's signature may quote any address.
+void address_mentions(Collector& c, const std::vector<Location>& locations, const NameIndex::Impl& index) {
+    for (const auto& loc : locations) {
+        if (!loc.letterhead) continue;
+        for (const auto& a : index.addresses) {
+            const auto at = loc.folded.text.find(a.street);
+            if (at == std::string::npos || loc.folded.text.find(a.postcode) == std::string::npos) continue;
+            const std::string shown = trim(a.lycee->adresse) + ", " + trim(a.lycee->code_postal);
+            c.vote(a.lycee->uai, Kind::name, "address in " + loc.label,
+                   "address '" + shown + "' in " + loc.where(at + 1));
         }
     }
 }
@@ -474,7 +691,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 
 }  // namespace
 
-std::string fold_for_search(std::string_view text) { return fold(text).text; }
+std::string fold_for_search(std::string_view text) { return fold(parsers::normalize_text(text)).text; }
 
 Identification identify(const IdentificationInput& input, const Directory& directory,
                         const std::vector<std::string>& academie_domains, const NameIndex* names) {
@@ -482,15 +699,29 @@ Identification identify(const IdentificationInput& input, const Directory& direc
     if (input.sender_authenticated) sender_evidence(c, input, directory, academie_domains);
 
     std::vector<Location> locations;
-    locations.push_back({"subject", input.subject, fold(input.subject)});
-    locations.push_back({"body", input.body_text, fold(input.body_text)});
-    for (const auto& name : input.filenames) locations.push_back({"file name '" + name + "'", name, fold(name)});
+    locations.push_back(make_location("subject", input.subject));
+    locations.push_back(make_location("body", input.body_text));
+    for (const auto& name : input.filenames) locations.push_back(make_location("file name '" + name + "'", name));
+    if (!input.letterhead.empty())
+        locations.push_back(make_location("letterhead", input.letterhead, true, input.letterhead_page));
 
     uai_mentions(c, locations, directory);
     std::vector<std::string> names_without_town;
     std::optional<NameIndex> own;
     if (names == nullptr) names = &own.emplace(directory);
     name_mentions(c, locations, names->impl(), names_without_town);
+    address_mentions(c, locations, names->impl());
+
+    // A letterhead's UAI decides: the names beside it (partners, the street,
+    // a namesake in the same town) are not counted.
+    if (!input.letterhead.empty() &&
+        std::any_of(c.votes.begin(), c.votes.end(), [](const Vote& v) { return v.kind == Kind::uai; })) {
+        Collector kept;
+        kept.blockers = std::move(c.blockers);
+        for (std::size_t i = 0; i < c.votes.size(); ++i)
+            if (c.votes[i].kind != Kind::name) kept.vote(c.votes[i].uai, c.votes[i].kind, c.votes[i].short_label, c.evidence[i]);
+        c = std::move(kept);
+    }
 
     // The lycées indicated, in order of first evidence, with what indicated them.
     std::vector<std::pair<std::string, std::vector<std::string>>> lycees;

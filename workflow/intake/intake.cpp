@@ -211,7 +211,8 @@ Intake::Prepared Intake::prepare(FetchedMessage& fetched, std::uint32_t uidvalid
                 for (auto& d : p.documents) {
                     if (!d.read || d.text.head.empty()) continue;
                     IdentificationInput din;
-                    din.body_text = d.text.head;
+                    din.letterhead = d.text.head;
+                    din.letterhead_page = d.kind == parsers::DocumentKind::pdf ? 1 : 0;
                     auto named = identify(din, directory_, config_.academie_domains(), &*names_);
                     for (const auto& u : named.lycees) d.named_uais += (d.named_uais.empty() ? "" : " ") + u;
                     const auto& name = msg.attachments[d.index].filename;
@@ -271,7 +272,7 @@ void Intake::read_documents(Prepared& p) const {
         if (!d.text.error.empty())
             spdlog::info("uid {}: '{}' ({}) not read: {}", p.facts.base.uid, msg.attachments[d.index].filename,
                          parsers::to_string(d.kind), d.text.error);
-        d.signals = ppo_signals(d.text.text, d.text.image_only, d.text.error, config_.campaign);
+        d.signals = ppo_signals(d.text.text, d.text.image_only, d.text.error, config_.campaign, d.text.title, d.text.head);
     }
 }
 

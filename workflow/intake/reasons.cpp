@@ -48,6 +48,18 @@ std::string location_fr(std::string_view loc) {
     if (loc == "subject") return "l’objet";
     if (loc == "body") return "le corps du message";
     if (starts(loc, "file name ")) return "le nom de fichier " + quoted_fr(loc.substr(10));
+    if (starts(loc, "letterhead")) {
+        // "letterhead", "letterhead, page 1, line 3", "letterhead, line 3"
+        std::string out = "l’en-tête du document";
+        std::string_view rest = loc.substr(10);
+        if (starts(rest, ", page ")) {
+            const auto comma = rest.find(',', 7);
+            out += ", page " + std::string(rest.substr(7, comma == std::string_view::npos ? std::string_view::npos : comma - 7));
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma);
+        }
+        if (starts(rest, ", line ")) out += ", ligne " + std::string(rest.substr(7));
+        return out;
+    }
     return std::string(loc);
 }
 
@@ -61,6 +73,7 @@ std::string label_fr(std::string_view label) {
     if (label == "name") return "nom";
     if (starts(label, "UAI in ")) return "UAI dans " + location_fr(label.substr(7));
     if (starts(label, "name in ")) return "nom dans " + location_fr(label.substr(8));
+    if (starts(label, "address in ")) return "adresse dans " + location_fr(label.substr(11));
     return std::string(label);
 }
 
@@ -188,7 +201,14 @@ std::string no_evidence_fr(std::string_view r) {
         std::vector<std::string> each;
         for (const auto& n : split_top(names.substr(7, names.size() - 8), ", ")) {
             const auto w = n.find(" without ");
-            if (w == std::string::npos) each.push_back(n);
+            const auto shared = n.find(" shared by ");
+            const auto of = n.find("' of '");
+            if (w == std::string::npos && shared != std::string::npos && of != std::string::npos && of < shared) {
+                std::string uais(std::string_view(n).substr(shared + 11));
+                for (auto a = uais.find(" and "); a != std::string::npos; a = uais.find(" and ")) uais.replace(a, 5, " et ");
+                each.push_back("le nom " + quoted_fr(std::string_view(n).substr(0, of + 1)) + " à " +
+                               quoted_fr(std::string_view(n).substr(of + 5, shared - of - 5)) + ", commun à " + uais);
+            } else if (w == std::string::npos) each.push_back(n);
             else each.push_back("le nom " + quoted_fr(std::string_view(n).substr(0, w)) + " sans la commune " +
                                 quoted_fr(std::string_view(n).substr(w + 9)));
         }
@@ -260,6 +280,12 @@ std::string evidence_piece_fr(std::string_view e) {
     if (starts(e, "document: ")) return "document joint : " + evidence_piece_fr(e.substr(10));
     if (starts(e, "thread: replies to our mail to "))
         return "réponse à notre message au lycée " + std::string(e.substr(31));
+    if (starts(e, "'")) {
+        // "'x.pdf': <evidence read in that document>"
+        const auto close = e.find("': ", 1);
+        if (close != std::string_view::npos)
+            return quoted_fr(e.substr(0, close + 1)) + " : " + evidence_piece_fr(e.substr(close + 3));
+    }
     if (starts(e, "sender ") && ends(e, " not authenticated"))
         return "expéditeur " + std::string(e.substr(7, e.size() - 7 - 18)) + " (non authentifié)";
     if (starts(e, "sender ")) return "expéditeur " + std::string(e.substr(7));
@@ -267,6 +293,12 @@ std::string evidence_piece_fr(std::string_view e) {
         const auto in = e.find(" in ");
         if (in != std::string_view::npos)
             return "UAI " + std::string(e.substr(4, in - 4)) + " dans " + location_fr(e.substr(in + 4));
+    }
+    if (starts(e, "address '")) {
+        // "address 'A, CP' in LOC"
+        const auto close = e.find("' in ", 9);
+        if (close != std::string_view::npos)
+            return "adresse " + quoted_fr(e.substr(8, close - 7)) + " dans " + location_fr(e.substr(close + 5));
     }
     if (starts(e, "name '")) {
         // "name 'N' + town 'T' in LOC" or "name 'N' in LOC1 + town 'T' in LOC2"
