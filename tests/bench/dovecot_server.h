@@ -5,6 +5,8 @@
 // CI) or a user Dovecot accepts as its own.
 #pragma once
 
+#include "bench/imap_mailbox.h"
+
 #include "bench/tls_cert.h"
 
 #include <cstdint>
@@ -71,6 +73,7 @@ public:
 private:
     struct Impl;
     Impl* impl_;
+    ImapLogin login() const;
 };
 
 }  // namespace ppo::testbench

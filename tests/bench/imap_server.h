@@ -11,6 +11,8 @@
 // The unpacked Debian packages these servers run from: imap_servers_root().
 #pragma once
 
+#include "bench/imap_mailbox.h"
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -63,6 +65,7 @@ public:
 
 protected:
     ImapTestServer() = default;
+    ImapLogin login() const { return {port_, user_, password_}; }
     int port_ = 0;
     std::string user_;
     std::string password_;
