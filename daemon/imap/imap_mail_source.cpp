@@ -13,6 +13,7 @@
 //    blocks SIGPIPE in the calling thread and swallows the one it generated.
 //  - In a set, 0 as the upper bound means '*'.
 #include "daemon/imap/imap_mail_source.h"
+#include "parsers/text/strings.h"
 
 #include "daemon/net/tls_policy.h"
 #include "parsers/text/error.h"
@@ -51,14 +52,11 @@ namespace {
 
 // INTERNALDATE as seconds since the epoch; dt_zone is the offset as +HHMM.
 std::int64_t epoch_of(const mailimap_date_time& d) {
-    // Days from civil (Howard Hinnant's algorithm), proleptic Gregorian.
-    int y = d.dt_year - (d.dt_month <= 2 ? 1 : 0);
-    const int era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned m = static_cast<unsigned>(d.dt_month);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + static_cast<unsigned>(d.dt_day) - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    const std::int64_t days = static_cast<std::int64_t>(era) * 146097 + static_cast<std::int64_t>(doe) - 719468;
+    namespace ch = std::chrono;
+    const std::int64_t days = ch::sys_days(ch::year(d.dt_year) / ch::month(static_cast<unsigned>(d.dt_month)) /
+                                           ch::day(static_cast<unsigned>(d.dt_day)))
+                                  .time_since_epoch()
+                                  .count();
     const int zone = d.dt_zone;
     const int sign = zone < 0 ? -1 : 1;
     const int offset_minutes = sign * ((sign * zone) / 100 * 60 + (sign * zone) % 100);
@@ -276,11 +274,7 @@ std::vector<std::string> levels(const std::string& configured) {
     return out;
 }
 
-std::string upper_ascii(std::string s) {
-    for (char& c : s)
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    return s;
-}
+std::string upper_ascii(std::string_view s) { return text::upper(s); }
 
 // INBOX is case-insensitive (RFC 3501 §5.1), other names are not.
 std::string mailbox_key(const std::string& name, char delimiter) {

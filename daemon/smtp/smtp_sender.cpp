@@ -1,9 +1,9 @@
 #include "daemon/smtp/smtp_sender.h"
+#include "workflow/mail/mail_builder.h"
 
 #include "daemon/net/tls_policy.h"
 #include "parsers/text/error.h"
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/DialogSocket.h>
@@ -93,14 +93,7 @@ std::size_t bad_header_byte(const std::string& data) {
     return std::string::npos;
 }
 
-std::string base64(const std::string& data) {
-    std::ostringstream out;
-    Poco::Base64Encoder encoder(out);
-    encoder.rdbuf()->setLineLength(0);
-    encoder << data;
-    encoder.close();
-    return out.str();
-}
+using workflow::base64;   // AUTH PLAIN and LOGIN
 
 bool has_8bit(std::string_view s) {
     // No early exit: the compiler vectorises this, and it runs over whole mails.

@@ -4,6 +4,7 @@
 #include <libetpan/mailmime.h>
 
 #include <algorithm>
+#include <chrono>
 #include <array>
 #include <cctype>
 #include <cstring>
@@ -199,13 +200,11 @@ void parse_from(std::string_view value, MimeMessage& msg) {
     }
 }
 
+// Days since 1970-01-01 of a proleptic Gregorian date (a day past the month's
+// end counts on into the next, as the calendar arithmetic of <chrono> does).
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+    namespace ch = std::chrono;
+    return ch::sys_days(ch::year(static_cast<int>(y)) / ch::month(m) / ch::day(d)).time_since_epoch().count();
 }
 
 std::optional<std::int64_t> parse_date(std::string_view value) {

@@ -200,6 +200,8 @@ class OtherImapServer : public ::testing::TestWithParam<ServerCase> {};
 TEST_P(OtherImapServer, TakesEveryMessageOnceInFoldersOfThePersonalNamespaceAndIdles) {
     const ServerCase& c = GetParam();
     if (c.needs_root && ::geteuid() != 0) GTEST_SKIP() << c.label << " needs root (a mount namespace of its own)";
+    if (c.needs_root && run_command({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/true"}).exit_code != 0)
+        GTEST_SKIP() << c.label << ": this machine refuses a mount namespace (unshare --mount), which the fixture needs";
     std::unique_ptr<ImapTestServer> server = c.start();
     SCOPED_TRACE(server->name());
 

@@ -271,3 +271,23 @@ TEST(MailBuilder, LongReferencesAreFoldedBetweenIds) {
     for (std::size_t start = 0, nl; (nl = raw.find("\r\n", start)) != std::string::npos; start = nl + 2)
         EXPECT_LE(nl - start, 78u);
 }
+
+// The one base64 encoder (mail bodies, encoded words, SMTP AUTH): RFC 4648's test vectors.
+TEST(MailBuilder, Base64IsRfc4648) {
+    const std::pair<const char*, const char*> vectors[] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
+                                                           {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+                                                           {"foobar", "Zm9vYmFy"}};
+    for (const auto& [in, out] : vectors) EXPECT_EQ(ppo::workflow::base64(in), out) << in;
+    EXPECT_EQ(ppo::workflow::base64(std::string("\0user\0pass", 10)), "AHVzZXIAcGFzcw==");
+}
+
+// Dates from the calendar of <chrono>: the Unix epoch, a day past a month's end
+// (counts on, as RFC 5322 readers do), the campaign's deadline.
+TEST(MimeDates, DaysFromTheCalendarOfChrono) {
+    auto date_of = [](const std::string& date) {
+        return ppo::parsers::parse_mime_message("Date: " + date + "\r\nFrom: a@b.fr\r\n\r\nx\r\n").date_epoch;
+    };
+    EXPECT_EQ(date_of("Thu, 01 Jan 1970 00:00:00 +0000"), std::optional<std::int64_t>(0));
+    EXPECT_EQ(date_of("Tue, 29 Feb 2022 10:00:00 +0100"), date_of("Tue, 01 Mar 2022 10:00:00 +0100"));
+    EXPECT_EQ(date_of("Fri, 25 Mar 2022 23:59:00 +0100"), std::optional<std::int64_t>(1648249140));
+}

@@ -1,4 +1,5 @@
 #include "workflow/intake/document_check.h"
+#include "parsers/text/strings.h"
 
 #include "workflow/intake/identification.h"
 
@@ -81,11 +82,7 @@ std::vector<std::string> split_words(const std::string& s) {
     return out;
 }
 
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-    std::string out;
-    for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
-    return out;
-}
+using text::join;
 
 std::string lycee_label(const Directory& directory, const std::string& uai) {
     if (const Lycee* l = directory.by_uai(uai)) return l->name + " (" + uai + ", " + l->commune + ")";

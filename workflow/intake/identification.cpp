@@ -1,4 +1,5 @@
 #include "workflow/intake/identification.h"
+#include "parsers/text/strings.h"
 
 #include "parsers/text/uai.h"
 #include "parsers/text/utf8.h"
@@ -34,12 +35,7 @@ struct Vote {
     std::string short_label;  // for the ambiguity reason: "sender", "UAI in body", "name in subject"
 };
 
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
+std::string ascii_lower(std::string_view s) { return text::lower(s); }
 
 std::string trim(std::string_view s) {
     const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };

@@ -1,4 +1,5 @@
 #include "workflow/intake/sender_auth.h"
+#include "parsers/text/strings.h"
 
 #include "parsers/mime/auth_results.h"
 
@@ -6,12 +7,7 @@ namespace ppo::workflow {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
+using text::lower;
 
 std::string trim_dots_and_spaces(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

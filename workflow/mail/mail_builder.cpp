@@ -1,4 +1,5 @@
 #include "workflow/mail/mail_builder.h"
+#include "parsers/text/strings.h"
 
 #include <sodium.h>
 
@@ -41,12 +42,6 @@ char* base64_to(const unsigned char* in, std::size_t len, char* out) {
         *out++ = i + 1 < len ? kB64[(n >> 6) & 63] : '=';
         *out++ = '=';
     }
-    return out;
-}
-
-std::string base64(const std::string& in) {
-    std::string out((in.size() + 2) / 3 * 4, '\0');
-    base64_to(reinterpret_cast<const unsigned char*>(in.data()), in.size(), out.data());
     return out;
 }
 
@@ -149,11 +144,7 @@ std::string fold_ids(const std::string& ids) {
     return out;
 }
 
-std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& a : v) out += (out.empty() ? "" : ",\r\n ") + a;
-    return out;
-}
+std::string join(const std::vector<std::string>& v) { return text::join(v, ",\r\n "); }
 
 std::string boundary(const std::string& seed, int level) {
     return "=_ppo_" + std::to_string(level) + "_" + std::to_string(std::hash<std::string>{}(seed) & 0xffffffffffULL);
@@ -165,6 +156,12 @@ std::string text_part(const std::string& type, const std::string& body) {
 }
 
 }  // namespace
+
+std::string base64(const std::string& in) {
+    std::string out((in.size() + 2) / 3 * 4, '\0');
+    base64_to(reinterpret_cast<const unsigned char*>(in.data()), in.size(), out.data());
+    return out;
+}
 
 std::string encode_header_words(const std::string& text) {
     if (is_ascii_printable(text)) return text;

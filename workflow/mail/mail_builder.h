@@ -66,6 +66,8 @@ void write_with_files(const std::string& data, const FileChunkReader& read,
 
 // "=?UTF-8?B?...?=" words when `text` is not plain ASCII, else `text`.
 std::string encode_header_words(const std::string& text);
+// Base64 (RFC 4648, padded) on one line, and in lines of 76 characters with CRLF.
+std::string base64(const std::string& data);
 std::string base64_lines(const std::string& data);
 std::string quoted_printable(const std::string& text);
 // A fresh Message-ID "<time.random@domain>": `now` in decimal, 64 random bits
