@@ -1,4 +1,5 @@
 #include "parsers/mime/address.h"
+#include "parsers/text/strings.h"
 
 #include <cstdio>
 
@@ -64,6 +65,16 @@ std::optional<std::string> address_problem(std::string_view a) {
         start = dot + 1;
     }
     return std::nullopt;
+}
+
+std::string address_domain(std::string_view address) {
+    const auto at = address.rfind('@');
+    return at == std::string_view::npos ? std::string() : text::lower(address.substr(at + 1));
+}
+
+std::string address_local_part(std::string_view address) {
+    const auto at = address.rfind('@');
+    return text::lower(at == std::string_view::npos ? address : address.substr(0, at));
 }
 
 }  // namespace ppo::parsers

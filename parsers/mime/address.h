@@ -22,4 +22,9 @@ std::optional<std::string> address_problem(std::string_view address);
 
 inline bool is_valid_address(std::string_view address) { return !address_problem(address).has_value(); }
 
+// The domain after the last '@', lower case ("" without one), and the local
+// part before it, lower case (the whole text without one). No validation.
+std::string address_domain(std::string_view address);
+std::string address_local_part(std::string_view address);
+
 }  // namespace ppo::parsers

@@ -1,4 +1,5 @@
 #include "workflow/campaign/directory.h"
+#include "parsers/mime/address.h"
 #include "parsers/text/strings.h"
 
 #include <algorithm>
@@ -10,10 +11,8 @@ namespace {
 
 using text::lower;
 using text::upper;
-std::string domain_of(const std::string& address) {
-    auto at = address.rfind('@');
-    return at == std::string::npos ? std::string() : lower(address.substr(at + 1));
-}
+std::string domain_of(const std::string& address) { return parsers::address_domain(address); }
+
 }  // namespace
 
 Directory::Directory(std::vector<Lycee> lycees, std::vector<Bassin> bassins)

@@ -1,4 +1,5 @@
 #include "workflow/campaign/scheduler.h"
+#include "workflow/mail/replies.h"
 #include "parsers/text/strings.h"
 
 #include "parsers/text/error.h"
@@ -64,15 +65,6 @@ std::optional<std::string> digest_slot(const Config& config, std::int64_t now) {
     std::string day = local_date(now, tz);
     if (now < local_instant(day, 0, config.digest.minutes, tz)) return std::nullopt;
     return day;
-}
-
-TemplateValues lycee_values(const Config& config, const Lycee& l) {
-    return {{"lycee_nom", l.name},
-            {"uai", l.uai},
-            {"commune", l.commune},
-            {"campagne", config.campaign.name},
-            {"date_limite", french_date(config.campaign.deadline)},
-            {"adresse_depot", config.smtp.from_address}};
 }
 
 template <class F>

@@ -1,4 +1,5 @@
 #include "workflow/intake/intake.h"
+#include "parsers/mime/address.h"
 
 #include "parsers/text/strings.h"
 
@@ -33,10 +34,7 @@ namespace {
 using text::lower;
 using text::trim;
 
-std::string local_part(const std::string& address) {
-    auto at = address.rfind('@');
-    return lower(at == std::string::npos ? address : address.substr(0, at));
-}
+std::string local_part(const std::string& address) { return parsers::address_local_part(address); }
 
 }  // namespace
 

@@ -1,4 +1,5 @@
 #include "workflow/mail/replies.h"
+#include "parsers/mime/address.h"
 
 #include "parsers/text/strings.h"
 #include "workflow/campaign/campaign_time.h"
@@ -22,10 +23,7 @@ namespace {
 using text::lower;
 using text::trim;
 
-std::string domain_of(const std::string& address) {
-    auto at = address.rfind('@');
-    return at == std::string::npos ? std::string() : lower(address.substr(at + 1));
-}
+std::string domain_of(const std::string& address) { return parsers::address_domain(address); }
 
 std::string human_size(std::int64_t bytes) {
     char buf[32];
@@ -76,6 +74,8 @@ std::string content_type_for(const std::string& kind) {
     return it == types.end() ? "application/octet-stream" : it->second;
 }
 
+}  // namespace
+
 TemplateValues lycee_values(const Config& config, const Lycee& l) {
     return {{"lycee_nom", l.name},
             {"uai", l.uai},
@@ -84,8 +84,6 @@ TemplateValues lycee_values(const Config& config, const Lycee& l) {
             {"date_limite", french_date(config.campaign.deadline)},
             {"adresse_depot", config.smtp.from_address}};
 }
-
-}  // namespace
 
 namespace {
 

@@ -20,6 +20,10 @@
 
 namespace ppo::workflow {
 
+// The values every mail about a lycée has: lycee_nom, uai, commune, campagne,
+// date_limite, adresse_depot (the templates of etc/templates/).
+TemplateValues lycee_values(const Config& config, const Lycee& lycee);
+
 // Queues the acknowledgement and the forward of a submission (used by the
 // intake and by `triage assign`). Must run inside the caller's transaction.
 void enqueue_submission_mails(const Config& config, Store& store, const Templates& templates,
