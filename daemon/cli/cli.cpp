@@ -163,16 +163,6 @@ std::string read_file(const std::string& path, const char* what) {
     return buf.str();
 }
 
-std::int64_t epoch_now(const workflow::Clock& clock) {
-    return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
-}
-
-std::string academies_csv(const workflow::Config& c) {
-    std::string s;
-    for (const auto& a : c.campaign.academies) s += (s.empty() ? "" : ",") + a;
-    return s;
-}
-
 int cmd_check_config(Context& ctx) {
     auto templates = workflow::Templates::load(ctx.templates_dir);
     (void)templates;
@@ -185,7 +175,7 @@ int cmd_check_config(Context& ctx) {
               << "  database  " << ctx.config.database.backend << "\n"
               << "  archive   " << ctx.config.storage.archive_dir << "\n"
               << "  campaign  " << ctx.config.campaign.name << ", deadline " << ctx.config.campaign.deadline << " ("
-              << ctx.config.campaign.timezone << "), académies " << academies_csv(ctx.config) << "\n"
+              << ctx.config.campaign.timezone << "), académies " << app::academies_csv(ctx.config) << "\n"
               << "  templates " << ctx.templates_dir << "\n";
     if (!ctx.config.web.listen.empty())
         std::cout << "  web       " << (ctx.config.web.tls() ? "https://" : "http://") << ctx.config.web.listen
@@ -272,7 +262,7 @@ int cmd_directory_import(Context& ctx, const std::vector<std::string>& args) {
 
     std::cout << "Annuaire " << annuaire << " (" << imported.encoding << (imported.converted ? ", converted to UTF-8" : "")
               << "): " << imported.rows << " rows read, " << imported.lycees.size() << " lycées kept (académies "
-              << academies_csv(ctx.config) << ").\n";
+              << app::academies_csv(ctx.config) << ").\n";
     if (!imported.skipped.empty()) {
         std::cout << "Skipped:\n";
         for (const auto& [reason, n] : imported.skipped) std::cout << "  " << n << " " << reason << "\n";
@@ -298,13 +288,13 @@ int cmd_directory_import(Context& ctx, const std::vector<std::string>& args) {
         throw UsageErrorInCommand("directory import: the file would close " + std::to_string(plan.closed.size()) + " of the " +
                                   std::to_string(plan.open_before) +
                                   " open lycées (more than 10 %), nothing imported. Is it the right export (académies " +
-                                  academies_csv(ctx.config) + ", every lycée, not cut)? Check with --dry-run; " +
+                                  app::academies_csv(ctx.config) + ", every lycée, not cut)? Check with --dry-run; " +
                                   "import it anyway with --force");
 
-    const auto now = epoch_now(*ctx.clock);
+    const auto now = app::epoch_of(*ctx.clock);
     store.begin();
     try {
-        store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline, academies_csv(ctx.config), now);
+        store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline, app::academies_csv(ctx.config), now);
         for (const auto& b : plan.bassin_writes) store.upsert_bassin(b, true);
         for (const auto& row : plan.added) store.upsert_lycee({row.lycee, row.nature}, now);
         for (const auto& c : plan.updated) store.upsert_lycee({c.row.lycee, c.row.nature}, now);
@@ -361,7 +351,7 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
     }
     auto& store = ctx.store();
     auto campaign = store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline,
-                                          academies_csv(ctx.config), epoch_now(*ctx.clock));
+                                          app::academies_csv(ctx.config), app::epoch_of(*ctx.clock));
     auto dir = store.load_directory(ctx.config.campaign.academies);
     check_bassins(dir, bassins, "status");
     auto st = workflow::build_status(store, ctx.config, campaign.id, dir);
@@ -391,7 +381,7 @@ int cmd_export(Context& ctx, const std::vector<std::string>& args) {
     }
     auto& store = ctx.store();
     auto campaign = store.ensure_campaign(ctx.config.campaign.name, ctx.config.campaign.deadline,
-                                          academies_csv(ctx.config), epoch_now(*ctx.clock));
+                                          app::academies_csv(ctx.config), app::epoch_of(*ctx.clock));
     auto dir = store.load_directory(ctx.config.campaign.academies);
     check_bassins(dir, {bassin}, "export files");
     const auto st = workflow::build_status(store, ctx.config, campaign.id, dir);

@@ -50,19 +50,11 @@ namespace {
 
 using text::join;
 using text::trim;
+using app::academies_csv;   // daemon/app/service.h
+using app::epoch_of;
 
 constexpr std::size_t kLyceesPerPage = 200;
 constexpr std::size_t kOutboxRows = 500;
-
-std::int64_t epoch_of(const workflow::Clock& clock) {
-    return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
-}
-
-std::string academies_csv(const workflow::Config& c) {
-    std::string s;
-    for (const auto& a : c.campaign.academies) s += (s.empty() ? "" : ",") + a;
-    return s;
-}
 
 std::string upper_ascii(std::string_view s) { return text::upper(s); }
 

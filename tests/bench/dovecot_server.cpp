@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -211,6 +213,20 @@ std::vector<std::string> DovecotServer::messages(const std::string& mailbox) { r
 void DovecotServer::create_mailbox(const std::string& mailbox) { imap_create_mailbox(login(), mailbox); }
 std::vector<std::string> DovecotServer::mailboxes() { return imap_mailboxes(login()); }
 std::string DovecotServer::capabilities() { return imap_capabilities(login()); }
+
+std::string DovecotServer::maildir_file_with(const std::string& marker) const {
+    namespace fs = std::filesystem;
+    for (const char* sub : {"new", "cur"}) {
+        const fs::path folder = fs::path(dir()) / "mail" / impl_->options.user / "Maildir" / sub;
+        if (!fs::exists(folder)) continue;
+        for (const auto& e : fs::directory_iterator(folder)) {
+            std::ifstream in(e.path(), std::ios::binary);
+            const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            if (text.find(marker) != std::string::npos) return e.path().string();
+        }
+    }
+    return {};
+}
 
 void DovecotServer::stop() {
     detail::terminate(impl_->pid, std::chrono::seconds(10));

@@ -67,6 +67,9 @@ public:
     std::vector<std::string> mailboxes();
     // The CAPABILITY line after LOGIN, e.g. "IMAP4rev1 ... UIDPLUS".
     std::string capabilities();
+    // The path of the INBOX's maildir file holding `marker` ("" if none), for
+    // tests that make the server unable to read it.
+    std::string maildir_file_with(const std::string& marker) const;
     void stop();                   // stops now (the destructor does it too)
     void start();                  // restarts after stop() with the same config and port
 

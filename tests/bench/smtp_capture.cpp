@@ -231,4 +231,12 @@ void SmtpCapture::start() {
     }
 }
 
+std::size_t count_rcpt(const std::vector<CapturedMail>& mails, const std::string& rcpt) {
+    std::size_t n = 0;
+    for (const auto& m : mails)
+        for (const auto& r : m.rcpt_to)
+            if (r == rcpt) ++n;
+    return n;
+}
+
 }  // namespace ppo::testbench

@@ -73,4 +73,7 @@ private:
 // A free TCP port on 127.0.0.1 (bind to port 0, read it back, close).
 int free_port();
 
+// How many times `rcpt` stands among the RCPT TO of `mails`.
+std::size_t count_rcpt(const std::vector<CapturedMail>& mails, const std::string& rcpt);
+
 }  // namespace ppo::testbench

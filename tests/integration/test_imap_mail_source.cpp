@@ -651,21 +651,6 @@ TEST(ImapMailSource, AFolderTheServerRefusesIsAConfigurationErrorNamingTheKey) {
     EXPECT_EQ(kind_of_error([&] { source.open(); }), ErrorKind::config);
 }
 
-// The maildir file of the message with `marker` in its body, in the test's Dovecot.
-std::string maildir_file_with(const DovecotServer& server, const std::string& marker) {
-    namespace fs = std::filesystem;
-    for (const char* sub : {"new", "cur"}) {
-        const fs::path dir = fs::path(server.dir()) / "mail" / server.user() / "Maildir" / sub;
-        if (!fs::exists(dir)) continue;
-        for (const auto& e : fs::directory_iterator(dir)) {
-            std::ifstream in(e.path(), std::ios::binary);
-            const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-            if (text.find(marker) != std::string::npos) return e.path().string();
-        }
-    }
-    return {};
-}
-
 TEST(ImapMailSource, AMessageTheServerCannotReadStopsNeitherTheListingNorTheOthers) {
     DovecotServer server;
     ImapMailSource source(settings_for(server));
@@ -673,7 +658,7 @@ TEST(ImapMailSource, AMessageTheServerCannotReadStopsNeitherTheListingNorTheOthe
     const std::uint32_t u1 = server.append(message("Message-ID: <r1@x>", "un", "lisible-1\r\n"));
     const std::uint32_t u2 = server.append(message("Message-ID: <r2@x>", "deux", "illisible-2\r\n"));
     const std::uint32_t u3 = server.append(message("Message-ID: <r3@x>", "trois", "lisible-3\r\n"));
-    const std::string bad = maildir_file_with(server, "illisible-2");
+    const std::string bad = server.maildir_file_with("illisible-2");
     ASSERT_FALSE(bad.empty());
     // Dovecot cannot open it: it answers the FETCH of its contents with BYE.
     ASSERT_EQ(::chmod(bad.c_str(), 0), 0);

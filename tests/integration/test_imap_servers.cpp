@@ -5,11 +5,8 @@
 // /healthz is not ready, a reload with a corrected name recovers), and a
 // message the server cannot read (the others are taken exactly once).
 #include "bench/harness.h"
+#include "bench/web_client.h"
 
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 
 #include <gtest/gtest.h>
 
@@ -71,34 +68,8 @@ std::size_t count_of(const std::string& text, const std::string& what) {
     return n;
 }
 
-std::size_t mails_to(const std::vector<CapturedMail>& mails, const std::string& rcpt) {
-    std::size_t n = 0;
-    for (const auto& m : mails)
-        for (const auto& r : m.rcpt_to)
-            if (r == rcpt) ++n;
-    return n;
-}
-
-struct HttpReply {
-    int status = -1;   // -1: no connection
-    std::string body;
-};
-
-HttpReply http_get(int port, const std::string& path) {
-    HttpReply r;
-    try {
-        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
-        session.setTimeout(Poco::Timespan(5, 0));
-        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path, Poco::Net::HTTPMessage::HTTP_1_1);
-        session.sendRequest(request);
-        Poco::Net::HTTPResponse response;
-        std::istream& in = session.receiveResponse(response);
-        Poco::StreamCopier::copyToString(in, r.body);
-        r.status = static_cast<int>(response.getStatus());
-    } catch (const Poco::Exception&) {
-    }
-    return r;
-}
+// One GET on its own connection (status -1 when nothing answers).
+WebReply http_get(int port, const std::string& path) { return WebClient(port, 5s).get(path); }
 
 // Polls `pred` every 200 ms until it holds or `limit` passes.
 template <typename Pred>
@@ -109,21 +80,6 @@ bool eventually(Pred pred, std::chrono::seconds limit) {
         std::this_thread::sleep_for(200ms);
     }
     return pred();
-}
-
-// The maildir file of the INBOX message with `marker` in it.
-std::string maildir_file_with(const DovecotServer& server, const std::string& marker) {
-    namespace fs = std::filesystem;
-    for (const char* sub : {"new", "cur"}) {
-        const fs::path dir = fs::path(server.dir()) / "mail" / server.user() / "Maildir" / sub;
-        if (!fs::exists(dir)) continue;
-        for (const auto& e : fs::directory_iterator(dir)) {
-            std::ifstream in(e.path(), std::ios::binary);
-            const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-            if (text.find(marker) != std::string::npos) return e.path().string();
-        }
-    }
-    return {};
 }
 
 TEST(ImapServers, IntakeOnDovecotWithAnInboxPrefixAndNeitherMoveNorUidplus) {
@@ -152,8 +108,8 @@ TEST(ImapServers, IntakeOnDovecotWithAnInboxPrefixAndNeitherMoveNorUidplus) {
     EXPECT_EQ(status->getArray("unidentified")->size(), 1u);
     EXPECT_EQ(status->getArray("quarantined")->size(), 0u);
     const auto mails = h.smtp().wait_for(4, 20s);
-    EXPECT_EQ(mails_to(mails, "ce.0596082r@ac-lille.fr"), 1u);   // the ack, not one for the auto-reply
-    EXPECT_EQ(mails_to(mails, "ce.0597091m@ac-lille.fr"), 1u);
+    EXPECT_EQ(count_rcpt(mails, "ce.0596082r@ac-lille.fr"), 1u);   // the ack, not one for the auto-reply
+    EXPECT_EQ(count_rcpt(mails, "ce.0597091m@ac-lille.fr"), 1u);
 
     // A second pass does nothing.
     const std::size_t sent = h.smtp().messages().size();
@@ -187,7 +143,7 @@ TEST(ImapServers, TheDaemonSaysARefusedFolderOnceIsNotReadyAndRecoversOnReload) 
     DaemonProcess d(h.config_path(), h.dir() + "/daemon.log", kBefore);
     d.start();
 
-    HttpReply health;
+    WebReply health;
     ASSERT_TRUE(eventually([&] {
         health = http_get(port, "/healthz");
         return health.status == 503 && health.body.find("\"config_error\"") != std::string::npos;
@@ -228,7 +184,7 @@ TEST(ImapServers, AMessageTheServerCannotReadIsQuarantinedAndTheOthersAreTakenOn
     h.deliver(a);
     const auto bad_uid = h.deliver(bad);
     h.deliver(c);
-    const std::string file = maildir_file_with(h.imap(), "marqueur-illisible");
+    const std::string file = h.imap().maildir_file_with("marqueur-illisible");
     ASSERT_FALSE(file.empty());
     ASSERT_EQ(::chmod(file.c_str(), 0), 0);   // Dovecot answers its FETCH with BYE, each time
 
@@ -244,9 +200,9 @@ TEST(ImapServers, AMessageTheServerCannotReadIsQuarantinedAndTheOthersAreTakenOn
     EXPECT_EQ(h.imap().count("INBOX"), 1u);          // quarantined where it is
     EXPECT_EQ(h.imap().count("PPO.A-trier"), 0u);
     const auto mails = h.smtp().wait_for(4, 20s);
-    EXPECT_EQ(mails_to(mails, "ce.0596082r@ac-lille.fr"), 1u);
-    EXPECT_EQ(mails_to(mails, "ce.0628566z@ac-lille.fr"), 1u);
-    EXPECT_EQ(mails_to(mails, "ce.0597091m@ac-lille.fr"), 0u);
+    EXPECT_EQ(count_rcpt(mails, "ce.0596082r@ac-lille.fr"), 1u);
+    EXPECT_EQ(count_rcpt(mails, "ce.0628566z@ac-lille.fr"), 1u);
+    EXPECT_EQ(count_rcpt(mails, "ce.0597091m@ac-lille.fr"), 0u);
 
     // Not asked for again: a second pass does nothing.
     const std::size_t sent = h.smtp().messages().size();
