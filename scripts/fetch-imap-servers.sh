@@ -14,7 +14,12 @@
 # them would pull in a mail transport agent and start system services:
 #   cyrus-imapd cyrus-common courier-imap courier-base
 #
-#   scripts/fetch-imap-servers.sh [DIR]     default DIR: build/imap-servers
+#   scripts/fetch-imap-servers.sh [DIR]     default DIR: /var/tmp/ppo-imap-servers-UID
+#
+# Not under the checkout by default: the servers drop to unprivileged users
+# (Cyrus runs as nobody, Courier's daemons as courier), who must be able to
+# reach the unpacked tree, and a clone may sit in a folder only its owner can
+# enter (mktemp -d makes them 0700).
 #
 # DIR/root/ is the unpacked tree; DIR/READY lists the unpacked packages and
 # their versions. Idempotent and quick: it returns at once when DIR/READY is
@@ -22,8 +27,9 @@
 # run from several test processes at once (flock). Exit 0 when DIR/root is ready.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=${1:-build/imap-servers}
+dir=${1:-/var/tmp/ppo-imap-servers-$(id -u)}
 mkdir -p "$dir"
+chmod 755 "$dir"
 dir=$(cd "$dir" && pwd)
 packages=(cyrus-imapd cyrus-common courier-imap courier-base)
 

@@ -21,7 +21,7 @@ jobs=${PPO_JOBS:-$(nproc)}
 
 scripts/setup.sh
 # Cyrus and Courier IMAP for the integration tests (unpacked, not installed).
-scripts/fetch-imap-servers.sh build/imap-servers
+scripts/fetch-imap-servers.sh
 
 echo "== build (warnings are errors)"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPPO_WERROR=ON >/dev/null

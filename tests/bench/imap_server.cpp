@@ -19,7 +19,8 @@ namespace ppo::testbench {
 
 std::string imap_servers_root() {
     const char* env = std::getenv("PPO_IMAP_SERVERS_DIR");
-    const std::string dir = env && *env ? std::string(env) : std::string(PPO_SOURCE_DIR) + "/build/imap-servers";
+    const std::string dir =
+        env && *env ? std::string(env) : "/var/tmp/ppo-imap-servers-" + std::to_string(::getuid());   // the script's default
     const std::string script = std::string(PPO_SOURCE_DIR) + "/scripts/fetch-imap-servers.sh";
     const std::string log = detail::make_temp_dir("ppo-fetch-imap-");
     try {

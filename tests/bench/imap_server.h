@@ -21,7 +21,8 @@
 namespace ppo::testbench {
 
 // The folder scripts/fetch-imap-servers.sh fills: $PPO_IMAP_SERVERS_DIR, else
-// <source>/build/imap-servers. Runs that script first (quick when it is
+// /var/tmp/ppo-imap-servers-UID (outside the checkout: the servers' unprivileged
+// users must reach it). Runs that script first (quick when it is
 // done; it fetches with apt-get download on a fresh machine) and returns
 // <dir>/root, the unpacked tree; throws with the script's output when it fails.
 std::string imap_servers_root();
